@@ -1,0 +1,85 @@
+package store
+
+import (
+	"time"
+)
+
+// IDPrefix starts every item id. The rest of the id is opaque.
+const IDPrefix = "urn:pressfeed:item:"
+
+// Item is one story as stored and published. Text fields are UTF-8 NFC and
+// hold only characters that XML 1.0 allows; Link is absolute http(s) or "".
+type Item struct {
+	ID        string    `json:"id"`                // IDPrefix + opaque; minted once, never changed
+	Title     string    `json:"title"`             // plain text
+	Link      string    `json:"link,omitempty"`    // the leader's link
+	Summary   string    `json:"summary,omitempty"` // plain text
+	Content   string    `json:"content,omitempty"` // sanitised, well-formed HTML
+	Author    string    `json:"author,omitempty"`  // a name, plain text
+	Published time.Time `json:"published"`         // never after Seen + 10 minutes
+	Updated   time.Time `json:"updated,omitzero"`  // set when the leader corrected its text
+	Seen      time.Time `json:"seen"`              // first seen; retention counts from here
+	Members   []Member  `json:"members"`           // outlets that carried it; Members[0] leads
+}
+
+// Member is one outlet's copy of a story.
+type Member struct {
+	Feed  string    `json:"feed"`           // config name of the feed
+	Link  string    `json:"link,omitempty"` // that outlet's link
+	Title string    `json:"title"`          // that outlet's headline
+	By    string    `json:"by"`             // the key that merged it: MergedFirst, MergedLink, MergedTitle
+	Seen  time.Time `json:"seen"`
+}
+
+// How a member joined its item.
+const (
+	MergedFirst = "first" // the leader: the item was minted for it
+	MergedLink  = "link"  // same canonical link as the item
+	MergedTitle = "title" // same normalised title within the title window
+)
+
+// Leader returns the feed name of the member that leads the item.
+func (it *Item) Leader() string {
+	if len(it.Members) == 0 {
+		return ""
+	}
+	return it.Members[0].Feed
+}
+
+// HasFeed reports whether feed carried the item.
+func (it *Item) HasFeed(feed string) bool {
+	for _, m := range it.Members {
+		if m.Feed == feed {
+			return true
+		}
+	}
+	return false
+}
+
+// Incoming is one item of a fetched document with the keys that identify it.
+// The fetcher fills it; Add decides whether it is new, a copy of a known
+// story, or a correction.
+type Incoming struct {
+	Item            // ID, Seen and Members are set by Add
+	GUID     string // the source's own id, scoped to its feed; "" when absent
+	LinkKey  string // canonical link; "" when absent
+	HashKey  string // hash of normalised title and content
+	TitleKey string // normalised title; "" when too short to merge on
+	Dated    bool   // the source gave a date (else Published is the fetch time)
+}
+
+// FeedState is what pressfeed remembers about one feed between fetches.
+type FeedState struct {
+	Title        string    `json:"title,omitempty"`         // the feed's own title
+	ETag         string    `json:"etag,omitempty"`          // validator of the last 200
+	LastModified string    `json:"last_modified,omitempty"` // validator of the last 200
+	BodyHash     string    `json:"body_hash,omitempty"`     // sha256 of the last body parsed
+	NextPoll     time.Time `json:"next_poll,omitzero"`
+	LastFetch    time.Time `json:"last_fetch,omitzero"`
+	LastSuccess  time.Time `json:"last_success,omitzero"`
+	LastNew      time.Time `json:"last_new,omitzero"`
+	LastError    string    `json:"last_error,omitempty"`
+	ErrorClass   string    `json:"error_class,omitempty"`
+	Failures     int       `json:"failures,omitempty"` // consecutive
+	Items        int       `json:"items,omitempty"`    // items first stored from this feed
+}

@@ -1,0 +1,351 @@
+// Package store keeps feed items, their dedup keys and per-feed state in one
+// bbolt file.
+//
+// Buckets and keys (changing them needs a migration; see schemaVersion):
+//
+//	meta     "schema" → decimal schema version
+//	items    item ID → JSON Item
+//	by_time  12-byte time key of Published, then item ID → nil (newest is last)
+//	by_seen  12-byte time key of Seen, then item ID → nil (oldest first; pruning)
+//	keys     dedup key → item ID; outlives Prune so pruned items are not re-added
+//	titles   normalised title, 0x00, 12-byte time key of Published, item ID → nil
+//	feeds    feed name → JSON FeedState
+//
+// Dedup keys are "g\x00feed\x00guid" (a GUID, scoped to its feed),
+// "l\x00link" (a canonical link, shared by all feeds) and
+// "h\x00feed\x00hash" (a content hash, for items with neither).
+//
+// Invariants: every item in items has exactly one entry in by_time and in
+// by_seen; an item ID, once minted, is never reused for another story; all
+// writes for one fetched feed happen in one transaction, and none happens when
+// the fetch brings nothing new.
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// schemaVersion is the bucket layout this package reads and writes.
+const schemaVersion = 1
+
+var (
+	bucketMeta   = []byte("meta")
+	bucketItems  = []byte("items")
+	bucketByTime = []byte("by_time")
+	bucketBySeen = []byte("by_seen")
+	bucketKeys   = []byte("keys")
+	bucketTitles = []byte("titles")
+	bucketFeeds  = []byte("feeds")
+	allBuckets   = [][]byte{bucketMeta, bucketItems, bucketByTime, bucketBySeen, bucketKeys, bucketTitles, bucketFeeds}
+)
+
+// ErrLocked means another process holds the database file.
+var ErrLocked = errors.New("store: database is locked by another process")
+
+// Options tune a DB. The zero value works.
+type Options struct {
+	TitleWindow time.Duration    // same title from two feeds within this = one story; default 48h
+	LockTimeout time.Duration    // how long Open waits for the file lock; default 1s
+	MaxSize     int              // largest file size in bytes; 0 means no limit
+	Now         func() time.Time // default time.Now
+	Logger      *slog.Logger     // default discards
+}
+
+// DB is an open store. Its methods are safe for concurrent use.
+type DB struct {
+	bolt    *bolt.DB
+	opts    Options
+	path    string
+	version atomic.Uint64 // bumped after every commit that changes items
+}
+
+// Open opens or creates the store at path, creating its folder.
+// It fails with ErrLocked within opts.LockTimeout when another process has it open.
+func Open(path string, opts Options) (*DB, error) {
+	if opts.TitleWindow <= 0 {
+		opts.TitleWindow = 48 * time.Hour
+	}
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("store: create folder: %w", err)
+	}
+	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, MaxSize: opts.MaxSize})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return nil, fmt.Errorf("%w: %s (is another pressfeed running?)", ErrLocked, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db := &DB{bolt: bdb, opts: opts, path: path}
+	if err := bdb.Update(db.initBuckets); err != nil {
+		return nil, errors.Join(fmt.Errorf("store: init %s: %w", path, err), bdb.Close())
+	}
+	db.version.Store(1)
+	return db, nil
+}
+
+func (db *DB) initBuckets(tx *bolt.Tx) error {
+	for _, name := range allBuckets {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return err
+		}
+	}
+	meta := tx.Bucket(bucketMeta)
+	v := meta.Get([]byte("schema"))
+	if v == nil {
+		return meta.Put([]byte("schema"), []byte(strconv.Itoa(schemaVersion)))
+	}
+	if n, err := strconv.Atoi(string(v)); err != nil || n != schemaVersion {
+		return fmt.Errorf("schema version %q, this pressfeed reads %d", v, schemaVersion)
+	}
+	return nil
+}
+
+// Close closes the file. Nothing is lost: every Add was committed.
+func (db *DB) Close() error { return db.bolt.Close() }
+
+// Path returns the file the store lives in.
+func (db *DB) Path() string { return db.path }
+
+// Version returns a number that changes whenever stored items change, so
+// readers can cache what they render from them.
+func (db *DB) Version() uint64 { return db.version.Load() }
+
+// Ping reports whether the store answers a read.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketItems) == nil {
+			return errors.New("store: items bucket missing")
+		}
+		return nil
+	})
+}
+
+// Check runs bbolt's consistency check on the whole file.
+func (db *DB) Check() error {
+	return db.bolt.View(func(tx *bolt.Tx) error {
+		var errs []error
+		for err := range tx.Check() {
+			errs = append(errs, err)
+		}
+		return errors.Join(errs...)
+	})
+}
+
+// timeKey encodes t so that byte order is time order, for every year.
+func timeKey(t time.Time) []byte {
+	var b [12]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(t.Unix())^(1<<63))
+	binary.BigEndian.PutUint32(b[8:], uint32(t.Nanosecond()))
+	return b[:]
+}
+
+func decodeTimeKey(b []byte) time.Time {
+	sec := int64(binary.BigEndian.Uint64(b[:8]) ^ (1 << 63))
+	return time.Unix(sec, int64(binary.BigEndian.Uint32(b[8:12]))).UTC()
+}
+
+func concat(parts ...[]byte) []byte {
+	return bytes.Join(parts, nil)
+}
+
+var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// mintID derives a new, opaque item ID from the key that first identified
+// the story and the moment it was first seen.
+func mintID(key string, seen time.Time) string {
+	h := sha256.New()
+	h.Write([]byte(key))
+	h.Write(timeKey(seen))
+	sum := h.Sum(nil)
+	return IDPrefix + string(bytes.ToLower([]byte(idEncoding.EncodeToString(sum[:15]))))
+}
+
+func getItem(tx *bolt.Tx, id []byte) (*Item, error) {
+	v := tx.Bucket(bucketItems).Get(id)
+	if v == nil {
+		return nil, nil
+	}
+	var it Item
+	if err := json.Unmarshal(v, &it); err != nil {
+		return nil, fmt.Errorf("store: decode item %s: %w", id, err)
+	}
+	return &it, nil
+}
+
+// Get returns the item with the given ID, or nil if there is none.
+func (db *DB) Get(ctx context.Context, id string) (*Item, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var it *Item
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		it, err = getItem(tx, []byte(id))
+		return err
+	})
+	return it, err
+}
+
+// Latest returns up to n items, newest Published first, for which keep
+// returns true (nil keeps all).
+func (db *DB) Latest(ctx context.Context, n int, keep func(*Item) bool) ([]Item, error) {
+	var out []Item
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketByTime).Cursor()
+		for k, _ := c.Last(); k != nil && len(out) < n; k, _ = c.Prev() {
+			if len(out)%64 == 0 {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+			}
+			it, err := getItem(tx, k[12:])
+			if err != nil {
+				return err
+			}
+			if it == nil {
+				return fmt.Errorf("store: by_time names missing item %s", k[12:])
+			}
+			if keep == nil || keep(it) {
+				out = append(out, *it)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Count returns the number of stored items.
+func (db *DB) Count() (int, error) {
+	var n int
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		n = tx.Bucket(bucketItems).Stats().KeyN
+		return nil
+	})
+	return n, err
+}
+
+// FeedStates returns the stored state of every feed, by name.
+func (db *DB) FeedStates(ctx context.Context) (map[string]FeedState, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make(map[string]FeedState)
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketFeeds).ForEach(func(k, v []byte) error {
+			var st FeedState
+			if err := json.Unmarshal(v, &st); err != nil {
+				return fmt.Errorf("store: decode state of feed %s: %w", k, err)
+			}
+			out[string(k)] = st
+			return nil
+		})
+	})
+	return out, err
+}
+
+// SaveStates writes feed states in one transaction.
+func (db *DB) SaveStates(ctx context.Context, states map[string]FeedState) error {
+	if len(states) == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		for name, st := range states {
+			if err := putState(tx, name, st); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func putState(tx *bolt.Tx, feed string, st FeedState) error {
+	v, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("store: encode state of feed %s: %w", feed, err)
+	}
+	return tx.Bucket(bucketFeeds).Put([]byte(feed), v)
+}
+
+// Prune deletes items first seen before the given time, in transactions of
+// bounded size. Dedup keys stay, so a source that still lists a pruned item
+// does not bring it back.
+func (db *DB) Prune(ctx context.Context, before time.Time) (int, error) {
+	const batch = 1000
+	total := 0
+	limit := timeKey(before)
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		n := 0
+		err := db.bolt.Update(func(tx *bolt.Tx) error {
+			n = 0 // the closure runs once, but keep it idempotent
+			var doomed [][]byte
+			c := tx.Bucket(bucketBySeen).Cursor()
+			for k, _ := c.First(); k != nil && len(doomed) < batch && bytes.Compare(k[:12], limit) < 0; k, _ = c.Next() {
+				doomed = append(doomed, bytes.Clone(k))
+			}
+			for _, k := range doomed {
+				id := k[12:]
+				it, err := getItem(tx, id)
+				if err != nil {
+					return err
+				}
+				if it != nil {
+					if err := tx.Bucket(bucketByTime).Delete(concat(timeKey(it.Published), id)); err != nil {
+						return err
+					}
+					if err := tx.Bucket(bucketItems).Delete(id); err != nil {
+						return err
+					}
+				}
+				if err := tx.Bucket(bucketBySeen).Delete(k); err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		})
+		if err != nil {
+			return total, fmt.Errorf("store: prune: %w", err)
+		}
+		total += n
+		if n > 0 {
+			db.version.Add(1)
+		}
+		if n < batch {
+			return total, nil
+		}
+	}
+}
