@@ -1,0 +1,474 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/pressfeed/pressfeed/fetcher"
+	"github.com/pressfeed/pressfeed/publisher"
+	"github.com/pressfeed/pressfeed/store"
+	"github.com/pressfeed/pressfeed/vntext"
+)
+
+// configError is a problem with the configuration file: the daemon exits 78
+// on it, and systemd does not restart it.
+type configError struct{ err error }
+
+func (e *configError) Error() string { return e.err.Error() }
+func (e *configError) Unwrap() error { return e.err }
+
+type config struct {
+	Server  serverConfig   `toml:"server"`
+	Store   storeConfig    `toml:"store"`
+	Fetch   fetchConfig    `toml:"fetch"`
+	Dedup   dedupConfig    `toml:"dedup"`
+	Log     logConfig      `toml:"log"`
+	Feeds   []feedConfig   `toml:"feeds"`
+	Outputs []outputConfig `toml:"outputs"`
+
+	path     string         // the file it came from
+	location *time.Location // Fetch.Timezone, loaded
+}
+
+type serverConfig struct {
+	Listen     string   `toml:"listen"`
+	BaseURL    string   `toml:"base_url"`
+	WebSubHubs []string `toml:"websub_hubs"`
+}
+
+type storeConfig struct {
+	Path      string   `toml:"path"`
+	Retention duration `toml:"retention"`
+}
+
+type fetchConfig struct {
+	Interval      duration `toml:"interval"`
+	Timeout       duration `toml:"timeout"`
+	Concurrency   int      `toml:"concurrency"`
+	PerHost       int      `toml:"per_host"`
+	MaxBody       size     `toml:"max_body"`
+	UserAgent     string   `toml:"user_agent"`
+	Timezone      string   `toml:"timezone"`
+	AllowNetworks []string `toml:"allow_networks"`
+}
+
+type dedupConfig struct {
+	TitleWindow    duration `toml:"title_window"`
+	NearDuplicates bool     `toml:"near_duplicates"`
+}
+
+type logConfig struct {
+	Level string `toml:"level"`
+}
+
+type feedConfig struct {
+	Name     string   `toml:"name"`
+	URL      string   `toml:"url"`
+	Title    string   `toml:"title"`
+	Tags     []string `toml:"tags"`
+	Interval duration `toml:"interval"`
+	Timezone string   `toml:"timezone"`
+
+	location *time.Location
+}
+
+type outputConfig struct {
+	Name        string   `toml:"name"`
+	Title       string   `toml:"title"`
+	Description string   `toml:"description"`
+	Limit       int      `toml:"limit"`
+	Tags        []string `toml:"tags"`
+	Feeds       []string `toml:"feeds"`
+	Include     []string `toml:"include"`
+	Exclude     []string `toml:"exclude"`
+}
+
+// defaultConfig is the only place defaults live; config.toml repeats them
+// as documentation.
+func defaultConfig() config {
+	return config{
+		Server: serverConfig{Listen: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080"},
+		Store:  storeConfig{Path: "data/pressfeed.db", Retention: duration(720 * time.Hour)},
+		Fetch: fetchConfig{
+			Interval: duration(15 * time.Minute), Timeout: duration(30 * time.Second),
+			Concurrency: 8, PerHost: 2, MaxBody: 8 << 20,
+			UserAgent: "pressfeed/VERSION (+BASE_URL)", Timezone: "Asia/Ho_Chi_Minh",
+		},
+		Dedup: dedupConfig{TitleWindow: duration(48 * time.Hour), NearDuplicates: true},
+		Log:   logConfig{Level: "info"},
+	}
+}
+
+func defaultOutput() outputConfig {
+	return outputConfig{Name: "all", Title: "Tin tổng hợp", Description: "Tin mới từ các báo", Limit: 100}
+}
+
+// duration is a TOML string such as "15m".
+type duration time.Duration
+
+func (d *duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("not a duration (want e.g. \"15m\", \"36h\"): %q", b)
+	}
+	if v < 0 {
+		return fmt.Errorf("negative duration %q", b)
+	}
+	*d = duration(v)
+	return nil
+}
+
+func (d duration) String() string { return time.Duration(d).String() }
+
+// size is a byte count: an integer, or a string with a unit ("4MiB", "500KB").
+type size int64
+
+func (s *size) UnmarshalTOML(v any) error {
+	switch v := v.(type) {
+	case int64:
+		if v <= 0 {
+			return fmt.Errorf("size must be positive, got %d", v)
+		}
+		*s = size(v)
+		return nil
+	case string:
+		n, err := parseSize(v)
+		if err != nil {
+			return err
+		}
+		*s = size(n)
+		return nil
+	}
+	return fmt.Errorf("size must be an integer or a string such as \"8MiB\", got %T", v)
+}
+
+var sizeUnits = []struct {
+	suffix string
+	mult   int64
+}{
+	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30},
+	{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1},
+}
+
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	mult := int64(1)
+	for _, u := range sizeUnits {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return 0, fmt.Errorf("not a size (want e.g. \"8MiB\", \"500KB\" or bytes): %q", s)
+	}
+	return n * mult, nil
+}
+
+// findConfig returns the config file to use when -config is not given:
+// $CONFIGURATION_DIRECTORY/config.toml, ./config.toml, /etc/pressfeed/config.toml.
+func findConfig() string {
+	var cands []string
+	if dir := os.Getenv("CONFIGURATION_DIRECTORY"); dir != "" {
+		// systemd may list several folders, separated by colons.
+		for _, d := range strings.Split(dir, ":") {
+			cands = append(cands, filepath.Join(d, "config.toml"))
+		}
+	}
+	cands = append(cands, "config.toml", "/etc/pressfeed/config.toml")
+	for _, c := range cands {
+		if _, err := os.Stat(c); err == nil {
+			return c
+		}
+	}
+	return "config.toml"
+}
+
+// loadConfig decodes and validates the file at path. Every error is a
+// *configError naming the file and the key.
+func loadConfig(path string) (*config, error) {
+	cfg := defaultConfig()
+	md, err := toml.DecodeFile(path, &cfg)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			where := fmt.Sprintf("line %d", pe.Position.Line)
+			if pe.LastKey != "" {
+				where += ", key " + pe.LastKey
+			}
+			return nil, &configError{fmt.Errorf("config %s: %s: %s", path, where, pe.Message)}
+		}
+		return nil, &configError{fmt.Errorf("config %s: %w", path, err)}
+	}
+	if keys := md.Undecoded(); len(keys) > 0 {
+		names := make([]string, len(keys))
+		for i, k := range keys {
+			names[i] = k.String()
+		}
+		return nil, &configError{fmt.Errorf("config %s: unknown keys: %s", path, strings.Join(names, ", "))}
+	}
+	if len(cfg.Outputs) == 0 {
+		cfg.Outputs = []outputConfig{defaultOutput()}
+	}
+	cfg.path = path
+	if err := cfg.validate(); err != nil {
+		return nil, &configError{fmt.Errorf("config %s: %w", path, err)}
+	}
+	return &cfg, nil
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9-]+$`)
+
+// validate checks every value and fills in derived ones. Its errors name
+// the key.
+func (c *config) validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		sep := ": "
+		if strings.HasPrefix(format, "(") {
+			sep = " " // "fetch.timeout (30s) must be shorter than …"
+		}
+		errs = append(errs, fmt.Errorf("%s%s%s", key, sep, fmt.Sprintf(format, args...)))
+	}
+	if _, _, err := net.SplitHostPort(c.Server.Listen); err != nil {
+		bad("server.listen", "want host:port, got %q", c.Server.Listen)
+	}
+	if err := checkHTTPURL(c.Server.BaseURL); err != nil {
+		bad("server.base_url", "%v", err)
+	}
+	c.Server.BaseURL = strings.TrimRight(c.Server.BaseURL, "/")
+	for i, h := range c.Server.WebSubHubs {
+		if err := checkHTTPURL(h); err != nil {
+			bad(fmt.Sprintf("server.websub_hubs[%d]", i), "%v", err)
+		}
+	}
+	if strings.TrimSpace(c.Store.Path) == "" {
+		bad("store.path", "must not be empty")
+	}
+	if r := time.Duration(c.Store.Retention); r != 0 && r < time.Hour {
+		bad("store.retention", "must be at least 1h (or 0 to keep items forever), got %s", r)
+	}
+	f := &c.Fetch
+	if f.Timeout <= 0 {
+		bad("fetch.timeout", "must be positive")
+	}
+	if f.Interval < duration(10*time.Second) {
+		bad("fetch.interval", "must be at least 10s, got %s", f.Interval)
+	} else if f.Timeout >= f.Interval {
+		bad("fetch.timeout", "(%s) must be shorter than fetch.interval (%s)", f.Timeout, f.Interval)
+	}
+	if f.Concurrency < 1 || f.Concurrency > 1024 {
+		bad("fetch.concurrency", "must be 1 to 1024, got %d", f.Concurrency)
+	}
+	if f.PerHost < 1 {
+		bad("fetch.per_host", "must be at least 1, got %d", f.PerHost)
+	}
+	if f.MaxBody < 1024 || f.MaxBody > 1<<30 {
+		bad("fetch.max_body", "must be 1KiB to 1GiB, got %d bytes", f.MaxBody)
+	}
+	if strings.TrimSpace(f.UserAgent) == "" {
+		bad("fetch.user_agent", "must not be empty")
+	}
+	loc, err := time.LoadLocation(f.Timezone)
+	if err != nil || f.Timezone == "" {
+		bad("fetch.timezone", "unknown time zone %q", f.Timezone)
+	}
+	c.location = loc
+	for i, n := range f.AllowNetworks {
+		if _, err := netip.ParsePrefix(n); err != nil {
+			bad(fmt.Sprintf("fetch.allow_networks[%d]", i), "not a CIDR prefix: %q", n)
+		}
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+
+	names := map[string]bool{}
+	tags := map[string]bool{}
+	for i := range c.Feeds {
+		fd := &c.Feeds[i]
+		key := fmt.Sprintf("feeds[%d]", i)
+		if fd.Name != "" {
+			key = fmt.Sprintf("feeds[%d] (%s)", i, fd.Name)
+		}
+		switch {
+		case !nameRE.MatchString(fd.Name):
+			bad(key+".name", "must match [a-z0-9-]+, got %q", fd.Name)
+		case names[fd.Name]:
+			bad(key+".name", "duplicate feed name %q", fd.Name)
+		}
+		names[fd.Name] = true
+		if err := checkFeedURL(fd.URL); err != nil {
+			bad(key+".url", "%v", err)
+		}
+		for j, t := range fd.Tags {
+			if !nameRE.MatchString(t) {
+				bad(fmt.Sprintf("%s.tags[%d]", key, j), "must match [a-z0-9-]+, got %q", t)
+			}
+			tags[t] = true
+		}
+		if fd.Interval != 0 && fd.Interval <= f.Timeout {
+			bad(key+".interval", "(%s) must be longer than fetch.timeout (%s)", fd.Interval, f.Timeout)
+		}
+		fd.location = loc
+		if fd.Timezone != "" {
+			l, err := time.LoadLocation(fd.Timezone)
+			if err != nil {
+				bad(key+".timezone", "unknown time zone %q", fd.Timezone)
+			}
+			fd.location = l
+		}
+	}
+
+	outs := map[string]bool{}
+	for i := range c.Outputs {
+		o := &c.Outputs[i]
+		key := fmt.Sprintf("outputs[%d]", i)
+		if o.Name != "" {
+			key = fmt.Sprintf("outputs[%d] (%s)", i, o.Name)
+		}
+		switch {
+		case !nameRE.MatchString(o.Name):
+			bad(key+".name", "must match [a-z0-9-]+, got %q", o.Name)
+		case outs[o.Name]:
+			bad(key+".name", "duplicate output name %q", o.Name)
+		}
+		outs[o.Name] = true
+		if strings.TrimSpace(o.Title) == "" {
+			o.Title = o.Name
+		}
+		if o.Limit == 0 {
+			o.Limit = 100
+		}
+		if o.Limit < 1 || o.Limit > 1000 {
+			bad(key+".limit", "must be 1 to 1000, got %d", o.Limit)
+		}
+		for j, t := range o.Tags {
+			if !tags[t] {
+				bad(fmt.Sprintf("%s.tags[%d]", key, j), "no feed has tag %q", t)
+			}
+		}
+		for j, n := range o.Feeds {
+			if !names[n] {
+				bad(fmt.Sprintf("%s.feeds[%d]", key, j), "no feed named %q", n)
+			}
+		}
+		for field, list := range map[string][]string{"include": o.Include, "exclude": o.Exclude} {
+			for j, k := range list {
+				if _, err := vntext.ParseKeyword(k); err != nil {
+					bad(fmt.Sprintf("%s.%s[%d]", key, field, j), "%v", err)
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func checkHTTPURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("invalid URL %q", s)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("want an absolute http(s) URL, got %q", s)
+	}
+	return nil
+}
+
+func checkFeedURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Errorf("invalid URL %q", redact(s))
+	}
+	switch u.Scheme {
+	case "http", "https":
+		if u.Host == "" {
+			return fmt.Errorf("no host in %q", u.Redacted())
+		}
+	case "file":
+		if (u.Host != "" && u.Host != "localhost") || u.Path == "" || !filepath.IsAbs(u.Path) {
+			return fmt.Errorf("want file:///absolute/path, got %q", s)
+		}
+	default:
+		return fmt.Errorf("want http://, https:// or file://, got %q", u.Redacted())
+	}
+	return nil
+}
+
+// redact masks a password in a URL, for messages.
+func redact(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	return "(unparseable URL)"
+}
+
+// storePath returns the database path: relative paths are relative to
+// $STATE_DIRECTORY when systemd sets it.
+func (c *config) storePath() string {
+	p := c.Store.Path
+	if dir := os.Getenv("STATE_DIRECTORY"); dir != "" && !filepath.IsAbs(p) {
+		return filepath.Join(strings.Split(dir, ":")[0], p)
+	}
+	return p
+}
+
+func (c *config) userAgent(version string) string {
+	return strings.NewReplacer("VERSION", version, "BASE_URL", c.Server.BaseURL).Replace(c.Fetch.UserAgent)
+}
+
+func (c *config) storeOptions(log *slog.Logger) store.Options {
+	return store.Options{TitleWindow: time.Duration(c.Dedup.TitleWindow), Logger: log}
+}
+
+func (c *config) fetcherOptions(log *slog.Logger, version string) fetcher.Options {
+	o := fetcher.Options{
+		Interval:    time.Duration(c.Fetch.Interval),
+		Timeout:     time.Duration(c.Fetch.Timeout),
+		Concurrency: c.Fetch.Concurrency,
+		MaxBody:     int64(c.Fetch.MaxBody),
+		UserAgent:   c.userAgent(version),
+		Location:    c.location,
+		Retention:   time.Duration(c.Store.Retention),
+		Logger:      log,
+	}
+	for _, n := range c.Fetch.AllowNetworks {
+		o.AllowNetworks = append(o.AllowNetworks, netip.MustParsePrefix(n))
+	}
+	for _, f := range c.Feeds {
+		o.Feeds = append(o.Feeds, fetcher.Feed{
+			Name: f.Name, URL: f.URL, Title: f.Title,
+			Interval: time.Duration(f.Interval), Location: f.location,
+		})
+	}
+	return o
+}
+
+func (c *config) publisherOptions(log *slog.Logger) publisher.Options {
+	o := publisher.Options{BaseURL: c.Server.BaseURL, Logger: log}
+	for _, f := range c.Feeds {
+		o.Feeds = append(o.Feeds, publisher.Feed{Name: f.Name, Title: f.Title, URL: f.URL, Tags: f.Tags})
+	}
+	for _, out := range c.Outputs {
+		o.Outputs = append(o.Outputs, publisher.Output{
+			Name: out.Name, Title: out.Title, Description: out.Description, Limit: out.Limit,
+			Tags: out.Tags, Feeds: out.Feeds, Include: out.Include, Exclude: out.Exclude,
+		})
+	}
+	return o
+}

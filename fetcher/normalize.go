@@ -1,0 +1,427 @@
+package fetcher
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/microcosm-cc/bluemonday"
+	"github.com/mmcdole/gofeed"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/pressfeed/pressfeed/store"
+	"github.com/pressfeed/pressfeed/vntext"
+)
+
+// Bounds on what one document may bring.
+const (
+	maxItems      = 1000     // items taken from one document
+	maxTitleRunes = 512      // a title is cut here, at a character boundary
+	maxSummary    = 600      // runes of plain-text summary
+	maxGUID       = 512      // longer GUIDs are hashed
+	maxContent    = 256 << 10 // bytes of HTML content kept per item
+	futureSlack   = 10 * time.Minute
+)
+
+// minTitleWords and minTitleRunes keep short, generic headlines ("Video",
+// "Tin nóng") from merging unrelated stories across outlets.
+const (
+	minTitleWords = 3
+	minTitleRunes = 12
+)
+
+// normalize turns a parsed document into the items pressfeed stores. base
+// resolves relative links; loc is the zone of dates that name none; now is
+// the fetch time, the date of undated items and the latest date allowed
+// (plus a little slack).
+func normalize(doc *gofeed.Feed, base *url.URL, loc *time.Location, now time.Time) []store.Incoming {
+	if link, err := absoluteURL(base, doc.Link); err == nil && link != "" {
+		if u, err := url.Parse(link); err == nil {
+			base = u
+		}
+	}
+	n := min(len(doc.Items), maxItems)
+	out := make([]store.Incoming, 0, n)
+	for _, gi := range doc.Items[:n] {
+		if gi == nil {
+			continue
+		}
+		out = append(out, normalizeItem(gi, base, loc, now))
+	}
+	return out
+}
+
+func normalizeItem(gi *gofeed.Item, base *url.URL, loc *time.Location, now time.Time) store.Incoming {
+	var in store.Incoming
+	in.Title = truncateRunes(plainText(gi.Title), maxTitleRunes)
+
+	link := itemLink(gi, base)
+	if link != "" {
+		in.Link = link
+		in.LinkKey, _ = canonicalLink(nil, link)
+	}
+	linkBase := base
+	if u, err := url.Parse(link); link != "" && err == nil {
+		linkBase = u
+	}
+
+	rawHTML := gi.Content
+	if strings.TrimSpace(rawHTML) == "" {
+		rawHTML = gi.Description
+	}
+	in.Content = sanitizeHTML(rawHTML, linkBase)
+	summarySrc := gi.Description
+	if strings.TrimSpace(summarySrc) == "" {
+		summarySrc = gi.Content
+	}
+	in.Summary = truncateWords(plainText(summarySrc), maxSummary)
+	if in.Title == "" {
+		// Untitled items (some RSS 0.9x feeds) take the start of their text.
+		in.Title = truncateWords(in.Summary, 120)
+	}
+	in.Author = itemAuthor(gi)
+
+	in.GUID = cleanText(strings.TrimSpace(gi.GUID))
+	if len(in.GUID) > maxGUID {
+		sum := sha256.Sum256([]byte(in.GUID))
+		in.GUID = "sha256:" + hex.EncodeToString(sum[:])
+	}
+
+	in.TitleKey = vntext.TitleKey(in.Title)
+	h := sha256.New()
+	h.Write([]byte(in.TitleKey))
+	h.Write([]byte{0})
+	h.Write([]byte(vntext.TitleKey(in.Summary)))
+	h.Write([]byte{0})
+	h.Write([]byte(in.Content))
+	in.HashKey = hex.EncodeToString(h.Sum(nil)[:16])
+	if len(strings.Fields(in.TitleKey)) < minTitleWords || utf8.RuneCountInString(in.TitleKey) < minTitleRunes {
+		in.TitleKey = ""
+	}
+
+	in.Published, in.Dated = itemDate(gi, loc, now)
+	return in
+}
+
+// itemDate returns the item's publication date, read in loc when it names
+// no zone, and whether the source gave one. A date more than futureSlack
+// after now is clamped to now; no date means now.
+func itemDate(gi *gofeed.Item, loc *time.Location, now time.Time) (time.Time, bool) {
+	candidates := []struct {
+		raw    string
+		parsed *time.Time
+	}{{gi.Published, gi.PublishedParsed}, {gi.Updated, gi.UpdatedParsed}}
+	for _, c := range candidates {
+		t, ok := parseDate(c.raw, loc)
+		if !ok && c.parsed != nil && c.parsed.Year() >= 1970 && c.parsed.Year() <= 9999 {
+			t, ok = c.parsed.UTC(), true
+		}
+		if !ok {
+			continue
+		}
+		if t.After(now.Add(futureSlack)) {
+			return now, true
+		}
+		return t, true
+	}
+	return now, false
+}
+
+func itemLink(gi *gofeed.Item, base *url.URL) string {
+	cands := append([]string{gi.Link}, gi.Links...)
+	for _, c := range cands {
+		if l, err := absoluteURL(base, c); err == nil && l != "" {
+			return l
+		}
+	}
+	// RSS items often put the permalink in <guid isPermaLink="true"> only.
+	if l, err := absoluteURL(nil, gi.GUID); err == nil && l != "" {
+		return l
+	}
+	return ""
+}
+
+func itemAuthor(gi *gofeed.Item) string {
+	var name string
+	switch {
+	case len(gi.Authors) > 0 && gi.Authors[0] != nil:
+		name = gi.Authors[0].Name
+		if name == "" {
+			name = gi.Authors[0].Email
+		}
+	case gi.DublinCoreExt != nil && len(gi.DublinCoreExt.Creator) > 0:
+		name = gi.DublinCoreExt.Creator[0]
+	}
+	return truncateRunes(plainText(name), 200)
+}
+
+var errNotHTTP = errors.New("not an absolute http(s) URL")
+
+// absoluteURL resolves ref against base and returns it when it is http(s).
+func absoluteURL(base *url.URL, ref string) (string, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return "", nil
+	}
+	u, err := url.Parse(ref)
+	if err != nil {
+		return "", err
+	}
+	if base != nil {
+		u = base.ResolveReference(u)
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", errNotHTTP
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	return cleanText(u.String()), nil
+}
+
+// trackingParams are query parameters that name a campaign or a click, not a
+// page: links that differ only in them are the same story.
+var trackingParams = map[string]bool{
+	"fbclid": true, "gclid": true, "dclid": true, "msclkid": true, "yclid": true,
+	"mc_cid": true, "mc_eid": true, "igshid": true, "_ga": true, "_gl": true,
+	"_hsenc": true, "_hsmi": true, "zarsrc": true, "gidzl": true, "utm": true,
+}
+
+// canonicalLink returns the form of a link used to recognise one story across
+// feeds: resolved against base, https, lower-case host without "www." or a
+// default port, no fragment, no tracking parameters, sorted query, no
+// trailing slash. It is a key, not a link to show.
+func canonicalLink(base *url.URL, raw string) (string, error) {
+	abs, err := absoluteURL(base, raw)
+	if err != nil {
+		return "", err
+	}
+	if abs == "" {
+		return "", errNotHTTP
+	}
+	u, err := url.Parse(abs)
+	if err != nil {
+		return "", err
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	host = strings.TrimPrefix(host, "www.")
+	if port := u.Port(); port != "" && port != "80" && port != "443" {
+		host = net.JoinHostPort(host, port)
+	} else if strings.Contains(host, ":") {
+		host = "[" + host + "]" // an IPv6 literal
+	}
+	q := u.Query()
+	for k := range q {
+		lk := strings.ToLower(k)
+		if trackingParams[lk] || strings.HasPrefix(lk, "utm_") {
+			delete(q, k)
+		}
+	}
+	out := "https://" + host + strings.TrimRight(u.EscapedPath(), "/")
+	if query := encodeQuery(q); query != "" {
+		out += "?" + query
+	}
+	return out, nil
+}
+
+// encodeQuery is url.Values.Encode with keys sorted and each key's values
+// kept in their order.
+func encodeQuery(q url.Values) string {
+	if len(q) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		for _, v := range q[k] {
+			if b.Len() > 0 {
+				b.WriteByte('&')
+			}
+			b.WriteString(url.QueryEscape(k))
+			b.WriteByte('=')
+			b.WriteString(url.QueryEscape(v))
+		}
+	}
+	return b.String()
+}
+
+// isXMLChar reports whether XML 1.0 allows r in a document.
+func isXMLChar(r rune) bool {
+	switch {
+	case r == 0x9 || r == 0xA || r == 0xD:
+		return true
+	case r >= 0x20 && r <= 0xD7FF:
+		return true
+	case r >= 0xE000 && r <= 0xFFFD:
+		return true
+	case r >= 0x10000 && r <= 0x10FFFF:
+		return true
+	}
+	return false
+}
+
+// cleanText returns s as NFC, without characters XML 1.0 forbids, and with
+// invalid UTF-8 replaced. Tone-mark placement is the publisher's and stays.
+func cleanText(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || !isXMLChar(r) {
+			clean = false
+			break
+		}
+	}
+	if !clean {
+		s = strings.Map(func(r rune) rune {
+			if !isXMLChar(r) {
+				return -1
+			}
+			return r
+		}, strings.ToValidUTF8(s, "\uFFFD"))
+	}
+	return norm.NFC.String(s)
+}
+
+// plainText returns the text of s, which may hold markup and entities, with
+// white space collapsed.
+func plainText(s string) string {
+	if strings.ContainsAny(s, "<&") {
+		var b strings.Builder
+		z := html.NewTokenizer(strings.NewReader(s))
+		hidden := false // inside an element whose text is not shown
+		for {
+			tt := z.Next()
+			if tt == html.ErrorToken {
+				break
+			}
+			switch tt {
+			case html.TextToken:
+				if !hidden {
+					b.Write(z.Text())
+				}
+			case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
+				name, _ := z.TagName()
+				switch atom.Lookup(name) {
+				case atom.Script, atom.Style, atom.Noscript, atom.Template, atom.Iframe, atom.Object:
+					hidden = tt == html.StartTagToken
+				case atom.Br, atom.P, atom.Div, atom.Li, atom.Td, atom.Tr, atom.H1, atom.H2, atom.H3, atom.H4, atom.Blockquote:
+					b.WriteByte(' ') // block elements separate words
+				}
+			}
+		}
+		s = b.String()
+	}
+	return strings.Join(strings.Fields(cleanText(s)), " ")
+}
+
+func truncateRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i := 0
+	for pos := range s {
+		if i == n {
+			return s[:pos]
+		}
+		i++
+	}
+	return s
+}
+
+// truncateWords cuts s to at most n runes at a word boundary, marking the cut.
+func truncateWords(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	cut := truncateRunes(s, n-1)
+	if i := strings.LastIndexFunc(cut, unicode.IsSpace); i > len(cut)/2 {
+		cut = cut[:i]
+	}
+	return strings.TrimRightFunc(cut, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) }) + "…"
+}
+
+var (
+	policyOnce sync.Once
+	policy     *bluemonday.Policy
+)
+
+// htmlPolicy allows the markup of news articles: text, links, images,
+// lists, tables, quotes. No scripts, event handlers, styles, frames, forms
+// or non-http(s) URLs.
+func htmlPolicy() *bluemonday.Policy {
+	policyOnce.Do(func() {
+		p := bluemonday.UGCPolicy()
+		p.AllowURLSchemes("http", "https", "mailto")
+		p.RequireParseableURLs(true)
+		p.AllowRelativeURLs(true) // made absolute by sanitizeHTML
+		p.AllowAttrs("title").Globally()
+		p.AllowElements("figure", "figcaption", "picture")
+		policy = p
+	})
+	return policy
+}
+
+// sanitizeHTML returns raw as safe, well-formed HTML: sanitised, with
+// relative links made absolute against base (or dropped), tags balanced and
+// every character one that XML allows.
+func sanitizeHTML(raw string, base *url.URL) string {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return ""
+	}
+	if len(raw) > maxContent {
+		raw = truncateRunes(raw[:maxContent], maxContent)
+	}
+	safe := htmlPolicy().Sanitize(cleanText(raw))
+	body := &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div}
+	nodes, err := html.ParseFragment(strings.NewReader(safe), body)
+	if err != nil {
+		return ""
+	}
+	var buf bytes.Buffer
+	for _, n := range nodes {
+		absolutize(n, base)
+		if err := html.Render(&buf, n); err != nil {
+			return ""
+		}
+	}
+	return strings.TrimSpace(cleanText(buf.String()))
+}
+
+// absolutize rewrites href and src attributes under n to absolute http(s)
+// URLs, dropping those that cannot be.
+func absolutize(n *html.Node, base *url.URL) {
+	if n.Type == html.ElementNode {
+		attrs := n.Attr[:0]
+		for _, a := range n.Attr {
+			if a.Key == "href" || a.Key == "src" {
+				if strings.HasPrefix(strings.ToLower(strings.TrimSpace(a.Val)), "mailto:") && a.Key == "href" {
+					attrs = append(attrs, a)
+					continue
+				}
+				abs, err := absoluteURL(base, a.Val)
+				if err != nil || abs == "" {
+					continue
+				}
+				a.Val = abs
+			}
+			attrs = append(attrs, a)
+		}
+		n.Attr = attrs
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		absolutize(c, base)
+	}
+}

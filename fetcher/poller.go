@@ -1,0 +1,340 @@
+package fetcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pressfeed/pressfeed/store"
+)
+
+// maxBackoff caps the delay after repeated failures; a failing feed is
+// never given up on.
+const maxBackoff = 6 * time.Hour
+
+// Poller fetches every feed when it is due and stores what it brings.
+type Poller struct {
+	db   *store.DB
+	opts Options
+	log  *slog.Logger
+
+	mu     sync.Mutex
+	states map[string]store.FeedState // authoritative while running
+	dirty  map[string]bool            // states changed since they were last written
+
+	running  atomic.Bool
+	progress atomic.Int64 // unix nanos of the last finished fetch or idle tick
+}
+
+// Report is the outcome of one fetch of one feed.
+type Report struct {
+	Feed        string
+	NotModified bool
+	Result      store.Result
+	Err         error
+	Class       string // Classify(Err), or "store"
+	Duration    time.Duration
+}
+
+// NewPoller returns a poller for opts.Feeds writing into db.
+func NewPoller(db *store.DB, opts Options) *Poller {
+	opts.setDefaults()
+	return &Poller{
+		db:   db,
+		opts: opts,
+		log:  opts.Logger.With("component", "fetcher"),
+	}
+}
+
+// Run polls every feed until ctx is done, then writes the feed states that
+// changed without a commit of their own, and returns nil. Due feeds are
+// fetched at once, at most Options.Concurrency at a time.
+func (p *Poller) Run(ctx context.Context) error {
+	if err := p.load(ctx); err != nil {
+		return err
+	}
+	p.running.Store(true)
+	defer p.running.Store(false)
+	p.progress.Store(p.opts.Now().UnixNano())
+
+	sem := make(chan struct{}, p.opts.Concurrency)
+	var wg sync.WaitGroup
+	for _, f := range p.opts.Feeds {
+		wg.Go(func() { p.poll(ctx, f, sem) })
+	}
+	if p.opts.Retention > 0 {
+		wg.Go(func() { p.pruneLoop(ctx) })
+	}
+	wg.Go(func() { p.tick(ctx) })
+	wg.Wait()
+	return p.flush()
+}
+
+// Once fetches the named feeds (every feed when names is empty) once each,
+// at most Options.Concurrency at a time, calling report after each. It
+// returns an error for an unknown name or a store failure, not for feeds
+// that fail: those are in their reports.
+func (p *Poller) Once(ctx context.Context, names []string, report func(Report)) error {
+	feeds := p.opts.Feeds
+	if len(names) > 0 {
+		feeds = nil
+		for _, n := range names {
+			i := slices.IndexFunc(p.opts.Feeds, func(f Feed) bool { return f.Name == n })
+			if i < 0 {
+				return fmt.Errorf("fetch: no feed named %q", n)
+			}
+			feeds = append(feeds, p.opts.Feeds[i])
+		}
+	}
+	if err := p.load(ctx); err != nil {
+		return err
+	}
+	sem := make(chan struct{}, p.opts.Concurrency)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, f := range feeds {
+		wg.Go(func() {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			_, rep := p.pollOnce(ctx, f)
+			<-sem
+			mu.Lock()
+			defer mu.Unlock()
+			if report != nil {
+				report(rep)
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(ctx.Err(), p.flush())
+}
+
+// Healthy returns nil while Run is polling and making progress.
+func (p *Poller) Healthy() error {
+	if !p.running.Load() {
+		return errors.New("fetcher: scheduler not running")
+	}
+	last := time.Unix(0, p.progress.Load())
+	if since := p.opts.Now().Sub(last); since > 2*p.opts.Timeout+time.Minute {
+		return fmt.Errorf("fetcher: no progress for %s", since.Round(time.Second))
+	}
+	return nil
+}
+
+// States returns a copy of every feed's current state.
+func (p *Poller) States() map[string]store.FeedState {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make(map[string]store.FeedState, len(p.states))
+	for k, v := range p.states {
+		out[k] = v
+	}
+	return out
+}
+
+func (p *Poller) load(ctx context.Context) error {
+	states, err := p.db.FeedStates(ctx)
+	if err != nil {
+		return fmt.Errorf("fetcher: load feed states: %w", err)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.states = states
+	p.dirty = make(map[string]bool)
+	return nil
+}
+
+// flush writes the states that changed since their last commit, in one
+// transaction.
+func (p *Poller) flush() error {
+	p.mu.Lock()
+	out := make(map[string]store.FeedState, len(p.dirty))
+	for name := range p.dirty {
+		out[name] = p.states[name]
+	}
+	p.mu.Unlock()
+	if err := p.db.SaveStates(context.Background(), out); err != nil {
+		return fmt.Errorf("fetcher: save feed states: %w", err)
+	}
+	p.mu.Lock()
+	for name := range out {
+		delete(p.dirty, name)
+	}
+	p.mu.Unlock()
+	return nil
+}
+
+func (p *Poller) state(name string) store.FeedState {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.states[name]
+}
+
+func (p *Poller) setState(name string, st store.FeedState, written bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.states[name] = st
+	if written {
+		delete(p.dirty, name)
+	} else {
+		p.dirty[name] = true
+	}
+}
+
+func (p *Poller) poll(ctx context.Context, f Feed, sem chan struct{}) {
+	wait := p.state(f.Name).NextPoll.Sub(p.opts.Now()) // never fetched or overdue: now
+	for {
+		timer := time.NewTimer(max(wait, 0))
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return
+		case <-timer.C:
+		}
+		select {
+		case sem <- struct{}{}: // at most Concurrency fetches at once
+		case <-ctx.Done():
+			return
+		}
+		wait, _ = p.pollOnce(ctx, f)
+		<-sem
+	}
+}
+
+// tick records progress while the poller idles, so that Healthy tells a
+// stuck scheduler from a quiet one.
+func (p *Poller) tick(ctx context.Context) {
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			p.mu.Lock()
+			p.progress.Store(p.opts.Now().UnixNano())
+			p.mu.Unlock()
+		}
+	}
+}
+
+// pollOnce fetches f once, stores what it brought and returns the delay
+// until its next poll.
+func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
+	start := p.opts.Now()
+	defer p.progress.Store(p.opts.Now().UnixNano())
+	prev := p.state(f.Name)
+	rep := Report{Feed: f.Name}
+	res, err := fetch(ctx, &p.opts, f, prev)
+	if ctx.Err() != nil {
+		// Shutting down: not the feed's failure.
+		rep.Err = ctx.Err()
+		return 0, rep
+	}
+	now := p.opts.Now().UTC()
+	interval := f.Interval
+	if interval <= 0 {
+		interval = p.opts.Interval
+	}
+
+	st := prev
+	st.LastFetch = now
+	written := false
+	if err == nil {
+		st.LastSuccess, st.Failures, st.LastError, st.ErrorClass = now, 0, "", ""
+		st.NextPoll = now.Add(jitter(interval))
+		rep.NotModified = res.NotModified
+		if !res.NotModified {
+			st.ETag, st.LastModified, st.BodyHash = res.ETag, res.LastModified, res.BodyHash
+			if res.Title != "" {
+				st.Title = res.Title
+			}
+			var r store.Result
+			r, err = p.db.Add(ctx, f.Name, res.Items, &st)
+			if err != nil {
+				// Keep the old validators: the next poll must bring
+				// these items again.
+				st = prev
+				st.LastFetch = now
+				rep.Class = "store"
+			} else {
+				rep.Result = r
+				written = r.Changed()
+			}
+		}
+	}
+	if err != nil {
+		if rep.Class == "" {
+			rep.Class = Classify(err)
+		}
+		st.Failures++
+		st.LastError, st.ErrorClass = err.Error(), rep.Class
+		st.NextPoll = now.Add(backoff(interval, st.Failures, err))
+	}
+	p.setState(f.Name, st, written)
+	rep.Err = err
+	rep.Duration = p.opts.Now().Sub(start)
+	wait := st.NextPoll.Sub(now)
+	switch {
+	case err != nil:
+		p.log.Warn("fetch failed", "feed", f.Name, "class", rep.Class, "failures", st.Failures,
+			"retry_in", wait.Round(time.Second), "err", err)
+	case rep.Result.Changed():
+		p.log.Info("fetched", "feed", f.Name, "added", rep.Result.Added, "merged", rep.Result.Merged,
+			"corrected", rep.Result.Corrected, "duration", rep.Duration.Round(time.Millisecond))
+	default:
+		p.log.Debug("nothing new", "feed", f.Name, "not_modified", rep.NotModified)
+	}
+	return wait, rep
+}
+
+// jitter returns d ±10%, so that feeds added together drift apart.
+func jitter(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * (0.9 + 0.2*rand.Float64()))
+}
+
+// backoff returns the delay after the given number of consecutive failures:
+// the interval doubled per failure up to maxBackoff, never shorter than a
+// Retry-After the server sent.
+func backoff(interval time.Duration, failures int, err error) time.Duration {
+	d := interval
+	for i := 1; i < failures && d < maxBackoff; i++ {
+		d *= 2
+	}
+	d = jitter(min(d, maxBackoff))
+	var se *StatusError
+	if errors.As(err, &se) && se.RetryAfter > d {
+		d = se.RetryAfter
+	}
+	return d
+}
+
+func (p *Poller) pruneLoop(ctx context.Context) {
+	every := min(p.opts.Retention/10, time.Hour)
+	for {
+		before := p.opts.Now().Add(-p.opts.Retention)
+		n, err := p.db.Prune(ctx, before)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			p.log.Error("prune failed", "err", err)
+		case n > 0:
+			p.log.Info("pruned", "items", n, "before", before.UTC().Format(time.RFC3339))
+		}
+		t := time.NewTimer(every)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
