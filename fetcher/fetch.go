@@ -71,6 +71,7 @@ type Options struct {
 	Interval      time.Duration  // default 15m
 	Timeout       time.Duration  // whole request; default 30s
 	Concurrency   int            // fetches in flight; default 8
+	PerHost       int            // fetches in flight per registrable domain; default 2
 	MaxBody       int64          // bytes after decompression; default 8 MiB
 	UserAgent     string         // default "pressfeed/" + Version
 	Location      *time.Location // default UTC
@@ -90,6 +91,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 8
+	}
+	if o.PerHost <= 0 {
+		o.PerHost = 2
 	}
 	if o.MaxBody <= 0 {
 		o.MaxBody = 8 << 20
@@ -137,16 +141,16 @@ func NewHTTPClient(opts Options) *http.Client {
 		},
 	}
 	tr := &http.Transport{
-		DialContext:           dialer.DialContext,
-		TLSHandshakeTimeout:   min(timeout, 10*time.Second),
-		ResponseHeaderTimeout: timeout,
-		ExpectContinueTimeout: time.Second,
-		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   2,
-		IdleConnTimeout:       90 * time.Second,
+		DialContext:            dialer.DialContext,
+		TLSHandshakeTimeout:    min(timeout, 10*time.Second),
+		ResponseHeaderTimeout:  timeout,
+		ExpectContinueTimeout:  time.Second,
+		MaxIdleConns:           100,
+		MaxIdleConnsPerHost:    2,
+		IdleConnTimeout:        90 * time.Second,
 		MaxResponseHeaderBytes: 64 << 10,
-		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
-		ForceAttemptHTTP2:     true,
+		TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
+		ForceAttemptHTTP2:      true,
 	}
 	return &http.Client{
 		Transport: tr,

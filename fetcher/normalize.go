@@ -26,10 +26,10 @@ import (
 
 // Bounds on what one document may bring.
 const (
-	maxItems      = 1000     // items taken from one document
-	maxTitleRunes = 512      // a title is cut here, at a character boundary
-	maxSummary    = 600      // runes of plain-text summary
-	maxGUID       = 512      // longer GUIDs are hashed
+	maxItems      = 1000      // items taken from one document
+	maxTitleRunes = 512       // a title is cut here, at a character boundary
+	maxSummary    = 600       // runes of plain-text summary
+	maxGUID       = 512       // longer GUIDs are hashed
 	maxContent    = 256 << 10 // bytes of HTML content kept per item
 	futureSlack   = 10 * time.Minute
 )

@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/net/publicsuffix"
 
 	"github.com/pressfeed/pressfeed/store"
 )
@@ -27,6 +31,9 @@ type Poller struct {
 	mu     sync.Mutex
 	states map[string]store.FeedState // authoritative while running
 	dirty  map[string]bool            // states changed since they were last written
+
+	hostMu sync.Mutex
+	hosts  map[string]chan struct{} // per registrable domain: at most PerHost fetches
 
 	running  atomic.Bool
 	progress atomic.Int64 // unix nanos of the last finished fetch or idle tick
@@ -46,9 +53,10 @@ type Report struct {
 func NewPoller(db *store.DB, opts Options) *Poller {
 	opts.setDefaults()
 	return &Poller{
-		db:   db,
-		opts: opts,
-		log:  opts.Logger.With("component", "fetcher"),
+		db:    db,
+		opts:  opts,
+		log:   opts.Logger.With("component", "fetcher"),
+		hosts: make(map[string]chan struct{}),
 	}
 }
 
@@ -100,13 +108,12 @@ func (p *Poller) Once(ctx context.Context, names []string, report func(Report)) 
 	var wg sync.WaitGroup
 	for _, f := range feeds {
 		wg.Go(func() {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
+			release, ok := p.acquire(ctx, f, sem)
+			if !ok {
 				return
 			}
 			_, rep := p.pollOnce(ctx, f)
-			<-sem
+			release()
 			mu.Lock()
 			defer mu.Unlock()
 			if report != nil {
@@ -200,14 +207,52 @@ func (p *Poller) poll(ctx context.Context, f Feed, sem chan struct{}) {
 			return
 		case <-timer.C:
 		}
-		select {
-		case sem <- struct{}{}: // at most Concurrency fetches at once
-		case <-ctx.Done():
+		release, ok := p.acquire(ctx, f, sem)
+		if !ok {
 			return
 		}
 		wait, _ = p.pollOnce(ctx, f)
-		<-sem
+		release()
 	}
+}
+
+// acquire waits for a free slot for f's site, then for a free slot among
+// all fetches, and returns the function that frees both. It returns false
+// once ctx is done.
+func (p *Poller) acquire(ctx context.Context, f Feed, sem chan struct{}) (release func(), ok bool) {
+	host := p.hostSlots(f.URL)
+	select {
+	case host <- struct{}{}: // at most PerHost fetches per site
+	case <-ctx.Done():
+		return nil, false
+	}
+	select {
+	case sem <- struct{}{}: // at most Concurrency fetches at once
+	case <-ctx.Done():
+		<-host
+		return nil, false
+	}
+	return func() { <-sem; <-host }, true
+}
+
+// hostSlots returns the semaphore of the site that serves feedURL: its
+// registrable domain, so that vnexpress.net covers its subdomains.
+func (p *Poller) hostSlots(feedURL string) chan struct{} {
+	site := ""
+	if u, err := url.Parse(feedURL); err == nil {
+		site = strings.ToLower(u.Hostname())
+		if d, err := publicsuffix.EffectiveTLDPlusOne(site); err == nil {
+			site = d
+		}
+	}
+	p.hostMu.Lock()
+	defer p.hostMu.Unlock()
+	ch, ok := p.hosts[site]
+	if !ok {
+		ch = make(chan struct{}, p.opts.PerHost)
+		p.hosts[site] = ch
+	}
+	return ch
 }
 
 // tick records progress while the poller idles, so that Healthy tells a
@@ -220,9 +265,7 @@ func (p *Poller) tick(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			p.mu.Lock()
 			p.progress.Store(p.opts.Now().UnixNano())
-			p.mu.Unlock()
 		}
 	}
 }

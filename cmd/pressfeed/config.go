@@ -441,6 +441,7 @@ func (c *config) fetcherOptions(log *slog.Logger, version string) fetcher.Option
 		Interval:    time.Duration(c.Fetch.Interval),
 		Timeout:     time.Duration(c.Fetch.Timeout),
 		Concurrency: c.Fetch.Concurrency,
+		PerHost:     c.Fetch.PerHost,
 		MaxBody:     int64(c.Fetch.MaxBody),
 		UserAgent:   c.userAgent(version),
 		Location:    c.location,
