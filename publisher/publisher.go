@@ -1,0 +1,309 @@
+// Package publisher serves pressfeed's merged feeds over HTTP: every output as
+// RSS 2.0, Atom 1.0 and JSON Feed 1.1 under /feeds/, and /healthz.
+//
+// Invariants: a document depends only on the stored items and the options,
+// never on the clock, so the same items give the same bytes and the same
+// ETag; each (output, format) document is rendered at most once per store
+// version and then served from memory, identity and gzip alike; every string
+// written is NFC and holds only characters XML 1.0 allows; every item carries
+// its store id (urn:pressfeed:item:…) in all three formats.
+package publisher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync/atomic"
+
+	"github.com/pressfeed/pressfeed/store"
+	"github.com/pressfeed/pressfeed/vntext"
+)
+
+// Output is one merged feed served at /feeds/{Name}.rss|.atom|.json.
+type Output struct {
+	Name, Title, Description string
+	Limit                    int      // items per document; 0 means 100
+	Tags, Feeds              []string // only items carried by a feed with one of these tags / names (empty: all)
+	Include, Exclude         []string // keyword phrases (SPEC "Keywords"), matched against title or summary
+}
+
+// Feed is what the publisher knows of a configured source feed.
+type Feed struct {
+	Name, Title, URL string // Title "" means: use the feed's own title from store.FeedState, else Name
+	Tags             []string
+}
+
+// Options configure the handler. The zero value serves one output, "all",
+// at http://127.0.0.1:8080.
+type Options struct {
+	BaseURL string       // public URL, e.g. "http://127.0.0.1:8080"; self links are BaseURL + "/feeds/all.atom"
+	Outputs []Output     // empty: one output "all" with defaults
+	Feeds   []Feed       // the configured source feeds
+	Healthy func() error // extra health check for /healthz (the scheduler); nil means none
+	Logger  *slog.Logger // nil discards
+}
+
+const (
+	defaultBaseURL = "http://127.0.0.1:8080"
+	defaultLimit   = 100
+)
+
+// defaultOutput is the output served when Options.Outputs is empty.
+var defaultOutput = Output{Name: "all", Title: "Tin tổng hợp", Description: "Tin mới từ các báo"}
+
+// handler serves the routes of NewHandler.
+type handler struct {
+	mux     *http.ServeMux
+	db      *store.DB
+	log     *slog.Logger
+	baseURL string             // without a trailing slash
+	outputs map[string]*output // by name
+	feeds   map[string]*Feed   // by name
+	healthy func() error       // nil means none
+	renders atomic.Int64       // documents rendered, for tests
+	down    atomic.Bool        // the last store read failed; logged once until one succeeds
+}
+
+// output is an Output ready to serve: defaults applied, keywords parsed,
+// filters turned into sets, one cache entry per format.
+type output struct {
+	Output
+	limit     int
+	tagFeeds  map[string]bool // feeds carrying one of Tags; nil: no tag filter
+	feedSet   map[string]bool // Feeds as a set; nil: no feed filter
+	include   []vntext.Keyword
+	exclude   []vntext.Keyword
+	selfLinks [numFormats]string
+	cache     [numFormats]entry
+}
+
+// NewHandler returns the HTTP handler for /feeds/…, /healthz. It fails when an option is invalid (a bad keyword,
+// duplicate output name).
+func NewHandler(db *store.DB, opts Options) (http.Handler, error) {
+	return newHandler(db, opts)
+}
+
+func newHandler(db *store.DB, opts Options) (*handler, error) {
+	if db == nil {
+		return nil, errors.New("publisher: no store")
+	}
+	h := &handler{
+		mux:     http.NewServeMux(),
+		db:      db,
+		log:     opts.Logger,
+		outputs: make(map[string]*output),
+		feeds:   make(map[string]*Feed),
+		healthy: opts.Healthy,
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	base := strings.TrimRight(xmlText(opts.BaseURL), "/")
+	if base == "" {
+		base = defaultBaseURL
+	}
+	if !isHTTP(base) {
+		return nil, fmt.Errorf("publisher: base URL %q is not an absolute http(s) URL", opts.BaseURL)
+	}
+	h.baseURL = base
+
+	tagged := make(map[string][]string) // tag → feed names
+	for _, f := range opts.Feeds {
+		if f.Name == "" {
+			return nil, errors.New("publisher: a feed has no name")
+		}
+		if h.feeds[f.Name] != nil {
+			return nil, fmt.Errorf("publisher: duplicate feed name %q", f.Name)
+		}
+		f := Feed{Name: f.Name, Title: xmlText(f.Title), URL: xmlText(f.URL), Tags: cleanAll(f.Tags)}
+		h.feeds[f.Name] = &f
+		for _, t := range f.Tags {
+			tagged[t] = append(tagged[t], f.Name)
+		}
+	}
+
+	outs := opts.Outputs
+	if len(outs) == 0 {
+		outs = []Output{defaultOutput}
+	}
+	for _, o := range outs {
+		if h.outputs[o.Name] != nil {
+			return nil, fmt.Errorf("publisher: duplicate output name %q", o.Name)
+		}
+		out, err := h.newOutput(o, tagged)
+		if err != nil {
+			return nil, fmt.Errorf("publisher: output %q: %w", o.Name, err)
+		}
+		h.outputs[o.Name] = out
+	}
+
+	h.mux.HandleFunc("GET /feeds/{file}", h.serveFeed)
+	h.mux.HandleFunc("GET /healthz", h.serveHealth)
+	return h, nil
+}
+
+func (h *handler) newOutput(o Output, tagged map[string][]string) (*output, error) {
+	if !validName(o.Name) {
+		return nil, errors.New("name must be letters, digits, '-' or '_'")
+	}
+	if o.Limit < 0 {
+		return nil, fmt.Errorf("limit %d is negative", o.Limit)
+	}
+	out := &output{Output: o, limit: o.Limit}
+	if out.limit == 0 {
+		out.limit = defaultLimit
+	}
+	out.Title = xmlText(o.Title)
+	if out.Title == "" {
+		out.Title = o.Name
+	}
+	out.Description = xmlText(o.Description)
+	if len(o.Tags) > 0 {
+		out.tagFeeds = make(map[string]bool)
+		for _, t := range o.Tags {
+			names, ok := tagged[t]
+			if !ok {
+				return nil, fmt.Errorf("no feed has tag %q", t)
+			}
+			for _, n := range names {
+				out.tagFeeds[n] = true
+			}
+		}
+	}
+	if len(o.Feeds) > 0 {
+		out.feedSet = make(map[string]bool)
+		for _, n := range o.Feeds {
+			if h.feeds[n] == nil {
+				return nil, fmt.Errorf("unknown feed %q", n)
+			}
+			out.feedSet[n] = true
+		}
+	}
+	var err error
+	if out.include, err = parseKeywords(o.Include); err != nil {
+		return nil, fmt.Errorf("include: %w", err)
+	}
+	if out.exclude, err = parseKeywords(o.Exclude); err != nil {
+		return nil, fmt.Errorf("exclude: %w", err)
+	}
+	for f := range numFormats {
+		out.selfLinks[f] = h.baseURL + "/feeds/" + o.Name + formats[f].ext
+	}
+	return out, nil
+}
+
+func parseKeywords(phrases []string) ([]vntext.Keyword, error) {
+	var ks []vntext.Keyword
+	for _, p := range phrases {
+		k, err := vntext.ParseKeyword(p)
+		if err != nil {
+			return nil, err
+		}
+		ks = append(ks, k)
+	}
+	return ks, nil
+}
+
+// validName reports whether an output name is safe in a URL path and in a URN.
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// isHTTP reports whether s is an absolute http(s) URL with a host.
+func isHTTP(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+func cleanAll(ss []string) []string {
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, xmlText(s))
+	}
+	return out
+}
+
+// ServeHTTP routes the request.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// keep reports whether it belongs in the output: carried by a feed with one
+// of the tags, by one of the feeds, matching an include keyword and no exclude
+// keyword, each condition only when configured.
+func (o *output) keep(it *store.Item) bool {
+	if o.tagFeeds != nil && !carriedBy(it, o.tagFeeds) {
+		return false
+	}
+	if o.feedSet != nil && !carriedBy(it, o.feedSet) {
+		return false
+	}
+	if len(o.include) == 0 && len(o.exclude) == 0 {
+		return true
+	}
+	title, summary := vntext.Split(it.Title), vntext.Split(it.Summary)
+	match := func(k vntext.Keyword) bool { return k.Matches(title) || k.Matches(summary) }
+	if len(o.include) > 0 && !slices.ContainsFunc(o.include, match) {
+		return false
+	}
+	return !slices.ContainsFunc(o.exclude, match)
+}
+
+func carriedBy(it *store.Item, feeds map[string]bool) bool {
+	for _, m := range it.Members {
+		if feeds[m.Feed] {
+			return true
+		}
+	}
+	return false
+}
+
+// serveHealth answers 200 "ok" when the store answers a read and the extra
+// check passes, else 503 with the reason on one line.
+func (h *handler) serveHealth(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if err := h.db.Ping(r.Context()); err != nil {
+		http.Error(w, oneLine("store: "+err.Error()), http.StatusServiceUnavailable)
+		return
+	}
+	if h.healthy != nil {
+		if err := h.healthy(); err != nil {
+			http.Error(w, oneLine(err.Error()), http.StatusServiceUnavailable)
+			return
+		}
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	fmt.Fprintln(w, "ok")
+}
+
+// oneLine joins the lines of s with spaces.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// storeRead runs a store read and logs its failure once: the first failure of
+// a run of failures is logged, and the first success after it.
+func (h *handler) storeRead(ctx context.Context, o *output, f format, read func(context.Context) error) error {
+	if err := read(ctx); err != nil {
+		if h.down.CompareAndSwap(false, true) {
+			h.log.Error("read items", "output", o.Name, "format", formats[f].name, "err", err)
+		}
+		return err
+	}
+	if h.down.CompareAndSwap(true, false) {
+		h.log.Info("store readable again")
+	}
+	return nil
+}

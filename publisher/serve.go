@@ -1,0 +1,230 @@
+package publisher
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pressfeed/pressfeed/store"
+)
+
+// format is one of the document formats every output is served in.
+type format int
+
+const (
+	formatRSS format = iota
+	formatAtom
+	formatJSON
+	numFormats
+)
+
+var formats = [numFormats]struct{ name, ext, contentType string }{
+	formatRSS:  {"rss", ".rss", "application/rss+xml; charset=utf-8"},
+	formatAtom: {"atom", ".atom", "application/atom+xml; charset=utf-8"},
+	formatJSON: {"json", ".json", "application/feed+json; charset=utf-8"},
+}
+
+// document is one rendered (output, format) document in both encodings.
+type document struct {
+	version  uint64 // store version the document was rendered from (or older)
+	body     []byte // identity
+	gzip     []byte // body gzipped once, at gzip.BestSpeed
+	etag     string // of body
+	gzipETag string // of gzip; differs from etag, as RFC 9110 8.8.3 asks per representation
+	modified time.Time
+}
+
+// entry caches the document of one (output, format). Readers load doc without
+// locking; mu makes concurrent requests after a store change render once.
+type entry struct {
+	mu  sync.Mutex
+	doc atomic.Pointer[document]
+}
+
+// readError is a failed store read: the store, not the request, is at fault.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return "publisher: read store: " + e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
+
+// lookup returns the output and format a file name such as "all.atom" names.
+func (h *handler) lookup(file string) (*output, format, bool) {
+	for f := range numFormats {
+		if name, ok := strings.CutSuffix(file, formats[f].ext); ok {
+			o := h.outputs[name]
+			return o, f, o != nil
+		}
+	}
+	return nil, 0, false
+}
+
+// serveFeed serves /feeds/{file} from the cache, with conditional GET
+// (RFC 9110 13.1), HEAD and gzip.
+func (h *handler) serveFeed(w http.ResponseWriter, r *http.Request) {
+	o, f, ok := h.lookup(r.PathValue("file"))
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	// The render is shared with concurrent requests: one client hanging up
+	// must not spoil it for the others.
+	doc, err := h.document(context.WithoutCancel(r.Context()), o, f)
+	if err != nil {
+		if _, ok := errors.AsType[*readError](err); ok { // logged by storeRead
+			http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		h.log.Error("render", "output", o.Name, "format", formats[f].name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	body, etag := doc.body, doc.etag
+	hd := w.Header()
+	if acceptsGzip(r.Header.Values("Accept-Encoding")) {
+		body, etag = doc.gzip, doc.gzipETag
+		hd.Set("Content-Encoding", "gzip")
+	}
+	hd.Set("Content-Type", formats[f].contentType)
+	hd.Set("ETag", etag)
+	hd.Set("Vary", "Accept-Encoding")
+	hd.Set("Cache-Control", "max-age=60")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	// ServeContent answers If-None-Match (weak comparison, lists, "*") and,
+	// only without it, If-Modified-Since with 304; it also does HEAD and Range.
+	http.ServeContent(w, r, "", doc.modified, bytes.NewReader(body))
+}
+
+// document returns the cached document of (o, f), rendering it first when the
+// store changed since it was rendered.
+func (h *handler) document(ctx context.Context, o *output, f format) (*document, error) {
+	e := &o.cache[f]
+	if d := e.doc.Load(); d != nil && d.version == h.db.Version() {
+		return d, nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	// Read the version before the items: a write in between makes the
+	// document newer than its version says, and the next request renders
+	// again, which is harmless.
+	v := h.db.Version()
+	if d := e.doc.Load(); d != nil && d.version == v {
+		return d, nil
+	}
+	d, err := h.render(ctx, o, f, v)
+	if err != nil {
+		return nil, err
+	}
+	e.doc.Store(d)
+	return d, nil
+}
+
+// render reads the items of o from the store and renders them as f.
+func (h *handler) render(ctx context.Context, o *output, f format, version uint64) (*document, error) {
+	var items []store.Item
+	var states map[string]store.FeedState
+	err := h.storeRead(ctx, o, f, func(ctx context.Context) error {
+		var err error
+		if items, err = h.db.Latest(ctx, o.limit, o.keep); err != nil || len(items) == 0 {
+			return err
+		}
+		states, err = h.db.FeedStates(ctx) // outlets' own titles
+		return err
+	})
+	if err != nil {
+		return nil, &readError{err}
+	}
+	h.renders.Add(1)
+	body, err := h.encode(o, f, items, states)
+	if err != nil {
+		return nil, err
+	}
+	var gz bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := zw.Write(body); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(body)
+	tag := hex.EncodeToString(sum[:12])
+	return &document{
+		version:  version,
+		body:     body,
+		gzip:     gz.Bytes(),
+		etag:     `"` + tag + `"`,
+		gzipETag: `"` + tag + `-gz"`,
+		modified: lastModified(items),
+	}, nil
+}
+
+// lastModified returns the newest time at which anything in items changed:
+// published, corrected, first seen, or joined by another outlet. It catches
+// what the newest item's date misses (a merge, a late item dated in the
+// past), so If-Modified-Since alone does not hide them. With no items it is
+// the Unix epoch, which ServeContent does not send.
+func lastModified(items []store.Item) time.Time {
+	t := time.Unix(0, 0).UTC()
+	for i := range items {
+		it := &items[i]
+		t = later(t, later(it.Published, later(it.Updated, it.Seen)))
+		for _, m := range it.Members {
+			t = later(t, m.Seen)
+		}
+	}
+	return t
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// acceptsGzip reports whether an Accept-Encoding field (RFC 9110 12.5.3)
+// allows gzip: named with a non-zero weight, or covered by "*" when not named.
+func acceptsGzip(values []string) bool {
+	star := false
+	for _, v := range values {
+		for part := range strings.SplitSeq(v, ",") {
+			name, params, _ := strings.Cut(part, ";")
+			switch strings.ToLower(strings.TrimSpace(name)) {
+			case "gzip", "x-gzip":
+				return weight(params) > 0
+			case "*":
+				star = weight(params) > 0
+			}
+		}
+	}
+	return star
+}
+
+// weight returns the q parameter of an Accept-Encoding member: 1 when absent,
+// 0 when malformed.
+func weight(params string) float64 {
+	for p := range strings.SplitSeq(params, ";") {
+		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+		if strings.EqualFold(strings.TrimSpace(k), "q") {
+			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || q < 0 || q > 1 {
+				return 0
+			}
+			return q
+		}
+	}
+	return 1
+}
