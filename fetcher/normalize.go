@@ -181,11 +181,29 @@ func absoluteURL(base *url.URL, ref string) (string, error) {
 	if base != nil {
 		u = base.ResolveReference(u)
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if (u.Scheme != "http" && u.Scheme != "https") || !validHost(u.Hostname()) {
 		return "", errNotHTTP
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
 	return cleanText(u.String()), nil
+}
+
+// validHost reports whether h is a host name with no empty label, or an IP
+// literal.
+func validHost(h string) bool {
+	h = strings.TrimSuffix(h, ".")
+	if h == "" {
+		return false
+	}
+	if strings.Contains(h, ":") {
+		return true // an IPv6 literal; url.Parse checked the brackets
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" {
+			return false
+		}
+	}
+	return true
 }
 
 // trackingParams are query parameters that name a campaign or a click, not a
@@ -213,7 +231,9 @@ func canonicalLink(base *url.URL, raw string) (string, error) {
 		return "", err
 	}
 	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
-	host = strings.TrimPrefix(host, "www.")
+	if h := strings.TrimPrefix(host, "www."); validHost(h) {
+		host = h
+	}
 	if port := u.Port(); port != "" && port != "80" && port != "443" {
 		host = net.JoinHostPort(host, port)
 	} else if strings.Contains(host, ":") {

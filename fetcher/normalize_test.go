@@ -51,7 +51,7 @@ func TestCanonicalLink(t *testing.T) {
 
 func FuzzCanonicalLink(f *testing.F) {
 	for _, s := range []string{"/news/1", "https://X.Example/a?utm_source=rss&id=7#top", "http://www.a.b:80/x/?q=1&q=2",
-		"https://[::1]:8080/a", "https://a.example/%zz", "//a.example/x"} {
+		"https://[::1]:8080/a", "https://a.example/%zz", "//a.example/x", "//.", "//..", "http://www./", "http://www.a/"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
