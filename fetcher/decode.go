@@ -1,0 +1,715 @@
+package fetcher
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/encoding/unicode/utf32"
+)
+
+// ErrCharset is wrapped when a document declares a charset pressfeed cannot decode.
+var ErrCharset = errors.New("fetcher: unsupported charset")
+
+// decodeBody returns body as UTF-8 ready for gofeed, given the response's Content-Type header ("" for files).
+// The charset comes from a byte order mark, else the Content-Type charset parameter, else the XML declaration's
+// encoding (or a <meta charset> is not needed: feeds only), else UTF-8. UTF-16 LE/BE (with BOM, or declared),
+// windows-1258 (and the other WHATWG encodings, via golang.org/x/text/encoding/htmlindex) are converted to UTF-8.
+// Then, so that one bad byte never loses a whole feed:
+//   - invalid UTF-8 sequences become U+FFFD;
+//   - characters XML 1.0 forbids (C0 controls other than tab, CR, LF; U+FFFE, U+FFFF; surrogates) are removed,
+//     both raw and as numeric character references (&#0; &#11; &#x1F; &#xFFFE; &#xD800; …);
+//   - the XML declaration's encoding pseudo-attribute is rewritten to UTF-8 (or dropped), so gofeed does not decode
+//     a second time;
+//   - a BOM is removed.
+//
+// JSON documents (first non-space byte '{') get the UTF-8 repair and BOM removal only.
+// The result is not NFC-normalised (that happens per string later). decodeBody never panics, runs in linear
+// time, and returns body itself (no copy) when it is already clean UTF-8 without BOM, declaration charset other
+// than UTF-8, or forbidden characters: that is the common case, measure it.
+//
+// Details the summary above leaves out:
+//   - Without a BOM, a document whose first four bytes hold NULs in the pattern of UTF-16 or UTF-32 text
+//     ("\x00<\x00?", "<\x00\x00\x00", …; XML 1.0 appendix F) is read in that encoding whatever its labels say.
+//     Conversely a UTF-16 or UTF-32 label on a document without that pattern is a lie (its declaration was
+//     readable as ASCII) and is taken to mean UTF-8.
+//   - When the header and the declaration disagree and one of them says UTF-8, the bytes decide: valid UTF-8 is
+//     read as UTF-8, anything else with the other label. See decCharset.
+//   - Characters XML forbids are removed everywhere, JSON included (C0 controls are invalid raw JSON too, and
+//     gorilla/feeds cannot write them back out); numeric references too, except inside CDATA sections and
+//     comments, where XML does not parse them. References whose value exceeds U+10FFFF name no character and
+//     are removed too.
+//   - "--" inside a comment, which encoding/xml rejects even when not strict, becomes "- -".
+//   - An XML declaration that gofeed's encoding/xml would act on wrongly (an encoding other than UTF-8, or a
+//     version other than 1.0, which encoding/xml rejects outright) becomes `<?xml version="1.0"
+//     encoding="UTF-8"?>` at the start of the document and is dropped anywhere else: encoding/xml honours
+//     `<?xml … encoding=…?>` wherever it appears, switching charset mid-document.
+func decodeBody(body []byte, contentType string) ([]byte, error) {
+	enc, n := decSniff(body) // a byte order mark or a UTF-16/32 byte pattern wins over every label
+	body = body[n:]
+	var valid bool
+	switch enc {
+	case unicode.UTF8:
+		enc, valid = nil, utf8.Valid(body)
+	case nil:
+		valid = utf8.Valid(body)
+		var err error
+		if enc, err = decCharset(body, contentType, valid); err != nil {
+			return nil, err
+		}
+	}
+	if enc != nil {
+		u, err := enc.NewDecoder().Bytes(body)
+		if err != nil {
+			return nil, fmt.Errorf("decode %v: %w", enc, err)
+		}
+		return decRepair(u), nil
+	}
+	if valid && !bytes.HasPrefix(body, decBOM) && decClean(body) {
+		return body, nil
+	}
+	out := decRepair(body)
+	if bytes.Equal(out, body) { // e.g. a forbidden reference inside CDATA, which stays
+		return body, nil
+	}
+	return out, nil
+}
+
+var decBOM = []byte("\uFEFF")
+
+var (
+	decUTF16BE = unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM)
+	decUTF16LE = unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM)
+	decUTF32BE = utf32.UTF32(utf32.BigEndian, utf32.IgnoreBOM)
+	decUTF32LE = utf32.UTF32(utf32.LittleEndian, utf32.IgnoreBOM)
+)
+
+// decSniff returns the encoding given by body's byte order mark and the mark's length, or, without a mark, the
+// encoding whose pattern of NUL bytes the first four bytes show (XML 1.0 appendix F; a UTF-8 feed cannot
+// contain NUL), with length 0. It returns nil when neither applies.
+func decSniff(body []byte) (encoding.Encoding, int) {
+	switch {
+	case bytes.HasPrefix(body, decBOM):
+		return unicode.UTF8, len(decBOM)
+	case bytes.HasPrefix(body, []byte{0x00, 0x00, 0xFE, 0xFF}):
+		return decUTF32BE, 4
+	case bytes.HasPrefix(body, []byte{0xFF, 0xFE, 0x00, 0x00}): // not UTF-16LE and U+0000: XML forbids that
+		return decUTF32LE, 4
+	case bytes.HasPrefix(body, []byte{0xFE, 0xFF}):
+		return decUTF16BE, 2
+	case bytes.HasPrefix(body, []byte{0xFF, 0xFE}):
+		return decUTF16LE, 2
+	}
+	if len(body) < 4 {
+		return nil, 0
+	}
+	b0, b1, b2, b3 := body[0], body[1], body[2], body[3]
+	switch {
+	case b0 == 0 && b1 == 0 && b2 == 0 && b3 != 0:
+		return decUTF32BE, 0
+	case b0 != 0 && b1 == 0 && b2 == 0 && b3 == 0:
+		return decUTF32LE, 0
+	case b0 == 0 && b1 != 0 && b2 == 0:
+		return decUTF16BE, 0
+	case b0 != 0 && b1 == 0 && b2 != 0 && b3 == 0:
+		return decUTF16LE, 0
+	}
+	return nil, 0
+}
+
+// decLabel is a charset name found in a header or declaration.
+type decLabel struct {
+	name  string            // as written; "" when there was none
+	enc   encoding.Encoding // nil when name is unknown or names UTF-8
+	known bool              // enc, or UTF-8
+}
+
+func (l decLabel) isUTF8() bool { return l.known && l.enc == nil }
+
+// decLookup resolves a charset name the way browsers do (WHATWG labels: "latin1" and "us-ascii" are
+// windows-1252, "gb2312" is GBK, …).
+func decLookup(name string) decLabel {
+	name = strings.TrimSpace(name)
+	l := decLabel{name: name}
+	switch {
+	case name == "":
+		return l
+	case strings.EqualFold(name, "utf-8"): // the common case, without allocating
+		l.known = true
+		return l
+	case decIsWideLabel(name):
+		// decSniff found no UTF-16/32 pattern, so the bytes are ASCII-compatible: the label is wrong.
+		l.known = true
+		return l
+	}
+	enc, err := htmlindex.Get(name)
+	if err != nil {
+		return l
+	}
+	switch canonical, _ := htmlindex.Name(enc); canonical {
+	case "utf-8":
+		l.known = true
+	case "replacement":
+		// ISO-2022-KR, HZ-GB-2312 and a few others: WHATWG decodes them as a single U+FFFD.
+	default:
+		l.enc, l.known = enc, true
+	}
+	return l
+}
+
+// decIsWideLabel reports whether name is a UTF-16 or UTF-32 label, including the spellings Python accepts
+// ("utf16", "utf_32", "u16").
+func decIsWideLabel(name string) bool {
+	var buf [16]byte // name in lower case without '-', '_' and ' '
+	n := 0
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c == '-' || c == '_' || c == ' ':
+			continue
+		case 'A' <= c && c <= 'Z':
+			c += 'a' - 'A'
+		}
+		if n == len(buf) {
+			return false
+		}
+		buf[n] = c
+		n++
+	}
+	switch s := string(buf[:n]); {
+	case strings.HasPrefix(s, "utf16"), strings.HasPrefix(s, "utf32"):
+		return true
+	case s == "u16", s == "u32", s == "ucs2", s == "ucs4", s == "iso10646ucs2", s == "iso10646ucs4",
+		s == "unicode", s == "unicodefeff", s == "unicodefffe", s == "csunicode":
+		return true
+	}
+	return false
+}
+
+// decCharset picks the encoding of body, which has no byte order mark and no UTF-16/32 pattern; nil means
+// UTF-8. valid reports whether body is valid UTF-8.
+//
+// RFC 7303 §3 lets the Content-Type charset override the XML declaration, and that is the rule, with three
+// exceptions for how press sites really serve feeds:
+//   - A Content-Type without charset (RFC 7303 says text/xml then means us-ascii) counts as saying nothing,
+//     so the declaration decides.
+//   - When the header and the declaration disagree and one of them says UTF-8, the bytes decide: a body that
+//     is not valid UTF-8 is read with the other label (a windows-1258 feed behind a server that stamps
+//     charset=utf-8 on everything), a valid one as UTF-8 (a UTF-8 feed behind a server whose default is
+//     charset=iso-8859-1). Legacy text with accented letters is practically never valid UTF-8 by chance.
+//   - An unknown header label counts as saying nothing.
+//
+// JSON documents are UTF-8 (RFC 8259 §8.1): their header is not consulted. A label nobody knows is no
+// problem when the bytes are valid UTF-8; otherwise decCharset returns an error wrapping ErrCharset.
+func decCharset(body []byte, contentType string, valid bool) (encoding.Encoding, error) {
+	if decIsJSON(body) {
+		return nil, nil
+	}
+	hdr := decLookup(decHeaderCharset(contentType))
+	decl := decLabel{name: "utf-8", known: true}
+	if e := decDeclEncoding(body); !bytes.EqualFold(e, []byte("utf-8")) { // converting allocates
+		decl = decLookup(string(e))
+	}
+	pick := hdr
+	switch {
+	case hdr.name == "":
+		pick = decl
+	case decl.name == "":
+	case !hdr.known:
+		pick = decl
+	case hdr.isUTF8() && !valid && !decl.isUTF8():
+		pick = decl // which may be a name we do not know: then the error names it
+	case hdr.enc != nil && decl.isUTF8() && valid:
+		pick = decl
+	}
+	switch {
+	case pick.enc != nil:
+		return pick.enc, nil
+	case pick.known || pick.name == "" || valid:
+		return nil, nil
+	}
+	name := pick.name
+	if len(name) > 40 {
+		name = name[:40] + "…"
+	}
+	return nil, fmt.Errorf("%w %q", ErrCharset, name)
+}
+
+// decIsJSON reports whether the first byte of body that is not white space is '{'.
+func decIsJSON(body []byte) bool {
+	i := decSkipSpace(body, 0)
+	return i < len(body) && body[i] == '{'
+}
+
+func decSkipSpace(b []byte, i int) int {
+	for i < len(b) && decIsXMLSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+func decIsXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// decHeaderCharset returns the charset parameter of a Content-Type header, or "". It is lenient where
+// mime.ParseMediaType is strict: `text/xml;charset = "us-ascii"` and `charset='gb2312'` are common.
+func decHeaderCharset(contentType string) string {
+	_, params, _ := strings.Cut(contentType, ";")
+	for params != "" {
+		var p string
+		p, params, _ = strings.Cut(params, ";")
+		k, v, ok := strings.Cut(p, "=")
+		if !ok || !strings.EqualFold(strings.TrimSpace(k), "charset") {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+			v = v[1 : len(v)-1]
+		}
+		return strings.TrimSpace(v)
+	}
+	return ""
+}
+
+// decDeclEncoding returns the encoding pseudo-attribute of the XML declaration that opens body (after white
+// space, which XML forbids there but feeds have), or nil.
+func decDeclEncoding(body []byte) []byte {
+	i := decSkipSpace(body, 0)
+	if !decIsXMLDeclAt(body, i) {
+		return nil
+	}
+	end := bytes.Index(body[i:], []byte("?>"))
+	if end < 0 {
+		return nil
+	}
+	return decLenientEncoding(body[i+len("<?xml") : i+end])
+}
+
+// decIsXMLDeclAt reports whether b[i:] starts a processing instruction whose target is exactly "xml" as
+// encoding/xml reads names: up to the first ASCII byte that is not a letter, digit, '_', ':', '.' or '-'
+// (so "<?xml!version='0'?>" counts).
+func decIsXMLDeclAt(b []byte, i int) bool {
+	const p = "<?xml"
+	if len(b)-i <= len(p) || string(b[i:i+len(p)]) != p {
+		return false
+	}
+	switch c := b[i+len(p)]; {
+	case c >= utf8.RuneSelf, 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return false
+	case c == '_' || c == ':' || c == '.' || c == '-':
+		return false
+	}
+	return true
+}
+
+// decLenientEncoding returns the value of the encoding pseudo-attribute in the content of an XML declaration,
+// allowing white space around '=' as the XML grammar does, or nil.
+func decLenientEncoding(content []byte) []byte {
+	const name = "encoding"
+	for i := 0; ; {
+		k := bytes.Index(content[i:], []byte(name))
+		if k < 0 {
+			return nil
+		}
+		k += i
+		i = k + len(name)
+		if k > 0 && !decIsXMLSpace(content[k-1]) {
+			continue
+		}
+		j := decSkipSpace(content, i)
+		if j == len(content) || content[j] != '=' {
+			continue
+		}
+		j = decSkipSpace(content, j+1)
+		if j == len(content) || content[j] != '"' && content[j] != '\'' {
+			continue
+		}
+		end := bytes.IndexByte(content[j+1:], content[j])
+		if end < 0 {
+			return nil
+		}
+		return content[j+1 : j+1+end]
+	}
+}
+
+// decProcInst returns the value of param (ending in '=') in the content of a processing instruction exactly
+// as encoding/xml's procInst finds it (the first `param=` directly followed by a quote), or nil: gofeed's
+// parser acts on that, not on what the XML grammar says.
+func decProcInst(param string, content []byte) []byte {
+	i := 0
+	var sep byte
+	for i < len(content) {
+		sub := content[i:]
+		k := bytes.Index(sub, []byte(param))
+		if k < 0 || len(param)+k >= len(sub) {
+			return nil
+		}
+		i += len(param) + k + 1
+		if c := sub[len(param)+k]; c == '\'' || c == '"' {
+			sep = c
+			break
+		}
+	}
+	if sep == 0 {
+		return nil
+	}
+	j := bytes.IndexByte(content[i:], sep)
+	if j < 0 {
+		return nil
+	}
+	return content[i : i+j]
+}
+
+// decDeclNeedsFix reports whether an XML declaration with this content (between "<?xml" and "?>") would make
+// encoding/xml decode a second time, fail, or make decodeBody pick another charset when run again.
+func decDeclNeedsFix(content []byte) bool {
+	if v := decProcInst("version=", content); v != nil && string(v) != "1.0" {
+		return true // encoding/xml: unsupported version
+	}
+	for _, e := range [...][]byte{decProcInst("encoding=", content), decLenientEncoding(content)} {
+		if e != nil && !bytes.EqualFold(e, []byte("utf-8")) {
+			return true
+		}
+	}
+	return false
+}
+
+// decXMLDecl replaces an opening XML declaration that needs fixing.
+const decXMLDecl = `<?xml version="1.0" encoding="UTF-8"?>`
+
+// decIsXMLChar reports whether XML 1.0 allows r (the Char production).
+func decIsXMLChar(r rune) bool {
+	switch {
+	case r < 0x20:
+		return r == '\t' || r == '\n' || r == '\r'
+	case r <= 0xD7FF:
+		return true
+	case r < 0xE000:
+		return false // surrogates
+	case r <= 0xFFFD:
+		return true
+	case r < 0x10000:
+		return false // U+FFFE, U+FFFF
+	}
+	return r <= utf8.MaxRune
+}
+
+// decFast marks the bytes decClean must look at: C0 controls other than tab, LF and CR, '&', and 0xEF, which
+// leads U+FFFE, U+FFFF and U+FEFF.
+var decFast = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = c != '\t' && c != '\n' && c != '\r'
+	}
+	t['&'], t[0xEF] = true, true
+	return t
+}()
+
+// decClean reports whether body, valid UTF-8 without BOM, can go to gofeed as it is: no character XML forbids,
+// raw or referenced, no "--" inside a comment, and no XML declaration that needs fixing. It errs on the side
+// of false, since decRepair then decides exactly.
+func decClean(body []byte) bool {
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if !decFast[c] {
+			continue
+		}
+		switch c {
+		case '&':
+			if i+1 < len(body) && body[i+1] == '#' {
+				end, v := decRefAt(body, i)
+				if end > 0 && !decIsXMLChar(v) {
+					return false
+				}
+			}
+		case 0xEF:
+			if i+2 < len(body) && body[i+1] == 0xBF && (body[i+2] == 0xBE || body[i+2] == 0xBF) {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	// Comments: "--" inside one is fatal to encoding/xml. Without tracking CDATA, any "--" not followed by
+	// '>' after the first "<!--" sends the body to decRepair, which knows.
+	if k := bytes.Index(body, []byte("<!--")); k >= 0 {
+		for rest := body[k+len("<!--"):]; ; {
+			j := bytes.Index(rest, []byte("--"))
+			if j < 0 {
+				break
+			}
+			if j+2 == len(rest) || rest[j+2] != '>' {
+				return false
+			}
+			rest = rest[j+3:]
+		}
+	}
+	// XML declarations: the opening one, and any other, which encoding/xml also obeys. Each check reads up to
+	// the next "?>", which many "<?xml" may share: past a few, decRepair (linear) decides.
+	for i, n := 0, 0; ; n++ {
+		k := bytes.Index(body[i:], []byte("<?xml"))
+		if k < 0 {
+			return true
+		}
+		if n == 4 {
+			return false
+		}
+		i += k
+		if decIsXMLDeclAt(body, i) {
+			end := bytes.Index(body[i:], []byte("?>"))
+			if end < 0 {
+				return true // never closed, so never acted on, here or later
+			}
+			if decDeclNeedsFix(body[i+len("<?xml") : i+end]) {
+				return false
+			}
+		}
+		i += len("<?xml")
+	}
+}
+
+// decRefAt parses the numeric character reference "&#…;" or "&#x…;" starting at b[i], returning the index
+// just past its ';' and its value (capped above utf8.MaxRune), or end 0 when there is none. An upper-case X is
+// accepted: XML rejects it, encoding/xml leaves it as text, and gofeed later unescapes it anyway.
+func decRefAt(b []byte, i int) (end int, v rune) {
+	j := i + 2 // past "&#"
+	base := rune(10)
+	if j < len(b) && (b[j] == 'x' || b[j] == 'X') {
+		base, j = 16, j+1
+	}
+	start := j
+	for ; j < len(b); j++ {
+		d := decDigit(b[j])
+		if d >= base {
+			break
+		}
+		if v <= utf8.MaxRune {
+			v = v*base + d
+		}
+	}
+	if j == start || j == len(b) || b[j] != ';' {
+		return 0, 0
+	}
+	return j + 1, v
+}
+
+// decDigit returns the value of a hex digit, or 16.
+func decDigit(c byte) rune {
+	switch {
+	case '0' <= c && c <= '9':
+		return rune(c - '0')
+	case 'a' <= c && c <= 'f':
+		return rune(c-'a') + 10
+	case 'A' <= c && c <= 'F':
+		return rune(c-'A') + 10
+	}
+	return 16
+}
+
+// Where decRepair is in the markup. XML parses references everywhere but in CDATA sections and comments.
+const (
+	decInText    = iota // character data, tags, attribute values
+	decInCDATA          // after "<![CDATA[", until "]]>"
+	decInComment        // after "<!--", until "-->"
+	decInPI             // after "<?", until "?>"
+)
+
+// decRepairer writes the repaired document. Every decision it takes looks at what it has already written
+// (never at its input), and nothing it removes later reaches back before a byte that triggered a decision
+// (';', '[', '-', '?', '>'), and nothing is removed inside a comment: so running it again on its own output
+// changes nothing, even where a removal joins two pieces into something new ("&#&#0;x1F;" loses both
+// references).
+type decRepairer struct {
+	out    []byte
+	mode   int
+	start  int  // in out: where the current comment's text or processing instruction begins
+	sig    int  // in out: the first byte that is not white space, or -1
+	json   bool // out[sig] == '{': no markup, references removed everywhere
+	dashes bool // in a comment, out ends with "--": the next character must be '>'
+}
+
+// decTrigger marks the ASCII bytes decRepairer.ascii must see; runs of other ASCII bytes are copied at once.
+var decTrigger = func() (t [utf8.RuneSelf]bool) {
+	for c := range 0x20 {
+		t[c] = c != '\t' && c != '\n' && c != '\r'
+	}
+	for _, c := range ";[-?>" {
+		t[c] = true
+	}
+	return t
+}()
+
+// decRepair returns src, which is in UTF-8 but may have invalid bytes, repaired as decodeBody describes.
+func decRepair(src []byte) []byte {
+	r := decRepairer{out: make([]byte, 0, len(src)+len(decXMLDecl)), sig: -1}
+	for i := 0; i < len(src); {
+		if r.sig >= 0 && !r.dashes { // copy plain text as it is, up to the next byte that needs a look
+			j := i
+			for j < len(src) {
+				if c := src[j]; c < utf8.RuneSelf {
+					if decTrigger[c] {
+						break
+					}
+					j++
+					continue
+				}
+				ru, n := utf8.DecodeRune(src[j:])
+				if ru == utf8.RuneError && n == 1 || !decIsXMLChar(ru) {
+					break
+				}
+				j += n
+			}
+			r.out = append(r.out, src[i:j]...)
+			if i = j; i == len(src) {
+				break
+			}
+		}
+		n := 1
+		if src[i] >= utf8.RuneSelf {
+			_, n = utf8.DecodeRune(src[i:])
+		}
+		r.char(src[i : i+n])
+		i += n
+	}
+	return r.out
+}
+
+var decReplacement = []byte("\uFFFD")
+
+// char writes the character (or invalid byte) b, or drops it, and follows the markup.
+func (r *decRepairer) char(b []byte) {
+	if b[0] < utf8.RuneSelf {
+		r.ascii(b[0])
+		return
+	}
+	switch ru, n := utf8.DecodeRune(b); {
+	case ru == utf8.RuneError && n == 1:
+		b = decReplacement
+	case !decIsXMLChar(ru):
+		return // U+FFFE, U+FFFF (surrogates are invalid UTF-8 already)
+	case ru == 0xFEFF && len(r.out) == 0:
+		return // a byte order mark, or a second one
+	}
+	if r.sig < 0 {
+		r.sig, r.json = len(r.out), false
+	}
+	if r.dashes {
+		r.breakDashes()
+	}
+	r.out = append(r.out, b...)
+}
+
+// ascii writes c, or drops it if XML forbids it, and follows the markup.
+func (r *decRepairer) ascii(c byte) {
+	if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+		return
+	}
+	if r.sig < 0 && !decIsXMLSpace(c) {
+		r.sig, r.json = len(r.out), c == '{'
+	}
+	if r.mode == decInComment && !r.json {
+		r.comment(c)
+		return
+	}
+	r.out = append(r.out, c)
+	if r.json {
+		if c == ';' {
+			r.dropRef()
+		}
+		return
+	}
+	switch r.mode {
+	case decInText:
+		switch {
+		case c == ';':
+			r.dropRef()
+		case c == '[' && bytes.HasSuffix(r.out, []byte("<![CDATA[")):
+			r.mode = decInCDATA
+		case c == '-' && bytes.HasSuffix(r.out, []byte("<!--")):
+			r.mode, r.start = decInComment, len(r.out)
+		case c == '?' && bytes.HasSuffix(r.out, []byte("<?")):
+			r.mode, r.start = decInPI, len(r.out)-2
+		}
+	case decInCDATA:
+		if c == '>' && bytes.HasSuffix(r.out, []byte("]]>")) {
+			r.mode = decInText
+		}
+	case decInPI:
+		switch {
+		case c == ';':
+			r.dropRef()
+		case c == '>' && bytes.HasSuffix(r.out, []byte("?>")) && len(r.out)-2 >= r.start+2:
+			r.endPI()
+		}
+	}
+}
+
+// comment writes c, an ASCII character inside a comment. encoding/xml, strict or not, rejects "--" there
+// unless it ends the comment (and gofeed with it the whole feed: `<!-- ------ -->` is common), so such a "--"
+// becomes "- -". Comments are discarded by gofeed; nothing else changes there, references included.
+func (r *decRepairer) comment(c byte) {
+	if r.dashes {
+		if c == '>' {
+			r.out = append(r.out, c)
+			r.mode, r.dashes = decInText, false
+			return
+		}
+		r.breakDashes()
+	}
+	r.out = append(r.out, c)
+	// both dashes after "<!--": encoding/xml does not let "<!--->" close the comment
+	r.dashes = c == '-' && len(r.out)-2 >= r.start && r.out[len(r.out)-2] == '-'
+}
+
+// breakDashes turns the "--" that out ends with into "- -": "--->" then still ends the comment.
+func (r *decRepairer) breakDashes() {
+	r.out = append(r.out[:len(r.out)-1], ' ', '-')
+	r.dashes = false
+}
+
+// dropRef removes the numeric character reference that the ';' just written ends, if it names a character
+// XML forbids. It looks back over hex digits only, which a later call never crosses again (they are followed
+// by this ';' or removed), so the work stays linear.
+func (r *decRepairer) dropRef() {
+	o := r.out
+	semi := len(o) - 1
+	k := semi
+	for k > 0 && decDigit(o[k-1]) < 16 {
+		k--
+	}
+	if k == semi || k < 2 {
+		return
+	}
+	p := k - 1 // '#', or 'x' after '#'
+	if o[p] == 'x' || o[p] == 'X' {
+		p--
+	}
+	if p < 1 || o[p] != '#' || o[p-1] != '&' {
+		return
+	}
+	end, v := decRefAt(o, p-1)
+	if end != len(o) || decIsXMLChar(v) {
+		return // "&#1F;" is no reference; "&#233;" names é
+	}
+	r.out = o[:p-1]
+	if r.sig >= len(r.out) {
+		r.sig, r.json = -1, false
+	}
+}
+
+// endPI handles the processing instruction that the '>' just written closes. encoding/xml obeys every
+// `<?xml … ?>`: an opening one that needs fixing is replaced by decXMLDecl, any other such one is dropped.
+func (r *decRepairer) endPI() {
+	r.mode = decInText
+	pi := r.out[r.start:]
+	if !decIsXMLDeclAt(pi, 0) || !decDeclNeedsFix(pi[len("<?xml"):len(pi)-2]) {
+		return
+	}
+	r.out = r.out[:r.start]
+	if r.start == r.sig {
+		r.out = append(r.out, decXMLDecl...)
+	}
+}
