@@ -1,0 +1,476 @@
+// Package vntext normalises Vietnamese text for comparison and keyword matching.
+//
+// Its invariants, relied on by cross-outlet dedup (title keys are stored as dedup keys) and by
+// keyword filters:
+//
+//   - Normalize, TitleKey and Fold return valid UTF-8, and are idempotent.
+//   - Normalize and TitleKey return NFC, with the tone mark of a syllable ending in
+//     "oa", "oe" or "uy" on the second vowel ("hoà", "khoẻ", "thuỷ").
+//   - A word is a maximal run of letters, digits and combining marks; everything else
+//     separates words. TitleKey, Split and ParseKeyword all use this rule.
+//
+// Changing what Normalize or TitleKey return changes stored dedup keys, so the same story
+// fetched before and after the change would no longer be recognised.
+package vntext
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Normalize returns s in Unicode NFC with Vietnamese tone marks placed one way,
+// so that the old and new placements ("hoà"/"hòa", "thuỷ"/"thủy", "khoẻ"/"khỏe") compare equal.
+// Case is kept. Invalid UTF-8 bytes become U+FFFD, one per byte.
+// Normalize returns s itself, without allocating, when s is already normalised.
+func Normalize(s string) string {
+	if isASCII(s) {
+		return s // ASCII is NFC and holds no tone mark
+	}
+	if !isLatinNFC(s) {
+		s = validUTF8(s)
+		if !isNFC(s) {
+			s = norm.NFC.String(s)
+		}
+	}
+	return moveTones(s)
+}
+
+// isASCII reports whether s is all ASCII.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// isLatinNFC reports whether s is valid UTF-8 made of runes that are each in NFC and cannot
+// combine with the rune before them (TestIsLatinNFC), so that s is in NFC. It is a quick check
+// for Vietnamese in NFC: ASCII, Latin-1, Latin Extended-A, ơ ư, the Vietnamese letters with two
+// marks and general punctuation (“ ” – …). It is several times faster than isNFC.
+func isLatinNFC(s string) bool {
+	for i := 0; i < len(s); {
+		if s[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		switch {
+		case 0xA0 <= r && r <= 0x17F, r == 'Ơ', r == 'ơ', r == 'Ư', r == 'ư',
+			0x1EA0 <= r && r <= 0x1EF9, 0x2010 <= r && r <= 0x2027, 0x2030 <= r && r <= 0x205E:
+		default:
+			return false // including utf8.RuneError for invalid UTF-8
+		}
+	}
+	return true
+}
+
+// isNFC reports whether s is in NFC. Unlike norm.NFC.IsNormalString, it does not allocate
+// when the quick check answers, as it does for Vietnamese in NFC.
+func isNFC(s string) bool {
+	return norm.NFC.QuickSpanString(s) == len(s) || norm.NFC.IsNormalString(s)
+}
+
+// validUTF8 returns s with each byte that is not part of valid UTF-8 replaced by U+FFFD,
+// the same as ranging over s does.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for _, r := range s {
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// moveTones returns the valid NFC text s with the tone mark of every syllable that is an onset
+// followed by nothing but "oa", "oe" or "uy" moved to the second vowel of the pair: "hòa" becomes
+// "hoà", "thủy" "thuỷ", "khỏe" "khoẻ", "HÒA" "HOÀ". It returns s itself when nothing moves.
+//
+// Both placements are in use in the Vietnamese press (the article in testdata writes "lan tỏa"
+// and "Thành ủy"; other outlets write "lan toả", "Thành uỷ"). The second vowel is the canonical place because
+// it is where the mark already is in every longer syllable with these vowels ("hoàn", "khoét",
+// "tuyến"), so one placement rule holds for all syllables, and because it is the only correct
+// place in "quý", where u belongs to the onset "qu": moving marks to the second vowel leaves
+// "quý" and "quỳ" alone and repairs the misspelling "qúy", whereas moving them to the first would
+// need an exception for "qu".
+//
+// The onset may only be consonant letters without marks (b … x, f, j, w, z, đ), so "khuya",
+// "tuyên", "hoàn" and "ngoài" (something after the pair) and "hộa", "hòà" (other marks) are
+// left alone.
+//
+// The rule is applied to NFC, where a vowel with one tone mark is always one precomposed rune,
+// so moving a mark is replacing two runes by two others, in one pass and one allocation; in NFD
+// it would take a decomposition and a recomposition of the whole text. Normalize of any text and
+// of its NFD are the same (TestInvariants).
+func moveTones(s string) string {
+	var b strings.Builder // empty until a mark moves
+	done := 0             // s[:done] has been written to b
+	for i := 0; i < len(s); {
+		if s[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		start := i
+		i += size
+		x, tone := splitTone(r)
+		if !isPair(x, s[i:]) || !wordEnds(s[i+1:]) || !onsetBefore(s[:start]) {
+			continue
+		}
+		if done == 0 {
+			b.Grow(len(s) + 8)
+		}
+		b.WriteString(s[done:start])
+		b.WriteByte(x)
+		b.WriteRune(withTone(s[i], tone))
+		i++
+		done = i
+	}
+	if done == 0 {
+		return s
+	}
+	b.WriteString(s[done:])
+	return b.String()
+}
+
+// The tone marks, in the order of the arrays in splitTone and withTone.
+const (
+	grave     = iota // U+0300, dấu huyền
+	acute            // U+0301, dấu sắc
+	tilde            // U+0303, dấu ngã
+	hookAbove        // U+0309, dấu hỏi
+	dotBelow         // U+0323, dấu nặng
+)
+
+// splitTone returns the base letter and the tone mark of r when r is o, O, u or U with one tone
+// mark and no other mark (ò ó õ ỏ ọ ù ú ũ ủ ụ and their upper case); otherwise base is 0.
+func splitTone(r rune) (base byte, tone int) {
+	switch r {
+	case 'ò', 'Ò', 'ù', 'Ù':
+		tone = grave
+	case 'ó', 'Ó', 'ú', 'Ú':
+		tone = acute
+	case 'õ', 'Õ', 'ũ', 'Ũ':
+		tone = tilde
+	case 'ỏ', 'Ỏ', 'ủ', 'Ủ':
+		tone = hookAbove
+	case 'ọ', 'Ọ', 'ụ', 'Ụ':
+		tone = dotBelow
+	default:
+		return 0, 0
+	}
+	switch r {
+	case 'ò', 'ó', 'õ', 'ỏ', 'ọ':
+		base = 'o'
+	case 'Ò', 'Ó', 'Õ', 'Ỏ', 'Ọ':
+		base = 'O'
+	case 'ù', 'ú', 'ũ', 'ủ', 'ụ':
+		base = 'u'
+	default:
+		base = 'U'
+	}
+	return base, tone
+}
+
+// withTone returns the precomposed second vowel v (a, e or y, either case) with the tone mark.
+func withTone(v byte, tone int) rune {
+	var toned [5]rune
+	switch v {
+	case 'a':
+		toned = [5]rune{'à', 'á', 'ã', 'ả', 'ạ'}
+	case 'A':
+		toned = [5]rune{'À', 'Á', 'Ã', 'Ả', 'Ạ'}
+	case 'e':
+		toned = [5]rune{'è', 'é', 'ẽ', 'ẻ', 'ẹ'}
+	case 'E':
+		toned = [5]rune{'È', 'É', 'Ẽ', 'Ẻ', 'Ẹ'}
+	case 'y':
+		toned = [5]rune{'ỳ', 'ý', 'ỹ', 'ỷ', 'ỵ'}
+	default:
+		toned = [5]rune{'Ỳ', 'Ý', 'Ỹ', 'Ỷ', 'Ỵ'}
+	}
+	return toned[tone]
+}
+
+// isPair reports whether the first vowel x (o, O, u, U or 0), followed by the text rest, starts
+// "oa", "oe" or "uy" in either case.
+func isPair(x byte, rest string) bool {
+	if x == 0 || rest == "" {
+		return false
+	}
+	switch y := rest[0] | 0x20; x | 0x20 { // ASCII lower case
+	case 'o':
+		return y == 'a' || y == 'e'
+	default:
+		return y == 'y'
+	}
+}
+
+// wordEnds reports whether the text rest, after the pair, starts with the end of the word.
+func wordEnds(rest string) bool {
+	if rest == "" {
+		return true
+	}
+	r, _ := utf8.DecodeRuneInString(rest)
+	return !isWordRune(r)
+}
+
+// onsetBefore reports whether the text before the pair ends with a word start followed by
+// consonant letters without marks, or none.
+func onsetBefore(before string) bool {
+	i := len(before)
+	for i > 0 {
+		c := before[i-1]
+		switch c | 0x20 { // ASCII lower case; only A-Z and a-z map to a-z
+		case 'b', 'c', 'd', 'f', 'g', 'h', 'j', 'k', 'l', 'm', 'n', 'p', 'q', 'r', 's', 't', 'v', 'w', 'x', 'z':
+			i--
+			continue
+		}
+		if (c == 0x90 || c == 0x91) && i >= 2 && before[i-2] == 0xC4 { // Đ is C4 90, đ is C4 91
+			i -= 2
+			continue
+		}
+		break
+	}
+	if i == 0 {
+		return true
+	}
+	r, _ := utf8.DecodeLastRuneInString(before[:i])
+	return !isWordRune(r)
+}
+
+// isWordRune reports whether r belongs to a word: a letter, digit or combining mark.
+func isWordRune(r rune) bool {
+	_, word := lowerWord(r)
+	return word
+}
+
+// lowerWord returns unicode.ToLower(r) and true when r is a letter, digit or combining mark,
+// else r and false. It answers Vietnamese letters and marks without unicode's table searches
+// (TestLowerWord checks it against them for every rune).
+func lowerWord(r rune) (rune, bool) {
+	switch {
+	case r < utf8.RuneSelf:
+		switch {
+		case 'a' <= r && r <= 'z', '0' <= r && r <= '9':
+			return r, true
+		case 'A' <= r && r <= 'Z':
+			return r + 'a' - 'A', true
+		}
+		return r, false
+	case 0xC0 <= r && r <= 0xDE && r != 0xD7: // À … Þ but ×
+		return r + 0x20, true
+	case 0xDF <= r && r <= 0xFF && r != 0xF7: // ß à … ÿ but ÷
+		return r, true
+	case 0x100 <= r && r <= 0x12F, 0x132 <= r && r <= 0x137, 0x1EA0 <= r && r <= 0x1EFF:
+		// Pairs of upper case (even) and lower case (odd): Ā ā … Đ đ … Ķ ķ, Ạ ạ … Ỹ ỹ.
+		return r | 1, true
+	case r == 'Ơ':
+		return 'ơ', true
+	case r == 'Ư':
+		return 'ư', true
+	case r == 'ơ', r == 'ư':
+		return r, true
+	case 0x300 <= r && r <= 0x36F: // combining diacritical marks
+		return r, true
+	}
+	if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) {
+		return unicode.ToLower(r), true
+	}
+	return r, false
+}
+
+// TitleKey returns the form of a headline used to recognise the same story across outlets:
+// Normalize, lower case (Đ→đ), every run of punctuation, symbols and white space collapsed to one
+// space, trimmed. Diacritics are kept ("Xăng" and "xang" differ). Letters and digits of any script stay.
+// Precisely, TitleKey returns the words of s (see the package comment), lower-cased, joined by
+// single spaces, in NFC; it returns s itself, without allocating, when s is already in that form.
+func TitleKey(s string) string {
+	s = Normalize(s)
+	if isKey(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	space := false   // a separator is pending between two words
+	lowered := false // the previous rune was lower-cased
+	recheck := false // a lower-cased rune was followed by a mark
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf { // the common case, without lowerWord
+			i++
+			switch {
+			case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+				lowered = false
+			case 'A' <= c && c <= 'Z':
+				c += 'a' - 'A'
+				lowered = true
+			default:
+				space = b.Len() > 0
+				lowered = false
+				continue
+			}
+			if space {
+				b.WriteByte(' ')
+				space = false
+			}
+			b.WriteByte(c)
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		l, word := lowerWord(r)
+		if !word {
+			space = b.Len() > 0
+			lowered = false
+			continue
+		}
+		if space {
+			b.WriteByte(' ')
+			space = false
+		}
+		if lowered && unicode.IsMark(r) {
+			recheck = true
+		}
+		lowered = l != r
+		b.WriteRune(l)
+	}
+	key := b.String()
+	if recheck && !isNFC(key) {
+		// Some upper-case letters followed by a mark have no precomposed form while their
+		// lower case has: "J\u030C" is NFC, "j\u030C" is not, it composes to "ǰ". Lower-casing
+		// cannot undo NFC otherwise (TestLowerKeepsNFC).
+		key = Normalize(key)
+	}
+	return key
+}
+
+// isKey reports whether the Normalize'd s is already what TitleKey returns.
+func isKey(s string) bool {
+	prevSpace := true // at the start a space is as wrong as after a space
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case c == ' ':
+				if prevSpace {
+					return false
+				}
+				prevSpace = true
+				continue
+			case 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
+				prevSpace = false
+				continue
+			}
+			return false
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+		if l, word := lowerWord(r); !word || l != r {
+			return false
+		}
+		prevSpace = false
+	}
+	return !prevSpace || len(s) == 0
+}
+
+// Fold returns s lower-cased with every diacritic removed and đ mapped to d ("Hồ Chí Minh" → "ho chi minh").
+// Diacritics are the nonspacing marks (Unicode category Mn) of the canonical decomposition;
+// Hangul syllables stay whole. Invalid UTF-8 bytes become U+FFFD. Fold returns s itself,
+// without allocating, when s is ASCII without upper case.
+func Fold(s string) string {
+	if isASCII(s) {
+		return strings.ToLower(s)
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	writeFold(&b, s)
+	return b.String()
+}
+
+// writeFold writes Fold(s) to b.
+func writeFold(b *strings.Builder, s string) {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b.WriteByte(c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if c := foldLatin(r); c != 0 {
+			b.WriteByte(c)
+			i += size
+			continue
+		}
+		// Decomposition is the full canonical decomposition, or nil, as for Hangul syllables,
+		// whose jamo are letters and so are better kept composed.
+		if d := norm.NFD.PropertiesString(s[i:]).Decomposition(); d != nil {
+			for len(d) > 0 {
+				r, n := utf8.DecodeRune(d)
+				d = d[n:]
+				writeFoldRune(b, r)
+			}
+		} else {
+			writeFoldRune(b, r)
+		}
+		i += size
+	}
+}
+
+// foldLatin returns Fold(string(r)) when that is one ASCII letter and r is a Latin letter
+// (Latin-1, Latin Extended-A, ơ, ư, the Vietnamese letters with two marks), else 0.
+// It saves writeFold a decomposition for most Vietnamese letters (TestFoldRunes).
+func foldLatin(r rune) byte {
+	const (
+		latin      = "aaaaaa.ceeeeiiii.nooooo..uuuuy..aaaaaa.ceeeeiiii.nooooo..uuuuy.yaaaaaaccccccccddddeeeeeeeeeegggggggghh..iiiiiiiii...jjkk.llllll....nnnnnn...oooooo..rrrrrrsssssssstttt..uuuuuuuuuuuuwwyyyzzzzzz."
+		vietnamese = "aaaaaaaaaaaaaaaaaaaaaaaaeeeeeeeeeeeeeeeeiiiioooooooooooooooooooooooouuuuuuuuuuuuuuyyyyyyyy"
+	)
+	var c byte
+	switch {
+	case 0xC0 <= r && r <= 0x17F:
+		c = latin[r-0xC0] // '.': no single ASCII letter
+	case 0x1EA0 <= r && r <= 0x1EF9:
+		c = vietnamese[r-0x1EA0]
+	case r == 'Ơ', r == 'ơ':
+		c = 'o'
+	case r == 'Ư', r == 'ư':
+		c = 'u'
+	}
+	if c == '.' {
+		return 0
+	}
+	return c
+}
+
+// writeFoldRune writes r to b lower-cased, with đ mapped to d, unless r is a nonspacing mark.
+func writeFoldRune(b *strings.Builder, r rune) {
+	switch {
+	case r < utf8.RuneSelf:
+		if 'A' <= r && r <= 'Z' {
+			r += 'a' - 'A'
+		}
+		b.WriteByte(byte(r))
+		return
+	case 0x300 <= r && r <= 0x36F: // combining diacritical marks, all Mn
+		return
+	}
+	r = unicode.ToLower(r)
+	switch {
+	case r == 'đ':
+		b.WriteByte('d')
+	case !unicode.Is(unicode.Mn, r):
+		b.WriteRune(r)
+	}
+}
