@@ -79,6 +79,7 @@ type Options struct {
 	Retention     time.Duration  // prune items first seen longer ago; 0 keeps all
 	Logger        *slog.Logger   // default discards
 	Client        *http.Client   // default: NewHTTPClient(opts)
+	OnFetch       func(Report)   // called after every fetch, from the fetching goroutine; nil: none
 	Now           func() time.Time
 }
 

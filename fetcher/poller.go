@@ -326,6 +326,9 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 	p.setState(f.Name, st, written)
 	rep.Err = err
 	rep.Duration = p.opts.Now().Sub(start)
+	if p.opts.OnFetch != nil {
+		p.opts.OnFetch(rep)
+	}
 	wait := st.NextPoll.Sub(now)
 	switch {
 	case err != nil:
