@@ -1,0 +1,782 @@
+// Command bench measures pressfeed against a deterministic loopback feed
+// farm and prints each figure next to its target. The farm runs in a child
+// process, so CPU and memory figures are pressfeed's own.
+//
+//	go run ./bench            # the standard run (about two minutes)
+//	go run ./bench -quick     # smaller, for a smoke test
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+
+	"github.com/pressfeed/pressfeed/fetcher"
+	"github.com/pressfeed/pressfeed/publisher"
+	"github.com/pressfeed/pressfeed/store"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	feeds, items   int
+	startupItems   int
+	scaleFeeds     int
+	serveSeconds   float64
+	concurrency    int
+	runs           int
+	dir            string
+	farmMode       bool
+	farmValidators bool
+	farmChurn      float64
+	farmFaults     int
+}
+
+func run(args []string, out io.Writer) error {
+	var c config
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	quick := fs.Bool("quick", false, "small sizes, for a smoke test")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the ingest step to this file")
+	fs.IntVar(&c.feeds, "feeds", 400, "feeds in the ingest farm")
+	fs.IntVar(&c.items, "items", 50, "items per feed")
+	fs.IntVar(&c.startupItems, "startup-items", 1_000_000, "stored items for the start-up figure")
+	fs.IntVar(&c.scaleFeeds, "scale-feeds", 10_000, "feeds in the scale pass")
+	fs.Float64Var(&c.serveSeconds, "serve-seconds", 2, "seconds per serving load run")
+	fs.IntVar(&c.concurrency, "concurrency", 8, "fetches in flight (fetch.concurrency)")
+	fs.IntVar(&c.runs, "runs", 3, "repetitions of the ingest figures; medians are printed")
+	fs.StringVar(&c.dir, "dir", "", "folder for the stores (default: a temp folder, removed)")
+	fs.BoolVar(&c.farmMode, "serve-farm", false, "internal: run as the feed farm")
+	fs.BoolVar(&c.farmValidators, "farm-validators", true, "internal")
+	fs.Float64Var(&c.farmChurn, "farm-churn", 0.05, "internal")
+	fs.IntVar(&c.farmFaults, "farm-faults", 0, "internal")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if c.farmMode {
+		return serveFarm(c)
+	}
+	if *quick {
+		c.feeds, c.items, c.startupItems, c.scaleFeeds, c.serveSeconds, c.runs = 100, 20, 50_000, 1000, 1, 1
+	}
+	if c.dir == "" {
+		dir, err := os.MkdirTemp("", "pressfeed-bench")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		c.dir = dir
+	}
+	b := &bench{c: c, out: out, cpuprofile: *cpuprofile}
+	fmt.Fprintf(out, "pressfeed bench: %s/%s, %d CPUs, GOMAXPROCS %d, %s\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
+	steps := []func() error{b.ingest, b.unchangedBodies, b.serving, b.scale, b.startup}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	b.print()
+	return nil
+}
+
+// row is one figure of the final table.
+type row struct {
+	name, value, target string
+	ok                  *bool
+}
+
+type bench struct {
+	c          config
+	out        io.Writer
+	rows       []row
+	cpuprofile string
+}
+
+func (b *bench) add(name, value, target string, ok *bool) {
+	b.rows = append(b.rows, row{name, value, target, ok})
+	verdict := ""
+	if ok != nil {
+		verdict = map[bool]string{true: "  met", false: "  MISSED"}[*ok]
+	}
+	fmt.Fprintf(b.out, "  %-58s %s%s\n", name, value, verdict)
+}
+
+func check(v bool) *bool { return &v }
+
+func (b *bench) print() {
+	fmt.Fprintln(b.out)
+	tw := tabwriter.NewWriter(b.out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "figure\tvalue\ttarget\t")
+	for _, r := range b.rows {
+		v := ""
+		if r.ok != nil {
+			v = map[bool]string{true: "met", false: "MISSED"}[*r.ok]
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.name, r.value, r.target, v)
+	}
+	tw.Flush()
+}
+
+// farmProc is a running feed farm.
+type farmProc struct {
+	cmd  *exec.Cmd
+	base string
+}
+
+func startFarm(feeds, items int, churn float64, validators bool, faults int) (*farmProc, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe, "-serve-farm", "-feeds", strconv.Itoa(feeds), "-items", strconv.Itoa(items),
+		"-farm-churn", fmt.Sprint(churn), "-farm-validators="+strconv.FormatBool(validators), "-farm-faults", strconv.Itoa(faults))
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		_ = cmd.Process.Kill()
+		return nil, fmt.Errorf("farm did not start: %w", err)
+	}
+	return &farmProc{cmd: cmd, base: "http://" + strings.TrimSpace(line)}, nil
+}
+
+func (f *farmProc) setPass(p int) error {
+	resp, err := http.Get(f.base + "/control/pass?n=" + strconv.Itoa(p))
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	return nil
+}
+
+func (f *farmProc) stop() {
+	_ = f.cmd.Process.Kill()
+	_ = f.cmd.Wait()
+}
+
+func (f *farmProc) feeds(n int) []fetcher.Feed {
+	out := make([]fetcher.Feed, n)
+	for i := range out {
+		out[i] = fetcher.Feed{Name: "bao-" + strconv.Itoa(i), URL: fmt.Sprintf("%s/f/%d.xml", f.base, i)}
+	}
+	return out
+}
+
+func serveFarm(c config) error {
+	fm := newFarm(c.feeds, c.items, c.farmChurn, c.farmValidators, c.farmFaults)
+	mux := http.NewServeMux()
+	mux.Handle("/f/", fm)
+	mux.HandleFunc("/control/pass", func(w http.ResponseWriter, r *http.Request) {
+		n, _ := strconv.Atoi(r.URL.Query().Get("n"))
+		fm.pass.Store(int64(n))
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	fmt.Println(ln.Addr().String())
+	return http.Serve(ln, mux)
+}
+
+func (b *bench) fetcherOptions(feeds []fetcher.Feed) fetcher.Options {
+	return fetcher.Options{
+		Feeds:         feeds,
+		Concurrency:   b.c.concurrency,
+		PerHost:       b.c.concurrency, // every farm feed is on 127.0.0.1
+		AllowNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		Timeout:       30 * time.Second,
+		Logger:        slog.New(slog.DiscardHandler),
+	}
+}
+
+// downloadAll fetches every farm document once, for the parse baseline.
+func downloadAll(feeds []fetcher.Feed) ([][]byte, error) {
+	docs := make([][]byte, len(feeds))
+	for i, f := range feeds {
+		resp, err := http.Get(f.URL)
+		if err != nil {
+			return nil, err
+		}
+		docs[i], err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return docs, nil
+}
+
+// parseRate parses docs with gofeed on GOMAXPROCS goroutines and returns
+// items and documents per second.
+func parseRate(docs [][]byte) (itemsPerSec, docsPerSec float64) {
+	var next, items atomic.Int64
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(docs) {
+					return
+				}
+				feed, err := gofeed.NewParser().Parse(bytes.NewReader(docs[i]))
+				if err == nil {
+					items.Add(int64(len(feed.Items)))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	d := time.Since(start).Seconds()
+	return float64(items.Load()) / d, float64(len(docs)) / d
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+// resetPeakRSS resets the kernel's high-water mark of this process.
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSS returns VmHWM, the resident high-water mark, in bytes.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			kb, _ := strconv.ParseInt(strings.Fields(line)[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
+func heapInuse() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+func (b *bench) openStore(name string) (*store.DB, error) {
+	path := filepath.Join(b.c.dir, name)
+	_ = os.Remove(path)
+	return store.Open(path, store.Options{})
+}
+
+func commits(db *store.DB) int {
+	s, err := db.Stats()
+	if err != nil {
+		return -1
+	}
+	return s.Commits
+}
+
+// ingest measures cold ingest against gofeed, the all-304 pass, write
+// transactions, bytes per item, peak memory, heap growth and latency of
+// the merged feed while ingest runs.
+func (b *bench) ingest() error {
+	c := b.c
+	fmt.Fprintf(b.out, "\ningest: %d feeds × %d items, validators on, %d concurrent fetches\n", c.feeds, c.items, c.concurrency)
+	fm, err := startFarm(c.feeds, c.items, 0.05, true, 0)
+	if err != nil {
+		return err
+	}
+	defer fm.stop()
+	feeds := fm.feeds(c.feeds)
+	docs, err := downloadAll(feeds)
+	if err != nil {
+		return err
+	}
+	raw := 0
+	for _, d := range docs {
+		raw += len(d)
+	}
+
+	var ingestRates, parseRates, notModRates []float64
+	var lastDB *store.DB
+	var p99 time.Duration
+	var peak int64
+	var commitsNew, commitsUnchanged int
+	c.runs = max(c.runs, 2)
+	for r := range c.runs {
+		ir, _ := parseRate(docs)
+		parseRates = append(parseRates, ir)
+
+		if lastDB != nil {
+			lastDB.Close()
+		}
+		db, err := b.openStore(fmt.Sprintf("ingest-%d.db", r))
+		if err != nil {
+			return err
+		}
+		lastDB = db
+		// The last run also serves the merged feed to a polling reader.
+		probe := r == c.runs-1
+		var srv *http.Server
+		var lat *latency
+		if probe {
+			h, err := publisher.NewHandler(db, publisher.Options{})
+			if err != nil {
+				return err
+			}
+			srv, lat = latencyProbe(h)
+		}
+		runtime.GC()
+		resetPeakRSS()
+		c0 := commits(db)
+		if b.cpuprofile != "" && r == 0 {
+			f, err := os.Create(b.cpuprofile)
+			if err != nil {
+				return err
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+		}
+		start := time.Now()
+		if err := fetcher.NewPoller(db, b.fetcherOptions(feeds)).Once(context.Background(), nil, nil); err != nil {
+			return err
+		}
+		d := time.Since(start)
+		if b.cpuprofile != "" && r == 0 {
+			pprof.StopCPUProfile()
+		}
+		peak = max(peak, peakRSS())
+		commitsNew = commits(db) - c0
+		n, _ := db.Count()
+		if probe {
+			p99 = lat.stop()
+			srv.Close()
+		}
+		if !probe || c.runs == 1 {
+			ingestRates = append(ingestRates, float64(n)/d.Seconds())
+		}
+
+		c1 := commits(db)
+		start = time.Now()
+		if err := fetcher.NewPoller(db, b.fetcherOptions(feeds)).Once(context.Background(), nil, nil); err != nil {
+			return err
+		}
+		notModRates = append(notModRates, float64(len(feeds))/time.Since(start).Seconds())
+		// Once writes the feeds' changed states (next poll, last success)
+		// in one transaction at its end; the fetches themselves write none.
+		commitsUnchanged = commits(db) - c1
+	}
+	ingest, parse := median(ingestRates), median(parseRates)
+	b.add("cold ingest, items/s", fmt.Sprintf("%.0f (gofeed alone: %.0f; ratio %.2f×)", ingest, parse, ingest/parse), "≥ 0.75× gofeed", check(ingest/parse >= 0.75))
+	nm := median(notModRates)
+	b.add(fmt.Sprintf("unchanged pass, all 304, feeds/s (%d feeds)", c.feeds), fmt.Sprintf("%.0f", nm), "≥ 2,000", check(nm >= 2000))
+	b.add("write transactions, cold pass", fmt.Sprintf("%d for %d feeds", commitsNew, c.feeds), "one per feed with news", check(commitsNew <= c.feeds+1))
+	b.add("write transactions, unchanged pass", fmt.Sprintf("%d (state checkpoint at the end of the pass)", commitsUnchanged), "0 per fetch", check(commitsUnchanged <= 1))
+	st, _ := lastDB.Stats()
+	perItem := float64(st.FileSize) / float64(st.Items)
+	rawPerItem := float64(raw) / float64(c.feeds*c.items)
+	b.add("store bytes per item", fmt.Sprintf("%.0f B (raw feed %.0f B/item; %.2f×)", perItem, rawPerItem, perItem/rawPerItem), "≤ 1.4× raw", check(perItem/rawPerItem <= 1.4))
+	b.add(fmt.Sprintf("peak RSS ingesting %d items", c.feeds*c.items), mib(peak), "≤ 256 MiB", check(peak <= 256<<20))
+	b.add("merged-feed p99 latency during ingest", p99.Round(10*time.Microsecond).String(), "≤ 10 ms", check(p99 <= 10*time.Millisecond))
+
+	// Heap after ingest must not grow with stored items: ingest as many
+	// again (every feed changes) and compare.
+	h1 := heapInuse()
+	if err := fm.setPass(c.items); err != nil {
+		return err
+	}
+	fm2, err := startFarm(c.feeds, c.items, 1.0, true, 0)
+	if err != nil {
+		return err
+	}
+	defer fm2.stop()
+	if err := fm2.setPass(c.items); err != nil {
+		return err
+	}
+	if err := fetcher.NewPoller(lastDB, b.fetcherOptions(fm2.feeds(c.feeds))).Once(context.Background(), nil, nil); err != nil {
+		return err
+	}
+	h2 := heapInuse()
+	n2, _ := lastDB.Count()
+	b.add("Go heap after ingest", fmt.Sprintf("%s at %d items, %s at %d", mib(int64(h1)), st.Items, mib(int64(h2)), n2), "does not grow with items", check(float64(h2) <= 1.5*float64(h1)+8<<20))
+	return lastDB.Close()
+}
+
+// unchangedBodies measures a pass where bodies come back byte-identical
+// without validators, against gofeed parsing the same documents.
+func (b *bench) unchangedBodies() error {
+	c := b.c
+	fm, err := startFarm(c.feeds, c.items, 0, false, 0)
+	if err != nil {
+		return err
+	}
+	defer fm.stop()
+	feeds := fm.feeds(c.feeds)
+	docs, err := downloadAll(feeds)
+	if err != nil {
+		return err
+	}
+	db, err := b.openStore("bodies.db")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := fetcher.NewPoller(db, b.fetcherOptions(feeds)).Once(context.Background(), nil, nil); err != nil {
+		return err
+	}
+	var rates, parse []float64
+	for range c.runs {
+		start := time.Now()
+		if err := fetcher.NewPoller(db, b.fetcherOptions(feeds)).Once(context.Background(), nil, nil); err != nil {
+			return err
+		}
+		rates = append(rates, float64(len(feeds))/time.Since(start).Seconds())
+		_, dps := parseRate(docs)
+		parse = append(parse, dps)
+	}
+	r, p := median(rates), median(parse)
+	b.add("unchanged bodies without validators, feeds/s", fmt.Sprintf("%.0f (gofeed parses %.0f docs/s; %.1f×)", r, p, r/p), "≥ 10× parse rate", check(r/p >= 10))
+	return nil
+}
+
+// latency records the latency of GET /feeds/all.atom in a loop.
+type latency struct {
+	stopc chan struct{}
+	done  chan []time.Duration
+}
+
+func latencyProbe(h http.Handler) (*http.Server, *latency) {
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	l := &latency{stopc: make(chan struct{}), done: make(chan []time.Duration, 1)}
+	url := "http://" + ln.Addr().String() + "/feeds/all.atom"
+	go func() {
+		var ds []time.Duration
+		client := &http.Client{}
+		for {
+			select {
+			case <-l.stopc:
+				l.done <- ds
+				return
+			default:
+			}
+			start := time.Now()
+			resp, err := client.Get(url)
+			if err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				ds = append(ds, time.Since(start))
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	return srv, l
+}
+
+func (l *latency) stop() time.Duration {
+	close(l.stopc)
+	ds := <-l.done
+	if len(ds) == 0 {
+		return 0
+	}
+	slices.Sort(ds)
+	return ds[len(ds)*99/100]
+}
+
+// load sends GETs to url from conc keep-alive clients for d and returns
+// responses per second.
+func load(url string, conc int, d time.Duration, header http.Header) (float64, error) {
+	tr := &http.Transport{MaxIdleConnsPerHost: conc, DisableCompression: true}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	var n atomic.Int64
+	var firstErr atomic.Value
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for range conc {
+		wg.Go(func() {
+			for time.Now().Before(deadline) {
+				req, _ := http.NewRequest(http.MethodGet, url, nil)
+				req.Header = header.Clone()
+				resp, err := client.Do(req)
+				if err != nil {
+					firstErr.CompareAndSwap(nil, err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				n.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	if err, ok := firstErr.Load().(error); ok {
+		return 0, err
+	}
+	return float64(n.Load()) / d.Seconds(), nil
+}
+
+// serving compares the merged feed with a handler serving the same bytes
+// statically, identity and gzip, and measures 304s.
+func (b *bench) serving() error {
+	db, err := store.Open(filepath.Join(b.c.dir, "ingest-0.db"), store.Options{})
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	h, err := publisher.NewHandler(db, publisher.Options{})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	base := "http://" + ln.Addr().String()
+
+	fetchDoc := func(hdr http.Header) ([]byte, http.Header, error) {
+		req, _ := http.NewRequest(http.MethodGet, base+"/feeds/all.atom", nil)
+		req.Header = hdr
+		resp, err := (&http.Client{Transport: &http.Transport{DisableCompression: true}}).Do(req)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		return body, resp.Header, err
+	}
+	plain, ph, err := fetchDoc(http.Header{})
+	if err != nil {
+		return err
+	}
+	gz, gh, err := fetchDoc(http.Header{"Accept-Encoding": {"gzip"}})
+	if err != nil {
+		return err
+	}
+	static := http.NewServeMux()
+	static.HandleFunc("/plain", func(w http.ResponseWriter, r *http.Request) {
+		for k, v := range ph {
+			w.Header()[k] = v
+		}
+		w.Write(plain)
+	})
+	static.HandleFunc("/gzip", func(w http.ResponseWriter, r *http.Request) {
+		for k, v := range gh {
+			w.Header()[k] = v
+		}
+		w.Write(gz)
+	})
+	sln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	ssrv := &http.Server{Handler: static, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = ssrv.Serve(sln) }()
+	defer ssrv.Close()
+	sbase := "http://" + sln.Addr().String()
+
+	d := time.Duration(b.c.serveSeconds * float64(time.Second))
+	const conc = 16
+	type pair struct{ ours, static []float64 }
+	var idt, gzp pair
+	var nm []float64
+	for range b.c.runs {
+		for _, m := range []struct {
+			p      *pair
+			url    string
+			surl   string
+			header http.Header
+		}{
+			{&idt, base + "/feeds/all.atom", sbase + "/plain", http.Header{}},
+			{&gzp, base + "/feeds/all.atom", sbase + "/gzip", http.Header{"Accept-Encoding": {"gzip"}}},
+		} {
+			s, err := load(m.surl, conc, d, m.header)
+			if err != nil {
+				return err
+			}
+			o, err := load(m.url, conc, d, m.header)
+			if err != nil {
+				return err
+			}
+			m.p.ours, m.p.static = append(m.p.ours, o), append(m.p.static, s)
+		}
+		r, err := load(base+"/feeds/all.atom", conc, d, http.Header{"If-None-Match": {ph.Get("ETag")}})
+		if err != nil {
+			return err
+		}
+		nm = append(nm, r)
+	}
+	for _, x := range []struct {
+		name string
+		p    pair
+		size int
+	}{{"identity", idt, len(plain)}, {"gzip", gzp, len(gz)}} {
+		o, s := median(x.p.ours), median(x.p.static)
+		b.add(fmt.Sprintf("merged feed req/s, %s (%d KiB)", x.name, x.size>>10), fmt.Sprintf("%.0f (static %.0f; %.2f×)", o, s, o/s), "≥ 0.9× static", check(o/s >= 0.9))
+	}
+	b.add("merged feed 304 req/s", fmt.Sprintf("%.0f (%.1f× the identity rate)", median(nm), median(nm)/median(idt.ours)), "faster than 200s", check(median(nm) > median(idt.ours)))
+	return nil
+}
+
+// scale measures one pass over many feeds of which 5% changed.
+func (b *bench) scale() error {
+	n := b.c.scaleFeeds
+	fmt.Fprintf(b.out, "\nscale: %d feeds × 10 items, 5%% change per pass\n", n)
+	fm, err := startFarm(n, 10, 0.05, true, n/200)
+	if err != nil {
+		return err
+	}
+	defer fm.stop()
+	db, err := b.openStore("scale.db")
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	feeds := fm.feeds(n)
+	if err := fetcher.NewPoller(db, b.fetcherOptions(feeds)).Once(context.Background(), nil, nil); err != nil {
+		return err
+	}
+	if err := fm.setPass(1); err != nil {
+		return err
+	}
+	runtime.GC()
+	resetPeakRSS()
+	cpu0 := cpuSeconds()
+	start := time.Now()
+	var changed atomic.Int64
+	if err := fetcher.NewPoller(db, b.fetcherOptions(feeds)).Once(context.Background(), nil, func(r fetcher.Report) {
+		if r.Result.Changed() {
+			changed.Add(1)
+		}
+	}); err != nil {
+		return err
+	}
+	cpu := cpuSeconds() - cpu0
+	b.add(fmt.Sprintf("one pass over %d feeds (%d changed), CPU seconds", n, changed.Load()), fmt.Sprintf("%.2f s CPU in %.1f s", cpu, time.Since(start).Seconds()), "≤ 10 CPU-s", check(cpu <= 10))
+	b.add("peak RSS of that pass", mib(peakRSS()), "", nil)
+	return nil
+}
+
+// startup measures the time from opening a store of many items to the
+// first merged feed served.
+func (b *bench) startup() error {
+	n := b.c.startupItems
+	path := filepath.Join(b.c.dir, "startup.db")
+	fmt.Fprintf(b.out, "\nstart-up: filling a store with %d items\n", n)
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		return err
+	}
+	base := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	const batch = 1000
+	for i := 0; i < n; i += batch {
+		items := make([]store.Incoming, 0, batch)
+		for k := i; k < min(i+batch, n); k++ {
+			title := fmt.Sprintf("Tin số %d về giá xăng dầu và thời tiết Hồ Chí Minh", k)
+			items = append(items, store.Incoming{
+				Item: store.Item{Title: title, Link: fmt.Sprintf("https://bao.example.vn/%d.html", k),
+					Summary: "Giá xăng RON 95 giảm 500 đồng mỗi lít từ chiều nay.", Content: "<p>Giá xăng RON 95 giảm 500 đồng mỗi lít từ chiều nay.</p>",
+					Published: base.Add(time.Duration(k) * time.Minute)},
+				GUID: strconv.Itoa(k), LinkKey: fmt.Sprintf("https://bao.example.vn/%d.html", k),
+			})
+		}
+		if _, err := db.Add(context.Background(), fmt.Sprintf("bao-%d", i/batch%50), items, nil); err != nil {
+			return err
+		}
+	}
+	if err := db.Close(); err != nil {
+		return err
+	}
+	var ds []float64
+	for range b.c.runs {
+		d, err := firstServed(path)
+		if err != nil {
+			return err
+		}
+		ds = append(ds, d.Seconds())
+	}
+	d := time.Duration(median(ds) * float64(time.Second))
+	b.add(fmt.Sprintf("start-up to first served feed, %d items", n), d.Round(100*time.Microsecond).String(), "≤ 100 ms", check(d <= 100*time.Millisecond))
+	return nil
+}
+
+func firstServed(path string) (time.Duration, error) {
+	start := time.Now()
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	h, err := publisher.NewHandler(db, publisher.Options{})
+	if err != nil {
+		return 0, err
+	}
+	rec := &countingWriter{h: http.Header{}}
+	req, _ := http.NewRequest(http.MethodGet, "/feeds/all.atom", nil)
+	h.ServeHTTP(rec, req)
+	if rec.code != 0 && rec.code != http.StatusOK {
+		return 0, errors.New("first request: status " + strconv.Itoa(rec.code))
+	}
+	if rec.n == 0 {
+		return 0, errors.New("first request: empty body")
+	}
+	return time.Since(start), nil
+}
+
+type countingWriter struct {
+	h    http.Header
+	code int
+	n    int
+}
+
+func (w *countingWriter) Header() http.Header         { return w.h }
+func (w *countingWriter) WriteHeader(code int)        { w.code = code }
+func (w *countingWriter) Write(b []byte) (int, error) { w.n += len(b); return len(b), nil }
