@@ -2,8 +2,12 @@ package fetcher
 
 import (
 	"bytes"
+	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
+	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -712,4 +716,199 @@ func (r *decRepairer) endPI() {
 	if r.start == r.sig {
 		r.out = append(r.out, decXMLDecl...)
 	}
+}
+
+// closeTruncated returns a copy of the XML document b with the end tags of
+// its outer containers (rss, channel, feed, rdf:RDF) appended, or the '>'
+// of its last end tag ("</rss" at the end of the file). It returns false
+// when anything else is open or the document ends in text, a start tag,
+// CDATA or a comment: an item cut in half is never completed, so a
+// truncated document brings only its whole items.
+func closeTruncated(b []byte) ([]byte, bool) {
+	fixed := bytes.TrimRight(b, " \t\r\n")
+	if i := bytes.LastIndex(fixed, []byte("</")); i >= 0 && bytes.IndexByte(fixed[i:], '>') < 0 && decIsName(fixed[i+2:]) {
+		fixed = append(bytes.Clone(fixed), '>')
+	}
+	d := xml.NewDecoder(bytes.NewReader(fixed))
+	d.Strict = false // bare '&' and unknown entities, as gofeed's own parser allows
+	var open []string
+	textAfter := false // non-space text after the last tag
+	for {
+		tok, err := d.RawToken()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, false
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			open = append(open, decRawName(t.Name))
+			textAfter = false
+		case xml.EndElement:
+			// Pop up to the element it closes; an end tag that closes
+			// nothing open is gofeed's problem, not truncation.
+			name := decRawName(t.Name)
+			for i := len(open) - 1; i >= 0; i-- {
+				if open[i] == name {
+					open = open[:i]
+					break
+				}
+			}
+			textAfter = false
+		case xml.CharData:
+			if len(bytes.TrimSpace(t)) > 0 {
+				textAfter = true
+			}
+		}
+	}
+	if textAfter || len(open) == 0 && len(fixed) == len(b) {
+		return nil, false
+	}
+	out := bytes.Clone(fixed)
+	for i := len(open) - 1; i >= 0; i-- {
+		local := open[i][strings.IndexByte(open[i], ':')+1:]
+		if local != "rss" && local != "channel" && local != "feed" && local != "RDF" {
+			return nil, false
+		}
+		out = append(out, "</"+open[i]+">"...)
+	}
+	return out, true
+}
+
+func decRawName(n xml.Name) string {
+	if n.Space != "" {
+		return n.Space + ":" + n.Local
+	}
+	return n.Local
+}
+
+// decIsName reports whether b is an XML name in ASCII, or a name that
+// starts with a non-ASCII letter: what may follow "</".
+func decIsName(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for i, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c == ':', c >= 0x80:
+		case i > 0 && (c >= '0' && c <= '9' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// stripDoctype returns a copy of the XML document b without its document
+// type declaration, or false when it has none. gofeed never expands the
+// entities a DTD declares, so dropping it loses nothing, but a long
+// internal subset hides the root element from gofeed's feed-type detection.
+func stripDoctype(b []byte) ([]byte, bool) {
+	i := bytes.Index(b, []byte("<!DOCTYPE"))
+	if i < 0 || bytes.Contains(b[:i], []byte("<rss")) || bytes.Contains(b[:i], []byte("<feed")) {
+		return nil, false
+	}
+	end := bytes.IndexByte(b[i:], '>')
+	if open := bytes.IndexByte(b[i:], '['); open >= 0 && (end < 0 || open < end) {
+		// An internal subset: it ends at "]" and optional space, then '>'.
+		j := bytes.Index(b[i+open:], []byte("]"))
+		for j >= 0 {
+			k := i + open + j + 1
+			for k < len(b) && decIsXMLSpace(b[k]) {
+				k++
+			}
+			if k < len(b) && b[k] == '>' {
+				end = k - i
+				break
+			}
+			next := bytes.Index(b[i+open+j+1:], []byte("]"))
+			if next < 0 {
+				j = -1
+				break
+			}
+			j += next + 1
+		}
+		if j < 0 {
+			return nil, false
+		}
+	}
+	if end < 0 {
+		return nil, false
+	}
+	return slices.Concat(b[:i], b[i+end+1:]), true
+}
+
+// repairJSONFeed returns a copy of the JSON Feed b with the members that
+// publishers commonly get the type of wrong put into the shape JSON Feed
+// 1.1 gives them (tags as one comma-separated string, authors or
+// attachments as one object, author as a bare name), or false when there is
+// nothing of the kind: gofeed rejects the whole feed for one such member.
+func repairJSONFeed(b []byte) ([]byte, bool) {
+	var doc map[string]any
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.UseNumber() // numbers pass through untouched
+	if err := d.Decode(&doc); err != nil {
+		return nil, false
+	}
+	changed := decFixAuthors(doc)
+	items, _ := doc["items"].([]any)
+	for _, it := range items {
+		m, ok := it.(map[string]any)
+		if !ok {
+			continue
+		}
+		if decFixAuthors(m) {
+			changed = true
+		}
+		switch v := m["tags"].(type) {
+		case string:
+			tags := []any{}
+			for t := range strings.SplitSeq(v, ",") {
+				if t = strings.TrimSpace(t); t != "" {
+					tags = append(tags, t)
+				}
+			}
+			m["tags"], changed = tags, true
+		case []any:
+			kept := v[:0]
+			for _, t := range v {
+				if s, ok := t.(string); ok {
+					kept = append(kept, s)
+				}
+			}
+			if len(kept) != len(v) {
+				m["tags"], changed = kept, true
+			}
+		}
+		if obj, ok := m["attachments"].(map[string]any); ok {
+			m["attachments"], changed = []any{obj}, true
+		}
+	}
+	if !changed {
+		return nil, false
+	}
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(doc); err != nil {
+		return nil, false
+	}
+	return out.Bytes(), true
+}
+
+// decFixAuthors gives m's author and authors members the types JSON Feed
+// says, and reports whether it changed anything.
+func decFixAuthors(m map[string]any) bool {
+	changed := false
+	if s, ok := m["author"].(string); ok {
+		m["author"], changed = map[string]any{"name": s}, true
+	}
+	switch v := m["authors"].(type) {
+	case map[string]any:
+		m["authors"], changed = []any{v}, true
+	case string:
+		m["authors"], changed = []any{map[string]any{"name": v}}, true
+	}
+	return changed
 }

@@ -25,12 +25,16 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/mmcdole/gofeed"
+	"github.com/mmcdole/gofeed/atom"
+	"github.com/mmcdole/gofeed/json"
+	"github.com/mmcdole/gofeed/rss"
 
 	"github.com/pressfeed/pressfeed/store"
 )
@@ -44,7 +48,13 @@ var (
 	ErrBlocked  = errors.New("fetcher: address not allowed")
 	ErrScheme   = errors.New("fetcher: unsupported URL scheme")
 	ErrParse    = errors.New("fetcher: parse")
+	ErrRedirect = errors.New("fetcher: redirect refused")
+	ErrBot      = errors.New("fetcher: blocked by bot protection")
 )
+
+// maxLifetime caps how far Cache-Control, Expires and <ttl> may push the
+// next poll.
+const maxLifetime = 24 * time.Hour
 
 // StatusError is a response that is neither 2xx nor 304.
 type StatusError struct {
@@ -80,7 +90,10 @@ type Options struct {
 	Logger        *slog.Logger   // default discards
 	Client        *http.Client   // default: NewHTTPClient(opts)
 	OnFetch       func(Report)   // called after every fetch, from the fetching goroutine; nil: none
+	OnPrune       func(n int)    // called after every pruning run that deleted items; nil: none
 	Now           func() time.Time
+
+	parses chan struct{} // documents parsed at once: one per core
 }
 
 func (o *Options) setDefaults() {
@@ -113,6 +126,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.parses == nil {
+		o.parses = make(chan struct{}, runtime.GOMAXPROCS(0))
 	}
 }
 
@@ -157,16 +173,19 @@ func NewHTTPClient(opts Options) *http.Client {
 		Transport: tr,
 		Timeout:   timeout,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if len(via) >= 10 {
-				return errors.New("fetcher: more than 10 redirects")
+			if len(via) > maxRedirects {
+				return fmt.Errorf("%w: more than %d redirects", ErrRedirect, maxRedirects)
 			}
 			if prev := via[len(via)-1]; prev.URL.Scheme == "https" && req.URL.Scheme != "https" {
-				return fmt.Errorf("fetcher: redirect from https to %s refused", req.URL.Scheme)
+				return fmt.Errorf("%w: from https to %s", ErrRedirect, req.URL.Scheme)
 			}
 			return nil
 		},
 	}
 }
+
+// maxRedirects is how many redirects one fetch follows.
+const maxRedirects = 10
 
 // addrAllowed reports whether a feed may connect to a.
 func addrAllowed(a netip.Addr, allow []netip.Prefix) bool {
@@ -188,13 +207,20 @@ type Result struct {
 	ETag         string
 	LastModified string
 	BodyHash     string
+	MovedTo      string        // the target of 301/308 redirects from the URL asked for; "" when none
+	Lifetime     time.Duration // how long the response may be cached (Cache-Control max-age, Expires)
+	TTL          time.Duration // the feed's <ttl>; 0 when absent or not parsed
 }
 
 // Fetch fetches and parses one feed, sending the validators in prev
 // (RFC 9110 conditional GET). A response over MaxBody, a status other than
 // 2xx or 304, or a body that is not a feed is an error.
+//
+// The URL fetched is f.URL, or where a permanent redirect from it led
+// (prev.MovedTo).
 func fetch(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (Result, error) {
-	u, err := url.Parse(f.URL)
+	feedURL := effectiveURL(f, prev)
+	u, err := url.Parse(feedURL)
 	if err != nil {
 		return Result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
 	}
@@ -206,8 +232,14 @@ func fetch(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (Re
 		body, err = readFile(u.Path, opts.MaxBody)
 	case "http", "https":
 		var resp *http.Response
-		resp, body, err = get(ctx, opts, f.URL, prev)
+		resp, body, err = get(ctx, opts, feedURL, prev)
 		if resp != nil {
+			res.MovedTo = movedTo(resp, feedURL)
+			if resp.Request != nil && resp.Request.URL != nil {
+				u = resp.Request.URL // relative links resolve against where the document came from
+			}
+			res.Lifetime = lifetime(resp.Header, opts.Now())
+			res.TTL = prev.TTL
 			if resp.StatusCode == http.StatusNotModified {
 				res.NotModified = true
 				return res, nil
@@ -215,6 +247,10 @@ func fetch(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (Re
 			contentType = resp.Header.Get("Content-Type")
 			res.ETag = resp.Header.Get("ETag")
 			res.LastModified = resp.Header.Get("Last-Modified")
+			if err == nil && resp.Header.Get("Cf-Mitigated") != "" {
+				// A challenge page served with 200 (Cloudflare).
+				err = fmt.Errorf("%w (cf-mitigated: %s)", ErrBot, resp.Header.Get("Cf-Mitigated"))
+			}
 		}
 	default:
 		err = fmt.Errorf("%w %q", ErrScheme, u.Scheme)
@@ -232,13 +268,28 @@ func fetch(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (Re
 	if err != nil {
 		return Result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
 	}
-	doc, err := gofeed.NewParser().Parse(bytes.NewReader(clean))
+	// gofeed's Parse cannot be cancelled: its time is bounded by MaxBody,
+	// by the items it translates (maxItems) and by parsing one document
+	// per core at most.
+	if opts.parses != nil {
+		select {
+		case opts.parses <- struct{}{}:
+			defer func() { <-opts.parses }()
+		case <-ctx.Done():
+			return Result{}, fmt.Errorf("fetch %s: %w", f.Name, context.Cause(ctx))
+		}
+	}
+	doc, ttl, err := parseDocument(clean)
 	if err != nil {
 		if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
+			if challengePage(clean) {
+				return Result{}, fmt.Errorf("fetch %s: %w (challenge page)", f.Name, ErrBot)
+			}
 			return Result{}, fmt.Errorf("fetch %s: %w", f.Name, ErrNotFeed)
 		}
 		return Result{}, fmt.Errorf("fetch %s: %w: %w", f.Name, ErrParse, err)
 	}
+	res.TTL = ttl
 	loc := f.Location
 	if loc == nil {
 		loc = opts.Location
@@ -276,11 +327,21 @@ func get(ctx context.Context, opts *Options, feedURL string, prev store.FeedStat
 		return resp, nil, nil
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		// Drain a little so the connection can be reused.
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		// Read a little: enough to recognise a challenge page, and so
+		// that the connection can be reused.
+		head, rerr := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		if rerr != nil {
+			head = nil
+		}
 		se := &StatusError{Code: resp.StatusCode}
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable {
 			se.RetryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), opts.Now())
+		}
+		if cf := resp.Header.Get("Cf-Mitigated"); cf != "" {
+			return resp, nil, fmt.Errorf("%w (cf-mitigated: %s): %w", ErrBot, cf, se)
+		}
+		if (resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusServiceUnavailable) && challengePage(head) {
+			return resp, nil, fmt.Errorf("%w (challenge page): %w", ErrBot, se)
 		}
 		return resp, nil, se
 	}
@@ -330,8 +391,9 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 }
 
 // Classify names the kind of a fetch error, for health reports: dns,
-// connect, tls, timeout, http, too_large, not_feed, parse, blocked, store or
-// other.
+// connect, tls, timeout, http, too_large, not_feed, parse, blocked (the
+// network guard), bot_protection, moved (a redirect refused: a loop, too
+// many, https to http), gone (410), store or other.
 func Classify(err error) string {
 	var se *StatusError
 	var dnsErr *net.DNSError
@@ -343,6 +405,12 @@ func Classify(err error) string {
 		return ""
 	case errors.Is(err, ErrBlocked):
 		return "blocked"
+	case errors.Is(err, ErrBot):
+		return "bot_protection"
+	case errors.Is(err, ErrRedirect):
+		return "moved"
+	case errors.As(err, &se) && se.Code == http.StatusGone:
+		return "gone"
 	case errors.As(err, &se):
 		return "http"
 	case errors.Is(err, ErrTooLarge):
@@ -367,3 +435,162 @@ func isTimeout(err error) bool {
 	var t interface{ Timeout() bool }
 	return errors.As(err, &t) && t.Timeout()
 }
+
+// effectiveURL is the URL to fetch for f: where a permanent redirect led,
+// as long as the configuration still names the URL that redirected.
+func effectiveURL(f Feed, st store.FeedState) string {
+	if st.MovedTo != "" && st.MovedFrom == f.URL {
+		return st.MovedTo
+	}
+	return f.URL
+}
+
+// movedTo returns the URL that the permanent redirects (301, 308) at the
+// start of resp's redirect chain led to, or "" when the first hop was not
+// permanent (RFC 9110 section 15.4: only 301 and 308 ask clients to update
+// their links).
+func movedTo(resp *http.Response, asked string) string {
+	var hops []*http.Request // the requests the redirects created, last first
+	for r := resp.Request; r != nil && r.Response != nil; r = r.Response.Request {
+		hops = append(hops, r)
+	}
+	moved := ""
+	for i := len(hops) - 1; i >= 0; i-- {
+		code := hops[i].Response.StatusCode
+		if code != http.StatusMovedPermanently && code != http.StatusPermanentRedirect {
+			break
+		}
+		moved = hops[i].URL.String()
+	}
+	if moved == asked {
+		return ""
+	}
+	return moved
+}
+
+// lifetime returns how long a response may be reused, from Cache-Control
+// max-age (less Age) or else Expires (less Date), per RFC 9111 section
+// 4.2.1; 0 when neither says, or no-cache/no-store.
+func lifetime(h http.Header, now time.Time) time.Duration {
+	cc := strings.ToLower(strings.Join(h.Values("Cache-Control"), ","))
+	for d := range strings.SplitSeq(cc, ",") {
+		d = strings.TrimSpace(d)
+		if d == "no-cache" || d == "no-store" {
+			return 0
+		}
+	}
+	for d := range strings.SplitSeq(cc, ",") {
+		v, ok := strings.CutPrefix(strings.TrimSpace(d), "max-age=")
+		if !ok {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.Trim(v, `"`), 10, 64)
+		if err != nil || n <= 0 {
+			return 0
+		}
+		age, _ := strconv.ParseInt(h.Get("Age"), 10, 64)
+		life := time.Duration(min(n, int64(maxLifetime/time.Second))-max(age, 0)) * time.Second
+		return max(life, 0)
+	}
+	if e := h.Get("Expires"); e != "" {
+		exp, err := http.ParseTime(e)
+		if err != nil {
+			return 0 // an invalid Expires means already expired
+		}
+		base := now
+		if d, err := http.ParseTime(h.Get("Date")); err == nil {
+			base = d
+		}
+		return min(max(exp.Sub(base), 0), maxLifetime)
+	}
+	return 0
+}
+
+// challengePage reports whether body looks like the interstitial page of a
+// bot-protection service rather than content.
+func challengePage(body []byte) bool {
+	head := bytes.ToLower(body[:min(len(body), 64<<10)])
+	for _, m := range challengeMarkers {
+		if bytes.Contains(head, m) {
+			return true
+		}
+	}
+	return false
+}
+
+var challengeMarkers = [][]byte{
+	[]byte("/cdn-cgi/challenge-platform/"),
+	[]byte("cf-browser-verification"),
+	[]byte("cf_chl_opt"),
+	[]byte("<title>just a moment...</title>"),
+	[]byte("<title>attention required! | cloudflare</title>"),
+	[]byte("_incapsula_resource"),
+	[]byte("ddos-guard"),
+	[]byte("captcha-delivery.com"),
+	[]byte("sucuri website firewall"),
+}
+
+// parseDocument parses a decoded and repaired document and, when gofeed
+// rejects it, tries the repairs that only a failed parse calls for, each at
+// most once: a DTD dropped (its internal subset hid the root from type
+// detection), JSON Feed members of the wrong type fixed, the outer
+// containers of a truncated XML document closed.
+func parseDocument(clean []byte) (*gofeed.Feed, time.Duration, error) {
+	doc, ttl, err := parseFeed(clean)
+	if err == nil {
+		return doc, ttl, nil
+	}
+	var fixes []func([]byte) ([]byte, bool)
+	switch {
+	case decIsJSON(clean):
+		fixes = append(fixes, repairJSONFeed)
+	case errors.Is(err, gofeed.ErrFeedTypeNotDetected):
+		fixes = append(fixes, stripDoctype)
+	default:
+		fixes = append(fixes, closeTruncated)
+	}
+	for _, fix := range fixes {
+		if fixed, ok := fix(clean); ok {
+			if d, t, ferr := parseFeed(fixed); ferr == nil {
+				return d, t, nil
+			}
+		}
+	}
+	return nil, 0, err
+}
+
+// parseFeed parses a repaired document with gofeed, translating at most
+// maxItems items, and returns the RSS <ttl> as a duration (0 when absent).
+func parseFeed(b []byte) (*gofeed.Feed, time.Duration, error) {
+	var ttl time.Duration
+	p := gofeed.NewParser()
+	p.RSSTranslator = translatorFunc(func(feed any) (*gofeed.Feed, error) {
+		if f, ok := feed.(*rss.Feed); ok {
+			if len(f.Items) > maxItems {
+				f.Items = f.Items[:maxItems]
+			}
+			if n, err := strconv.Atoi(strings.TrimSpace(f.TTL)); err == nil && n > 0 {
+				ttl = min(time.Duration(n)*time.Minute, maxLifetime)
+			}
+		}
+		return (&gofeed.DefaultRSSTranslator{}).Translate(feed)
+	})
+	p.AtomTranslator = translatorFunc(func(feed any) (*gofeed.Feed, error) {
+		if f, ok := feed.(*atom.Feed); ok && len(f.Entries) > maxItems {
+			f.Entries = f.Entries[:maxItems]
+		}
+		return (&gofeed.DefaultAtomTranslator{}).Translate(feed)
+	})
+	p.JSONTranslator = translatorFunc(func(feed any) (*gofeed.Feed, error) {
+		if f, ok := feed.(*json.Feed); ok && len(f.Items) > maxItems {
+			f.Items = f.Items[:maxItems]
+		}
+		return (&gofeed.DefaultJSONTranslator{}).Translate(feed)
+	})
+	doc, err := p.Parse(bytes.NewReader(b))
+	return doc, ttl, err
+}
+
+type translatorFunc func(feed any) (*gofeed.Feed, error)
+
+func (t translatorFunc) Translate(feed any) (*gofeed.Feed, error) { return t(feed) }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
@@ -22,6 +23,9 @@ import (
 // never given up on.
 const maxBackoff = 6 * time.Hour
 
+// goneInterval is how often a feed that answered 410 Gone is polled.
+const goneInterval = 24 * time.Hour
+
 // Poller fetches every feed when it is due and stores what it brings.
 type Poller struct {
 	db   *store.DB
@@ -34,6 +38,7 @@ type Poller struct {
 
 	hostMu sync.Mutex
 	hosts  map[string]chan struct{} // per registrable domain: at most PerHost fetches
+	holds  map[string]time.Time     // per host: not asked again before this (Retry-After)
 
 	running  atomic.Bool
 	progress atomic.Int64 // unix nanos of the last finished fetch or idle tick
@@ -43,6 +48,7 @@ type Poller struct {
 type Report struct {
 	Feed        string
 	NotModified bool
+	Deferred    bool // not fetched: the site asked not to be asked yet (Retry-After)
 	Result      store.Result
 	Err         error
 	Class       string // Classify(Err), or "store"
@@ -57,6 +63,7 @@ func NewPoller(db *store.DB, opts Options) *Poller {
 		opts:  opts,
 		log:   opts.Logger.With("component", "fetcher"),
 		hosts: make(map[string]chan struct{}),
+		holds: make(map[string]time.Time),
 	}
 }
 
@@ -220,7 +227,7 @@ func (p *Poller) poll(ctx context.Context, f Feed, sem chan struct{}) {
 // all fetches, and returns the function that frees both. It returns false
 // once ctx is done.
 func (p *Poller) acquire(ctx context.Context, f Feed, sem chan struct{}) (release func(), ok bool) {
-	host := p.hostSlots(f.URL)
+	host := p.hostSlots(effectiveURL(f, p.state(f.Name)))
 	select {
 	case host <- struct{}{}: // at most PerHost fetches per site
 	case <-ctx.Done():
@@ -255,6 +262,32 @@ func (p *Poller) hostSlots(feedURL string) chan struct{} {
 	return ch
 }
 
+// hostOf returns the host part of feedURL, in lower case.
+func hostOf(feedURL string) string {
+	u, err := url.Parse(feedURL)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Host)
+}
+
+// hold returns the time before which host must not be asked again.
+func (p *Poller) hold(host string) time.Time {
+	p.hostMu.Lock()
+	defer p.hostMu.Unlock()
+	return p.holds[host]
+}
+
+// setHold records a Retry-After for host (RFC 9110 section 10.2.3): it
+// covers every feed the host serves.
+func (p *Poller) setHold(host string, until time.Time) {
+	p.hostMu.Lock()
+	defer p.hostMu.Unlock()
+	if until.After(p.holds[host]) {
+		p.holds[host] = until
+	}
+}
+
 // tick records progress while the poller idles, so that Healthy tells a
 // stuck scheduler from a quiet one.
 func (p *Poller) tick(ctx context.Context) {
@@ -277,6 +310,26 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 	defer p.progress.Store(p.opts.Now().UnixNano())
 	prev := p.state(f.Name)
 	rep := Report{Feed: f.Name}
+	host := hostOf(effectiveURL(f, prev))
+	until := p.hold(host)
+	if prev.NotBefore.After(until) {
+		until = prev.NotBefore
+	}
+	if until.After(start) {
+		// The site said when to come back: not before then.
+		rep.Deferred = true
+		st := prev
+		if st.NextPoll.Before(until) {
+			st.NextPoll = until
+			p.setState(f.Name, st, false)
+		}
+		if p.opts.OnFetch != nil {
+			p.opts.OnFetch(rep)
+		}
+		wait := st.NextPoll.Sub(start)
+		p.log.Debug("deferred", "feed", f.Name, "retry_in", wait.Round(time.Second))
+		return wait, rep
+	}
 	res, err := fetch(ctx, &p.opts, f, prev)
 	if ctx.Err() != nil {
 		// Shutting down: not the feed's failure.
@@ -294,7 +347,16 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 	written := false
 	if err == nil {
 		st.LastSuccess, st.Failures, st.LastError, st.ErrorClass = now, 0, "", ""
-		st.NextPoll = now.Add(jitter(interval))
+		st.ErrorSince, st.NotBefore, st.Gone = time.Time{}, time.Time{}, false
+		st.TTL = res.TTL
+		// Cache-Control, Expires and <ttl> can only lengthen the interval.
+		st.NextPoll = now.Add(max(jitter(interval), min(max(res.Lifetime, res.TTL), maxLifetime)))
+		if res.MovedTo != "" && res.MovedTo != st.MovedTo {
+			p.log.Info("feed moved", "feed", f.Name, "from", redactURL(effectiveURL(f, prev)), "to", redactURL(res.MovedTo))
+		}
+		if res.MovedTo != "" {
+			st.MovedFrom, st.MovedTo = f.URL, res.MovedTo
+		}
 		rep.NotModified = res.NotModified
 		if !res.NotModified {
 			st.ETag, st.LastModified, st.BodyHash = res.ETag, res.LastModified, res.BodyHash
@@ -321,7 +383,21 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 		}
 		st.Failures++
 		st.LastError, st.ErrorClass = err.Error(), rep.Class
+		if st.ErrorSince.IsZero() {
+			st.ErrorSince = now
+		}
 		st.NextPoll = now.Add(backoff(interval, st.Failures, err))
+		var se *StatusError
+		st.Gone = errors.As(err, &se) && se.Code == http.StatusGone
+		if st.Gone {
+			// 410: the publisher ended the feed; look once a day in
+			// case it comes back.
+			st.NextPoll = now.Add(goneInterval)
+		}
+		if se != nil && se.RetryAfter > 0 {
+			st.NotBefore = now.Add(se.RetryAfter)
+			p.setHold(host, st.NotBefore)
+		}
 	}
 	p.setState(f.Name, st, written)
 	rep.Err = err
@@ -333,7 +409,7 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 	switch {
 	case err != nil:
 		p.log.Warn("fetch failed", "feed", f.Name, "class", rep.Class, "failures", st.Failures,
-			"retry_in", wait.Round(time.Second), "err", err)
+			"failing_since", st.ErrorSince.Format(time.RFC3339), "retry_in", wait.Round(time.Second), "err", err)
 	case rep.Result.Changed():
 		p.log.Info("fetched", "feed", f.Name, "added", rep.Result.Added, "merged", rep.Result.Merged,
 			"corrected", rep.Result.Corrected, "duration", rep.Duration.Round(time.Millisecond))
@@ -374,6 +450,9 @@ func (p *Poller) pruneLoop(ctx context.Context) {
 			p.log.Error("prune failed", "err", err)
 		case n > 0:
 			p.log.Info("pruned", "items", n, "before", before.UTC().Format(time.RFC3339))
+			if p.opts.OnPrune != nil {
+				p.opts.OnPrune(n)
+			}
 		}
 		t := time.NewTimer(every)
 		select {
@@ -383,4 +462,13 @@ func (p *Poller) pruneLoop(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// redactURL masks a password in a feed URL, for logs.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return u.Redacted()
 }

@@ -27,8 +27,11 @@ type Member struct {
 	Feed  string    `json:"feed"`           // config name of the feed
 	Link  string    `json:"link,omitempty"` // that outlet's link
 	Title string    `json:"title"`          // that outlet's headline
-	By    string    `json:"by"`             // the key that merged it: MergedFirst, MergedLink, MergedTitle
+	By    string    `json:"by"`             // the key that merged it: MergedFirst, MergedLink, MergedTitle, MergedNear
 	Seen  time.Time `json:"seen"`
+	// Distance is the Hamming distance between the SimHash of this copy and
+	// the item's when By is MergedNear.
+	Distance int `json:"distance,omitempty"`
 }
 
 // How a member joined its item.
@@ -36,6 +39,7 @@ const (
 	MergedFirst = "first" // the leader: the item was minted for it
 	MergedLink  = "link"  // same canonical link as the item
 	MergedTitle = "title" // same normalised title within the title window
+	MergedNear  = "near"  // a lightly edited copy within the title window (Options.NearDuplicates)
 )
 
 // Leader returns the feed name of the member that leads the item.
@@ -66,6 +70,7 @@ type Incoming struct {
 	HashKey  string // hash of normalised title and content
 	TitleKey string // normalised title; "" when too short to merge on
 	Dated    bool   // the source gave a date (else Published is the fetch time)
+	SimHash  uint64 // vntext.SimHash of Title and Summary; Add computes it when 0
 }
 
 // FeedState is what pressfeed remembers about one feed between fetches.
@@ -82,4 +87,11 @@ type FeedState struct {
 	ErrorClass   string    `json:"error_class,omitempty"`
 	Failures     int       `json:"failures,omitempty"` // consecutive
 	Items        int       `json:"items,omitempty"`    // items first stored from this feed
+
+	MovedFrom  string        `json:"moved_from,omitempty"` // the configured URL that answered 301/308
+	MovedTo    string        `json:"moved_to,omitempty"`   // where it moved; polled instead while the config says MovedFrom
+	Gone       bool          `json:"gone,omitempty"`       // answered 410 Gone: polled once a day
+	ErrorSince time.Time     `json:"error_since,omitzero"` // first failure of the current run of failures
+	NotBefore  time.Time     `json:"not_before,omitzero"`  // Retry-After: the site is not asked again before this
+	TTL        time.Duration `json:"ttl,omitempty"`        // the feed's own <ttl>, kept for unchanged bodies
 }

@@ -1,0 +1,100 @@
+package fetcher
+
+import (
+	"net/url"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+
+	"github.com/pressfeed/pressfeed/vntext"
+)
+
+// fuzzCheckText fails unless s is valid UTF-8, NFC and only characters XML
+// 1.0 allows.
+func fuzzCheckText(t *testing.T, field, s string) {
+	t.Helper()
+	if !utf8.ValidString(s) {
+		t.Fatalf("%s %+q is not valid UTF-8", field, s)
+	}
+	if !norm.NFC.IsNormalString(s) {
+		t.Fatalf("%s %+q is not NFC", field, s)
+	}
+	for _, r := range s {
+		if !decTestXMLChar(r) {
+			t.Fatalf("%s %+q holds %U, which XML forbids", field, s, r)
+		}
+	}
+}
+
+// FuzzFetchPath runs arbitrary bytes through decode, repair, parse and
+// normalise, as a fetch does after the HTTP: every string it hands on must
+// be valid UTF-8, NFC and valid XML characters, within its caps. Seeds are
+// small corpus documents, read when the fuzz target starts.
+func FuzzFetchPath(f *testing.F) {
+	for i, d := range corpusDocs(f) {
+		// Every small adversarial document, and a sample of the rest.
+		if len(d.body) <= 8<<10 && (d.folder == "adversarial" || i%8 == 0) {
+			f.Add(d.body, d.contentType)
+		}
+	}
+	f.Add([]byte(rssDoc("Tin \xff\xfe hỏng &#11; byte")), "application/rss+xml; charset=utf-8")
+	f.Add([]byte(`<!DOCTYPE rss [<!ENTITY a "b">]><rss version="2.0"><channel><item><title>&a;</title></item></channel></rss`), "")
+	f.Add([]byte(`{"version":"https://jsonfeed.org/version/1.1","items":[{"id":"1","title":"t\u0001","tags":"a,b","author":"X"}]}`), "")
+	f.Add([]byte(`{"version":"https://jsonfeed.org/version/1.1","title":"t","items":[{"id":"1","title":"Vie\u0302\u0323t\u0000"}]}`), "application/feed+json")
+	base, err := url.Parse("https://bao.example/rss")
+	if err != nil {
+		f.Fatal(err)
+	}
+	loc := time.FixedZone("ICT", 7*3600)
+	now := time.Date(2026, 11, 27, 3, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, body []byte, contentType string) {
+		if len(body) > 64<<10 {
+			return // parsing time grows with size; the fetch path caps it at max_body
+		}
+		clean, err := decodeBody(body, contentType)
+		if err != nil {
+			return
+		}
+		doc, _, err := parseDocument(clean)
+		if err != nil {
+			return
+		}
+		fuzzCheckText(t, "feed title", truncateRunes(plainText(doc.Title), maxTitleRunes))
+		items := normalize(doc, base, loc, now)
+		if len(items) > maxItems {
+			t.Fatalf("%d items, want at most %d", len(items), maxItems)
+		}
+		for _, in := range items {
+			for _, s := range []struct{ field, s string }{{"title", in.Title}, {"link", in.Link}, {"summary", in.Summary},
+				{"content", in.Content}, {"author", in.Author}, {"guid", in.GUID}, {"title key", in.TitleKey}, {"link key", in.LinkKey}} {
+				fuzzCheckText(t, s.field, s.s)
+			}
+			if n := utf8.RuneCountInString(in.Title); n > maxTitleRunes {
+				t.Fatalf("title of %d runes", n)
+			}
+			if in.Published.After(now.Add(futureSlack)) {
+				t.Fatalf("item dated %v, after the fetch", in.Published)
+			}
+		}
+	})
+}
+
+// FuzzTitle checks title normalisation: plain text, capped at a character
+// boundary, valid UTF-8 NFC of XML characters, and a title key of the same
+// kind.
+func FuzzTitle(f *testing.F) {
+	for _, s := range []string{"Thủ tướng <b>phát biểu</b> &amp; trả lời", "Vie\u0302\u0323t Nam \x01\xff", "hoà hòa HOÀ",
+		"<![CDATA[x]]> &#11; &#x1F600; &lt;script&gt;", string(make([]byte, 600))} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		title := truncateRunes(plainText(raw), maxTitleRunes)
+		fuzzCheckText(t, "title", title)
+		if n := utf8.RuneCountInString(title); n > maxTitleRunes {
+			t.Fatalf("title of %d runes", n)
+		}
+		fuzzCheckText(t, "title key", vntext.TitleKey(title))
+	})
+}
