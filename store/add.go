@@ -3,12 +3,13 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/pressfeed/pressfeed/vntext"
 )
 
 // Result counts what one Add did.
@@ -17,6 +18,8 @@ type Result struct {
 	Merged    int // copies of a story another feed brought first
 	Corrected int // stories whose leader changed its headline or text
 	Known     int // items seen before (or pruned), left as they are
+
+	touched int // tombstones whose last-seen time needs writing
 }
 
 // Changed reports whether Add wrote anything about items.
@@ -24,19 +27,29 @@ func (r Result) Changed() bool { return r.Added+r.Merged+r.Corrected > 0 }
 
 // Add stores the items of one fetch of feed in one transaction, together
 // with st when st is not nil. When nothing is new it writes nothing at all,
-// not even st: a fetch that brings nothing costs no commit.
+// not even st: a fetch that brings nothing costs no commit (except, at most
+// once in a while, to note that a source still lists a pruned item).
 //
 // An item is known by its GUID within the feed, else its canonical link,
 // else its content hash. An unknown item joins a story another feed brought
 // when it has the same canonical link, or the same normalised title with a
-// published date within the title window; otherwise it becomes a new story
-// with a newly minted ID. A known item whose feed leads its story and whose
-// title or summary changed corrects the story in place.
+// published date within the title window, or (with Options.NearDuplicates)
+// is a lightly edited copy of it within the title window; otherwise it
+// becomes a new story with a newly minted ID. A known item whose feed leads
+// its story and whose title or summary changed corrects the story in place.
+//
+// A write that fails because the file is full returns an error wrapping
+// ErrFull; nothing of that fetch is stored.
 func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedState) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
 	now := db.opts.Now().UTC()
+	for i := range items {
+		if items[i].SimHash == 0 {
+			items[i].SimHash = vntext.SimHash(items[i].Title, items[i].Summary)
+		}
+	}
 	// A read-only pass first: most fetches bring nothing new, and a read
 	// transaction costs no fsync.
 	var dry Result
@@ -48,27 +61,31 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 	if err != nil {
 		return Result{}, fmt.Errorf("store: add %s: %w", feed, err)
 	}
-	if !dry.Changed() {
+	if !dry.Changed() && dry.touched == 0 {
 		return dry, nil
 	}
 	var res Result
-	err = db.bolt.Update(func(tx *bolt.Tx) error {
+	err = db.update(func(tx *bolt.Tx) error {
 		var err error
 		res, err = db.apply(tx, feed, items, now, true)
 		if err != nil || st == nil {
 			return err
 		}
+		st2 := *st
+		st2.Items += res.Added
+		if res.Added+res.Merged > 0 {
+			st2.LastNew = now
+		}
+		return putState(tx, feed, st2)
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("store: add %s: %w", feed, err)
+	}
+	if st != nil {
 		st.Items += res.Added
 		if res.Added+res.Merged > 0 {
 			st.LastNew = now
 		}
-		return putState(tx, feed, *st)
-	})
-	if err != nil {
-		if st != nil {
-			st.Items -= res.Added
-		}
-		return Result{}, fmt.Errorf("store: add %s: %w", feed, err)
 	}
 	if res.Changed() {
 		db.version.Add(1)
@@ -88,29 +105,45 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, now time.Time, w
 			continue
 		}
 		id := lookup(keys, own)
-		var it *Item
+		var rec *record
+		by, dist := MergedTitle, 0
 		if id != nil {
 			id = bytes.Clone(id)
 			var err error
-			if it, err = getItem(tx, id); err != nil {
+			if rec, err = getRecord(tx, id); err != nil {
 				return res, err
 			}
-			if it == nil { // a tombstone: the story was pruned
+			if rec == nil { // a tombstone: the story was pruned
 				res.Known++
+				touched, err := db.touchTomb(tx, id, now, write)
+				if err != nil {
+					return res, err
+				}
+				if touched {
+					res.touched++
+				}
 				continue
 			}
-		} else if in.TitleKey != "" {
-			var err error
-			if it, err = db.findByTitle(tx, feed, in); err != nil {
-				return res, err
+			if in.LinkKey != "" && bytes.Equal(keys.Get(linkKey(in.LinkKey)), id) {
+				by = MergedLink
 			}
-			if it != nil {
-				id = []byte(it.ID)
+		} else {
+			var err error
+			if in.TitleKey != "" {
+				if rec, err = db.findByTitle(tx, feed, in); err != nil {
+					return res, err
+				}
+			}
+			if rec == nil && db.opts.NearDuplicates && in.SimHash != 0 {
+				if rec, dist, err = db.findNear(tx, feed, in, in.SimHash); err != nil {
+					return res, err
+				}
+				by = MergedNear
 			}
 		}
 
 		switch {
-		case it == nil:
+		case rec == nil:
 			res.Added++
 			if write {
 				if err := db.insert(tx, feed, in, own, now); err != nil {
@@ -118,19 +151,24 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, now time.Time, w
 				}
 			}
 			continue
-		case !it.HasFeed(feed):
+		case !rec.HasFeed(feed):
 			res.Merged++
-			by := MergedTitle
-			if in.LinkKey != "" && bytes.Equal(keys.Get(linkKey(in.LinkKey)), id) {
-				by = MergedLink
+			m := Member{Feed: feed, Link: in.Link, Title: in.Title, By: by, Seen: now}
+			if by == MergedNear {
+				m.Distance = dist
 			}
-			it.Members = append(it.Members, Member{Feed: feed, Link: in.Link, Title: in.Title, By: by, Seen: now})
-		case it.Leader() == feed && corrected(it, in):
+			rec.Members = append(rec.Members, m)
+		case rec.Leader() == feed && corrected(&rec.Item, in):
 			res.Corrected++
-			it.Title, it.Summary, it.Content, it.Updated = in.Title, in.Summary, in.Content, now
-			it.Members[0].Title = in.Title
-			if write && in.TitleKey != "" {
-				if err := tx.Bucket(bucketTitles).Put(titleEntry(in.TitleKey, it), nil); err != nil {
+			rec.Title, rec.Summary, rec.Content, rec.Updated = in.Title, in.Summary, in.Content, now
+			rec.Members[0].Title = in.Title
+			if write {
+				if in.TitleKey != "" {
+					if err := addTitle(tx, rec, in.TitleKey); err != nil {
+						return res, err
+					}
+				}
+				if err := db.reindexNear(tx, rec, in.SimHash); err != nil {
 					return res, err
 				}
 			}
@@ -139,22 +177,38 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, now time.Time, w
 			if missing(keys, own) && write {
 				// A known story under a new key (a changed GUID): remember
 				// the key, so the next fetch finds it directly.
-				if err := putKeys(keys, own, id); err != nil {
+				if err := addKeys(keys, rec, own); err != nil {
+					return res, err
+				}
+				if err := putRecord(tx, rec); err != nil {
 					return res, err
 				}
 			}
 			continue
 		}
 		if write {
-			if err := putKeys(keys, own, id); err != nil {
+			if err := addKeys(keys, rec, own); err != nil {
 				return res, err
 			}
-			if err := putItem(tx, it); err != nil {
+			if err := putRecord(tx, rec); err != nil {
 				return res, err
 			}
 		}
 	}
 	return res, nil
+}
+
+// reindexNear moves rec's near entries to the fingerprint h of its
+// corrected text.
+func (db *DB) reindexNear(tx *bolt.Tx, rec *record, h uint64) error {
+	if err := deleteNear(tx, rec); err != nil {
+		return err
+	}
+	rec.SimHash = h
+	if db.opts.NearDuplicates {
+		return putNear(tx, rec)
+	}
+	return nil
 }
 
 // ownKeys returns the keys that identify in within its feed, strongest first.
@@ -193,22 +247,9 @@ func missing(keys *bolt.Bucket, ks [][]byte) bool {
 	return false
 }
 
-// putKeys points every key of ks that is not taken yet at id. A key taken by
-// another story keeps pointing there: ids are never moved.
-func putKeys(keys *bolt.Bucket, ks [][]byte, id []byte) error {
-	for _, k := range ks {
-		if keys.Get(k) == nil {
-			if err := keys.Put(k, id); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
 // findByTitle returns a story from another feed with in's normalised title
 // published within the title window of in, or nil.
-func (db *DB) findByTitle(tx *bolt.Tx, feed string, in *Incoming) (*Item, error) {
+func (db *DB) findByTitle(tx *bolt.Tx, feed string, in *Incoming) (*record, error) {
 	prefix := []byte(in.TitleKey + "\x00")
 	c := tx.Bucket(bucketTitles).Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
@@ -219,12 +260,12 @@ func (db *DB) findByTitle(tx *bolt.Tx, feed string, in *Incoming) (*Item, error)
 		if d := decodeTimeKey(rest[:12]).Sub(in.Published); d > db.opts.TitleWindow || d < -db.opts.TitleWindow {
 			continue
 		}
-		it, err := getItem(tx, rest[12:])
+		rec, err := getRecord(tx, rest[12:])
 		if err != nil {
 			return nil, err
 		}
-		if it != nil && !it.HasFeed(feed) {
-			return it, nil
+		if rec != nil && !rec.HasFeed(feed) {
+			return rec, nil
 		}
 	}
 	return nil, nil
@@ -235,46 +276,42 @@ func titleEntry(titleKey string, it *Item) []byte {
 }
 
 func (db *DB) insert(tx *bolt.Tx, feed string, in *Incoming, own [][]byte, now time.Time) error {
-	it := in.Item
-	it.ID = mintID(string(own[0]), now)
-	it.Seen = now
-	it.Updated = time.Time{}
-	if it.Published.IsZero() {
-		it.Published = now
+	rec := &record{Item: in.Item, SimHash: in.SimHash}
+	rec.ID = mintID(string(own[0]), now)
+	rec.Seen = now
+	rec.Updated = time.Time{}
+	if rec.Published.IsZero() {
+		rec.Published = now
 	}
-	it.Members = []Member{{Feed: feed, Link: in.Link, Title: in.Title, By: MergedFirst, Seen: now}}
-	id := []byte(it.ID)
+	rec.Members = []Member{{Feed: feed, Link: in.Link, Title: in.Title, By: MergedFirst, Seen: now}}
+	id := []byte(rec.ID)
 	if tx.Bucket(bucketItems).Get(id) != nil {
-		return fmt.Errorf("minted id %s twice", it.ID)
+		return fmt.Errorf("minted id %s twice", rec.ID)
 	}
-	if err := putKeys(tx.Bucket(bucketKeys), own, id); err != nil {
-		return err
-	}
-	if err := putItem(tx, &it); err != nil {
+	if err := addKeys(tx.Bucket(bucketKeys), rec, own); err != nil {
 		return err
 	}
 	byTime := tx.Bucket(bucketByTime)
 	byTime.FillPercent = 0.9
-	if err := byTime.Put(concat(timeKey(it.Published), id), nil); err != nil {
+	if err := byTime.Put(concat(timeKey(rec.Published), id), nil); err != nil {
 		return err
 	}
 	bySeen := tx.Bucket(bucketBySeen)
 	bySeen.FillPercent = 0.9
-	if err := bySeen.Put(concat(timeKey(it.Seen), id), nil); err != nil {
+	if err := bySeen.Put(concat(timeKey(rec.Seen), id), nil); err != nil {
 		return err
 	}
 	if in.TitleKey != "" {
-		return tx.Bucket(bucketTitles).Put(titleEntry(in.TitleKey, &it), nil)
+		if err := addTitle(tx, rec, in.TitleKey); err != nil {
+			return err
+		}
 	}
-	return nil
-}
-
-func putItem(tx *bolt.Tx, it *Item) error {
-	v, err := json.Marshal(it)
-	if err != nil {
-		return fmt.Errorf("encode item %s: %w", it.ID, err)
+	if db.opts.NearDuplicates {
+		if err := putNear(tx, rec); err != nil {
+			return err
+		}
 	}
-	return tx.Bucket(bucketItems).Put([]byte(it.ID), v)
+	return putRecord(tx, rec)
 }
 
 // corrected reports whether in changes the headline or text of it in more

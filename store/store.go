@@ -3,22 +3,31 @@
 //
 // Buckets and keys (changing them needs a migration; see schemaVersion):
 //
-//	meta     "schema" → decimal schema version
-//	items    item ID → JSON Item
-//	by_time  12-byte time key of Published, then item ID → nil (newest is last)
-//	by_seen  12-byte time key of Seen, then item ID → nil (oldest first; pruning)
-//	keys     dedup key → item ID; outlives Prune so pruned items are not re-added
-//	titles   normalised title, 0x00, 12-byte time key of Published, item ID → nil
-//	feeds    feed name → JSON FeedState
+//	meta       "schema" → decimal schema version (2; see migrate.go for 1)
+//	items      item ID → JSON record: the Item, its dedup keys, the titles
+//	           it is indexed under and its SimHash
+//	by_time    12-byte time key of Published, then item ID → nil (newest is last)
+//	by_seen    12-byte time key of Seen, then item ID → nil (oldest first; pruning)
+//	keys       dedup key → item ID; outlives Prune so pruned items are not re-added
+//	titles     normalised title, 0x00, 12-byte time key of Published, item ID → nil
+//	near       band number, 2-byte band of the SimHash, 12-byte time key of
+//	           Published, item ID → 8-byte SimHash, leader's feed name
+//	           (only with Options.NearDuplicates)
+//	tombs      item ID of a pruned item → 12-byte time key of the last time a
+//	           source listed it, then its dedup keys as JSON
+//	tomb_time  that time key, then item ID → nil (oldest first; expiry)
+//	feeds      feed name → JSON FeedState
 //
 // Dedup keys are "g\x00feed\x00guid" (a GUID, scoped to its feed),
 // "l\x00link" (a canonical link, shared by all feeds) and
 // "h\x00feed\x00hash" (a content hash, for items with neither).
 //
 // Invariants: every item in items has exactly one entry in by_time and in
-// by_seen; an item ID, once minted, is never reused for another story; all
-// writes for one fetched feed happen in one transaction, and none happens when
-// the fetch brings nothing new.
+// by_seen, and its record lists every key, title and near entry that names
+// it; every tomb has exactly one entry in tomb_time; an item ID, once
+// minted, is never reused for another story; all writes for one fetched feed
+// happen in one transaction, and none happens when the fetch brings nothing
+// new (but for a rare refresh of a tomb's last-seen time).
 package store
 
 import (
@@ -35,6 +44,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -42,7 +52,7 @@ import (
 )
 
 // schemaVersion is the bucket layout this package reads and writes.
-const schemaVersion = 1
+const schemaVersion = 2
 
 var (
 	bucketMeta   = []byte("meta")
@@ -52,19 +62,32 @@ var (
 	bucketKeys   = []byte("keys")
 	bucketTitles = []byte("titles")
 	bucketFeeds  = []byte("feeds")
-	allBuckets   = [][]byte{bucketMeta, bucketItems, bucketByTime, bucketBySeen, bucketKeys, bucketTitles, bucketFeeds}
+	bucketNear   = []byte("near")
+	bucketTombs  = []byte("tombs")
+	bucketTombAt = []byte("tomb_time")
+	allBuckets   = [][]byte{bucketMeta, bucketItems, bucketByTime, bucketBySeen, bucketKeys, bucketTitles, bucketFeeds,
+		bucketNear, bucketTombs, bucketTombAt}
 )
 
+const defaultLockTimeout = time.Second
+
 // ErrLocked means another process holds the database file.
-var ErrLocked = errors.New("store: database is locked by another process")
+var ErrLocked = errors.New("store: database is locked")
+
+// ErrFull means a write failed because the file reached Options.MaxSize or
+// the disk is full. Reads go on; writes resume once Prune frees pages.
+var ErrFull = errors.New("store: database is full")
 
 // Options tune a DB. The zero value works.
 type Options struct {
-	TitleWindow time.Duration    // same title from two feeds within this = one story; default 48h
-	LockTimeout time.Duration    // how long Open waits for the file lock; default 1s
-	MaxSize     int              // largest file size in bytes; 0 means no limit
-	Now         func() time.Time // default time.Now
-	Logger      *slog.Logger     // default discards
+	TitleWindow time.Duration // same title from two feeds within this = one story; default 48h
+	LockTimeout time.Duration // how long Open waits for the file lock; default 1s
+	MaxSize     int           // largest file size in bytes, else writes fail with ErrFull; 0: no limit
+	// NearDuplicates also merges lightly edited copies of a story from
+	// other feeds within TitleWindow (see vntext.NearDuplicate).
+	NearDuplicates bool
+	Now            func() time.Time // default time.Now
+	Logger         *slog.Logger     // default discards
 }
 
 // DB is an open store. Its methods are safe for concurrent use.
@@ -73,6 +96,10 @@ type DB struct {
 	opts    Options
 	path    string
 	version atomic.Uint64 // bumped after every commit that changes items
+	// writeErr holds the last write failure for lack of space (ErrFull),
+	// nil after a successful write.
+	writeErr  atomic.Pointer[error] // what WriteErr returns
+	retention atomic.Int64          // now-before of the last Prune, in nanoseconds
 }
 
 // Open opens or creates the store at path, creating its folder.
@@ -82,7 +109,7 @@ func Open(path string, opts Options) (*DB, error) {
 		opts.TitleWindow = 48 * time.Hour
 	}
 	if opts.LockTimeout <= 0 {
-		opts.LockTimeout = time.Second
+		opts.LockTimeout = defaultLockTimeout
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -95,7 +122,11 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, MaxSize: opts.MaxSize})
 	if errors.Is(err, berrors.ErrTimeout) {
-		return nil, fmt.Errorf("%w: %s (is another pressfeed running?)", ErrLocked, path)
+		abs, aerr := filepath.Abs(path)
+		if aerr != nil {
+			abs = path
+		}
+		return nil, fmt.Errorf("%w: %s is held by another process (is another pressfeed running?)", ErrLocked, abs)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
@@ -109,18 +140,56 @@ func Open(path string, opts Options) (*DB, error) {
 }
 
 func (db *DB) initBuckets(tx *bolt.Tx) error {
+	from := schemaVersion
+	if meta := tx.Bucket(bucketMeta); meta != nil {
+		if v := meta.Get([]byte("schema")); v != nil {
+			n, err := strconv.Atoi(string(v))
+			if err != nil || n < 1 || n > schemaVersion {
+				return fmt.Errorf("schema version %q, this pressfeed reads 1 to %d", v, schemaVersion)
+			}
+			from = n
+		}
+	} else if tx.Bucket(bucketItems) != nil {
+		from = 1 // written before the meta bucket existed
+	}
 	for _, name := range allBuckets {
 		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 			return err
 		}
 	}
-	meta := tx.Bucket(bucketMeta)
-	v := meta.Get([]byte("schema"))
-	if v == nil {
-		return meta.Put([]byte("schema"), []byte(strconv.Itoa(schemaVersion)))
+	if from == 1 {
+		if err := db.upgradeFrom1(tx); err != nil {
+			return fmt.Errorf("upgrade schema 1 to %d: %w", schemaVersion, err)
+		}
+		db.opts.Logger.Info("store upgraded", "path", db.path, "from_schema", 1, "to_schema", schemaVersion)
 	}
-	if n, err := strconv.Atoi(string(v)); err != nil || n != schemaVersion {
-		return fmt.Errorf("schema version %q, this pressfeed reads %d", v, schemaVersion)
+	return tx.Bucket(bucketMeta).Put([]byte("schema"), []byte(strconv.Itoa(schemaVersion)))
+}
+
+// update runs fn in a write transaction and keeps a failure for lack of
+// space for WriteErr, as ErrFull.
+func (db *DB) update(fn func(*bolt.Tx) error) error {
+	err := db.bolt.Update(fn)
+	switch {
+	case err == nil:
+		if db.writeErr.Load() != nil {
+			db.writeErr.Store(nil)
+			db.opts.Logger.Info("store writes again")
+		}
+	case errors.Is(err, berrors.ErrMaxSizeReached) || errors.Is(err, syscall.ENOSPC):
+		err = fmt.Errorf("%w: %s: %w", ErrFull, db.path, err)
+		if db.writeErr.Swap(&err) == nil {
+			db.opts.Logger.Error("store full: writes fail until pruning frees space", "path", db.path, "err", err)
+		}
+	}
+	return err
+}
+
+// WriteErr returns the last write failure for lack of space (wrapping
+// ErrFull), or nil when the last write succeeded.
+func (db *DB) WriteErr() error {
+	if p := db.writeErr.Load(); p != nil {
+		return *p
 	}
 	return nil
 }
@@ -135,7 +204,8 @@ func (db *DB) Path() string { return db.path }
 // readers can cache what they render from them.
 func (db *DB) Version() uint64 { return db.version.Load() }
 
-// Ping reports whether the store answers a read.
+// Ping reports whether the store answers a read. A full file does not
+// fail Ping (reads, and so the publisher, go on); WriteErr reports it.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -189,15 +259,11 @@ func mintID(key string, seen time.Time) string {
 }
 
 func getItem(tx *bolt.Tx, id []byte) (*Item, error) {
-	v := tx.Bucket(bucketItems).Get(id)
-	if v == nil {
-		return nil, nil
+	rec, err := getRecord(tx, id)
+	if rec == nil {
+		return nil, err
 	}
-	var it Item
-	if err := json.Unmarshal(v, &it); err != nil {
-		return nil, fmt.Errorf("store: decode item %s: %w", id, err)
-	}
-	return &it, nil
+	return &rec.Item, nil
 }
 
 // Get returns the item with the given ID, or nil if there is none.
@@ -279,7 +345,7 @@ func (db *DB) SaveStates(ctx context.Context, states map[string]FeedState) error
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.update(func(tx *bolt.Tx) error {
 		for name, st := range states {
 			if err := putState(tx, name, st); err != nil {
 				return err
@@ -295,57 +361,4 @@ func putState(tx *bolt.Tx, feed string, st FeedState) error {
 		return fmt.Errorf("store: encode state of feed %s: %w", feed, err)
 	}
 	return tx.Bucket(bucketFeeds).Put([]byte(feed), v)
-}
-
-// Prune deletes items first seen before the given time, in transactions of
-// bounded size. Dedup keys stay, so a source that still lists a pruned item
-// does not bring it back.
-func (db *DB) Prune(ctx context.Context, before time.Time) (int, error) {
-	const batch = 1000
-	total := 0
-	limit := timeKey(before)
-	for {
-		if err := ctx.Err(); err != nil {
-			return total, err
-		}
-		n := 0
-		err := db.bolt.Update(func(tx *bolt.Tx) error {
-			n = 0 // the closure runs once, but keep it idempotent
-			var doomed [][]byte
-			c := tx.Bucket(bucketBySeen).Cursor()
-			for k, _ := c.First(); k != nil && len(doomed) < batch && bytes.Compare(k[:12], limit) < 0; k, _ = c.Next() {
-				doomed = append(doomed, bytes.Clone(k))
-			}
-			for _, k := range doomed {
-				id := k[12:]
-				it, err := getItem(tx, id)
-				if err != nil {
-					return err
-				}
-				if it != nil {
-					if err := tx.Bucket(bucketByTime).Delete(concat(timeKey(it.Published), id)); err != nil {
-						return err
-					}
-					if err := tx.Bucket(bucketItems).Delete(id); err != nil {
-						return err
-					}
-				}
-				if err := tx.Bucket(bucketBySeen).Delete(k); err != nil {
-					return err
-				}
-				n++
-			}
-			return nil
-		})
-		if err != nil {
-			return total, fmt.Errorf("store: prune: %w", err)
-		}
-		total += n
-		if n > 0 {
-			db.version.Add(1)
-		}
-		if n < batch {
-			return total, nil
-		}
-	}
 }

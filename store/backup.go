@@ -1,0 +1,256 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// WriteTo writes a consistent copy of the whole file to w from one read
+// transaction (bbolt's Tx.WriteTo), while writers go on. It returns the
+// number of bytes written.
+func (db *DB) WriteTo(w io.Writer) (int64, error) { return db.WriteSnapshot(w, nil) }
+
+// WriteSnapshot is WriteTo that first tells size, when not nil, how many
+// bytes the copy will have (for a Content-Length).
+func (db *DB) WriteSnapshot(w io.Writer, size func(int64)) (int64, error) {
+	var n int64
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		if size != nil {
+			size(tx.Size())
+		}
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("store: copy %s: %w", db.path, err)
+	}
+	return n, nil
+}
+
+// Size returns the size of a consistent copy of the file.
+func (db *DB) Size() (int64, error) {
+	var n int64
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		n = tx.Size()
+		return nil
+	})
+	return n, err
+}
+
+// WriteFileAtomic writes what write produces to path through a temporary
+// file in the same folder: synced, checked by check (when not nil) under
+// its temporary name, then renamed over path and the folder synced, so
+// path holds either its old content or all of the new.
+func WriteFileAtomic(path string, write func(io.Writer) error, check func(tmp string) error) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			_ = os.Remove(tmp) // best effort: the error that matters is returned below
+		}
+	}()
+	if err := f.Chmod(0o600); err != nil {
+		return errors.Join(err, f.Close())
+	}
+	if err := write(f); err != nil {
+		return errors.Join(err, f.Close())
+	}
+	if err := f.Sync(); err != nil {
+		return errors.Join(err, f.Close())
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if check != nil {
+		if err := check(tmp); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	ok = true
+	return syncDir(dir)
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	return errors.Join(d.Sync(), d.Close())
+}
+
+// Verify opens the store file at path read-only, runs bbolt's consistency
+// check on it and returns the number of items it holds.
+func Verify(path string) (items int, err error) {
+	b, err := bolt.Open(path, 0o400, &bolt.Options{ReadOnly: true, Timeout: defaultLockTimeout})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return 0, fmt.Errorf("%w: %s is held by another process", ErrLocked, path)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	err = b.View(func(tx *bolt.Tx) error {
+		var errs []error
+		for err := range tx.Check() {
+			errs = append(errs, err)
+		}
+		if tx.Bucket(bucketItems) == nil || tx.Bucket(bucketMeta) == nil {
+			return errors.Join(append(errs, errors.New("not a pressfeed store: buckets missing"))...)
+		}
+		items = tx.Bucket(bucketItems).Stats().KeyN
+		return errors.Join(errs...)
+	})
+	if err != nil {
+		err = fmt.Errorf("store: check %s: %w", path, err)
+	}
+	return items, errors.Join(err, b.Close())
+}
+
+// Compact rewrites the store at path into a new file holding only live
+// pages, then renames it over path (bbolt files never shrink by
+// themselves). The store must not be open: Compact fails with ErrLocked
+// when a process holds it. It returns the file sizes before and after.
+func Compact(ctx context.Context, path string, opts Options) (before, after int64, err error) {
+	if opts.LockTimeout <= 0 {
+		opts.LockTimeout = defaultLockTimeout
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0, 0, fmt.Errorf("store: compact: %w", err)
+	}
+	before = st.Size()
+	src, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
+	if errors.Is(err, berrors.ErrTimeout) {
+		return before, 0, fmt.Errorf("%w: %s is held by another process (stop pressfeed first)", ErrLocked, path)
+	}
+	if err != nil {
+		return before, 0, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	defer func() { err = errors.Join(err, src.Close()) }()
+	if err := ctx.Err(); err != nil {
+		return before, 0, err
+	}
+	tmp := path + ".compact"
+	if err := os.Remove(tmp); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return before, 0, fmt.Errorf("store: compact: %w", err)
+	}
+	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
+	if err != nil {
+		return before, 0, fmt.Errorf("store: compact: %w", err)
+	}
+	// Compact commits every 64 MiB; dst is synced on Close.
+	if err := bolt.Compact(dst, src, 64<<20); err != nil {
+		return before, 0, errors.Join(fmt.Errorf("store: compact %s: %w", path, err), dst.Close(), os.Remove(tmp))
+	}
+	if err := dst.Sync(); err != nil {
+		return before, 0, errors.Join(err, dst.Close(), os.Remove(tmp))
+	}
+	if err := dst.Close(); err != nil {
+		return before, 0, errors.Join(err, os.Remove(tmp))
+	}
+	if _, err := Verify(tmp); err != nil {
+		return before, 0, errors.Join(err, os.Remove(tmp))
+	}
+	// Renaming over the file the src handle (and its lock) still holds is
+	// safe: nothing writes through src, and a process opening path from now
+	// on sees the new file.
+	if err := os.Rename(tmp, path); err != nil {
+		return before, 0, fmt.Errorf("store: compact: %w", err)
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return before, 0, err
+	}
+	st, err = os.Stat(path)
+	if err != nil {
+		return before, 0, err
+	}
+	return before, st.Size(), nil
+}
+
+// Find returns the item a reference names: its ID, or the link of one of
+// its copies (as a canonical link key, else as any member's link). It
+// returns nil when none matches.
+func (db *DB) Find(ctx context.Context, ref string, links ...string) (*Item, error) {
+	if strings.HasPrefix(ref, IDPrefix) {
+		return db.Get(ctx, ref)
+	}
+	var found *Item
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		keys := tx.Bucket(bucketKeys)
+		for _, l := range append([]string{ref}, links...) {
+			if id := keys.Get(linkKey(l)); id != nil {
+				it, err := getItem(tx, id)
+				if err != nil || it != nil {
+					found = it
+					return err
+				}
+			}
+		}
+		c := tx.Bucket(bucketItems).Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			it, err := getItem(tx, k)
+			if err != nil {
+				return err
+			}
+			for _, m := range it.Members {
+				if m.Link == ref || it.Link == ref {
+					found = it
+					return nil
+				}
+			}
+		}
+		return nil
+	})
+	return found, err
+}
+
+// Keys returns the dedup keys that name the item with the given ID, in a
+// printable form ("guid FEED GUID", "link URL", "hash FEED HASH"), and its
+// SimHash.
+func (db *DB) Keys(ctx context.Context, id string) ([]string, uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	var out []string
+	var h uint64
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		rec, err := getRecord(tx, []byte(id))
+		if err != nil || rec == nil {
+			return err
+		}
+		h = rec.SimHash
+		for _, k := range rec.Keys {
+			kind, rest, _ := strings.Cut(k, "\x00")
+			switch kind {
+			case "g":
+				kind = "guid"
+			case "l":
+				kind = "link"
+			case "h":
+				kind = "hash"
+			}
+			out = append(out, kind+" "+strings.ReplaceAll(rest, "\x00", " "))
+		}
+		return nil
+	})
+	return out, h, err
+}

@@ -1,0 +1,366 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/pressfeed/pressfeed/vntext"
+)
+
+// record is what the items bucket holds for one item: the Item and the
+// index entries that name it, so that Prune can remove them all.
+type record struct {
+	Item
+	Keys    []string `json:"keys,omitempty"`    // dedup keys pointing at the item
+	Titles  []string `json:"titles,omitempty"`  // normalised titles under which the titles index names it
+	SimHash uint64   `json:"simhash,omitempty"` // of the current title and summary
+	Near    bool     `json:"near,omitempty"`    // the near bucket holds its bands
+}
+
+func getRecord(tx *bolt.Tx, id []byte) (*record, error) {
+	v := tx.Bucket(bucketItems).Get(id)
+	if v == nil {
+		return nil, nil
+	}
+	var rec record
+	if err := json.Unmarshal(v, &rec); err != nil {
+		return nil, fmt.Errorf("store: decode item %s: %w", id, err)
+	}
+	return &rec, nil
+}
+
+func putRecord(tx *bolt.Tx, rec *record) error {
+	v, err := json.Marshal(rec)
+	if err != nil {
+		return fmt.Errorf("encode item %s: %w", rec.ID, err)
+	}
+	return tx.Bucket(bucketItems).Put([]byte(rec.ID), v)
+}
+
+// addKeys points every key of ks that is not taken yet at rec and records
+// it. A key taken by another story keeps pointing there: ids are never moved.
+func addKeys(keys *bolt.Bucket, rec *record, ks [][]byte) error {
+	for _, k := range ks {
+		if keys.Get(k) != nil {
+			continue
+		}
+		if err := keys.Put(k, []byte(rec.ID)); err != nil {
+			return err
+		}
+		rec.Keys = append(rec.Keys, string(k))
+	}
+	return nil
+}
+
+// addTitle indexes rec under a normalised title. The entry's time is
+// rec.Published, which never changes, so Prune can rebuild it.
+func addTitle(tx *bolt.Tx, rec *record, titleKey string) error {
+	if slices.Contains(rec.Titles, titleKey) {
+		return nil
+	}
+	rec.Titles = append(rec.Titles, titleKey)
+	return tx.Bucket(bucketTitles).Put(titleEntry(titleKey, &rec.Item), nil)
+}
+
+// The near index: vntext.NearDistance+1 bands of the 64-bit SimHash, so two
+// fingerprints within NearDistance share at least one band (Manku, Jain and
+// Das Sarma, WWW 2007). A lookup reads one short key range per band: the
+// entries with that band value published within the title window.
+const nearBands = vntext.NearDistance + 1
+
+func band(h uint64, i int) uint16 {
+	lo, hi := i*64/nearBands, (i+1)*64/nearBands
+	return uint16(h >> lo & (1<<(hi-lo) - 1))
+}
+
+func nearPrefix(i int, h uint64) []byte {
+	return binary.BigEndian.AppendUint16([]byte{byte(i)}, band(h, i))
+}
+
+func putNear(tx *bolt.Tx, rec *record) error {
+	if rec.SimHash == 0 {
+		return nil
+	}
+	b := tx.Bucket(bucketNear)
+	v := append(binary.BigEndian.AppendUint64(nil, rec.SimHash), rec.Leader()...)
+	for i := range nearBands {
+		if err := b.Put(concat(nearPrefix(i, rec.SimHash), timeKey(rec.Published), []byte(rec.ID)), v); err != nil {
+			return err
+		}
+	}
+	rec.Near = true
+	return nil
+}
+
+func deleteNear(tx *bolt.Tx, rec *record) error {
+	if !rec.Near {
+		return nil
+	}
+	b := tx.Bucket(bucketNear)
+	for i := range nearBands {
+		if err := b.Delete(concat(nearPrefix(i, rec.SimHash), timeKey(rec.Published), []byte(rec.ID))); err != nil {
+			return err
+		}
+	}
+	rec.Near = false
+	return nil
+}
+
+// maxNearChecks bounds how many candidates one lookup decodes, closest
+// first: templated stories (prices, weather) can put hundreds of items of
+// one feed within NearDistance of each other.
+const maxNearChecks = 16
+
+// findNear returns the closest near-duplicate of in (fingerprint h) from
+// another feed, published within the title window, and its distance.
+func (db *DB) findNear(tx *bolt.Tx, feed string, in *Incoming, h uint64) (*record, int, error) {
+	w := db.opts.TitleWindow
+	from, to := timeKey(in.Published.Add(-w)), timeKey(in.Published.Add(w))
+	type candidate struct {
+		id []byte
+		d  int
+	}
+	var cands []candidate
+	seen := make(map[string]bool)
+	c := tx.Bucket(bucketNear).Cursor()
+	for i := range nearBands {
+		prefix := nearPrefix(i, h)
+		for k, v := c.Seek(concat(prefix, from)); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if len(k) < 15 || len(v) < 8 || bytes.Compare(k[3:15], to) > 0 {
+				break
+			}
+			d := vntext.Distance(h, binary.BigEndian.Uint64(v))
+			if d > vntext.NearDistance || string(v[8:]) == feed || seen[string(k[15:])] {
+				continue // too far, or led by the same feed: never merged
+			}
+			seen[string(k[15:])] = true
+			cands = append(cands, candidate{bytes.Clone(k[15:]), d})
+		}
+	}
+	slices.SortStableFunc(cands, func(a, b candidate) int { return a.d - b.d })
+	for _, cd := range cands[:min(len(cands), maxNearChecks)] {
+		rec, err := getRecord(tx, cd.id)
+		if err != nil {
+			return nil, 0, err
+		}
+		if rec == nil || rec.HasFeed(feed) {
+			continue
+		}
+		if d, ok := vntext.NearDuplicate(rec.Title, rec.Summary, rec.SimHash, in.Title, in.Summary, h); ok {
+			return rec, d, nil
+		}
+	}
+	return nil, 0, nil
+}
+
+// Tombstones. A pruned item leaves its dedup keys behind so that a source
+// that still lists it does not bring it back. The tomb remembers when a
+// source last listed it; once none has for twice the retention, Prune
+// deletes the keys and the tomb.
+
+func tombValue(lastSeen time.Time, keys []string) ([]byte, error) {
+	j, err := json.Marshal(keys)
+	if err != nil {
+		return nil, err
+	}
+	return concat(timeKey(lastSeen), j), nil
+}
+
+func putTomb(tx *bolt.Tx, id []byte, lastSeen time.Time, keys []string) error {
+	tombs, at := tx.Bucket(bucketTombs), tx.Bucket(bucketTombAt)
+	if old := tombs.Get(id); len(old) >= 12 {
+		if err := at.Delete(concat(old[:12], id)); err != nil {
+			return err
+		}
+	}
+	v, err := tombValue(lastSeen, keys)
+	if err != nil {
+		return err
+	}
+	if err := tombs.Put(id, v); err != nil {
+		return err
+	}
+	at.FillPercent = 0.9
+	return at.Put(concat(timeKey(lastSeen), id), nil)
+}
+
+// touchTomb reports whether the tomb of id should record that a source
+// listed it now, and with write records it.
+func (db *DB) touchTomb(tx *bolt.Tx, id []byte, now time.Time, write bool) (bool, error) {
+	v := tx.Bucket(bucketTombs).Get(id)
+	if len(v) < 12 || now.Sub(decodeTimeKey(v[:12])) < db.touchEvery() {
+		return false, nil
+	}
+	if !write {
+		return true, nil
+	}
+	var keys []string
+	if err := json.Unmarshal(v[12:], &keys); err != nil {
+		return false, fmt.Errorf("decode tomb %s: %w", id, err)
+	}
+	return true, putTomb(tx, bytes.Clone(id), now, keys)
+}
+
+// touchEvery is how stale a tomb's last-seen time may get before a listing
+// refreshes it: an eighth of the retention (so it never expires while
+// listed), at most a day, an hour while the retention is unknown.
+func (db *DB) touchEvery() time.Duration {
+	r := time.Duration(db.retention.Load())
+	if r <= 0 {
+		return time.Hour
+	}
+	return min(r/8, 24*time.Hour)
+}
+
+const pruneBatch = 1000
+
+// Prune deletes items first seen before the given time, in transactions of
+// at most a thousand items. Their dedup keys stay behind as tombstones, so a
+// source that still lists a pruned item does not bring it back; the keys of
+// an item that no source has listed for twice the retention (now − before)
+// are deleted too. Prune returns the number of items deleted.
+func (db *DB) Prune(ctx context.Context, before time.Time) (int, error) {
+	now := db.opts.Now().UTC()
+	if r := now.Sub(before); r > 0 {
+		db.retention.Store(int64(r))
+	}
+	total := 0
+	limit := timeKey(before)
+	// A full file has few free pages, and deleting needs some (bbolt copies
+	// every page it changes): on ErrFull, retry with smaller transactions
+	// until one fits, then grow again as pages come free.
+	batch := pruneBatch
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		n := 0
+		err := db.update(func(tx *bolt.Tx) error {
+			n = 0
+			var doomed [][]byte
+			c := tx.Bucket(bucketBySeen).Cursor()
+			for k, _ := c.First(); k != nil && len(doomed) < batch && bytes.Compare(k[:12], limit) < 0; k, _ = c.Next() {
+				doomed = append(doomed, bytes.Clone(k))
+			}
+			for _, k := range doomed {
+				if err := pruneOne(tx, k, now); err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		})
+		if errors.Is(err, ErrFull) && batch > 1 {
+			batch /= 4
+			continue
+		}
+		if err != nil {
+			return total, fmt.Errorf("store: prune: %w", err)
+		}
+		total += n
+		if n > 0 {
+			db.version.Add(1)
+		}
+		if n < batch {
+			break
+		}
+		batch = min(batch*2, pruneBatch)
+	}
+	if r := now.Sub(before); r > 0 {
+		if err := db.expireTombs(ctx, now.Add(-2*r)); err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// pruneOne deletes the item of the by_seen entry k and every index entry
+// naming it, and leaves a tomb holding its keys.
+func pruneOne(tx *bolt.Tx, k []byte, now time.Time) error {
+	id := k[12:]
+	rec, err := getRecord(tx, id)
+	if err != nil {
+		return err
+	}
+	if rec != nil {
+		if err := tx.Bucket(bucketByTime).Delete(concat(timeKey(rec.Published), id)); err != nil {
+			return err
+		}
+		for _, tk := range rec.Titles {
+			if err := tx.Bucket(bucketTitles).Delete(titleEntry(tk, &rec.Item)); err != nil {
+				return err
+			}
+		}
+		if err := deleteNear(tx, rec); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bucketItems).Delete(id); err != nil {
+			return err
+		}
+		if len(rec.Keys) > 0 {
+			if err := putTomb(tx, bytes.Clone(id), now, rec.Keys); err != nil {
+				return err
+			}
+		}
+	}
+	return tx.Bucket(bucketBySeen).Delete(k)
+}
+
+// expireTombs deletes the tombs, and the keys they hold, of pruned items no
+// source has listed since before.
+func (db *DB) expireTombs(ctx context.Context, before time.Time) error {
+	limit := timeKey(before)
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := 0
+		err := db.update(func(tx *bolt.Tx) error {
+			n = 0
+			var doomed [][]byte
+			c := tx.Bucket(bucketTombAt).Cursor()
+			for k, _ := c.First(); k != nil && len(doomed) < pruneBatch && bytes.Compare(k[:12], limit) < 0; k, _ = c.Next() {
+				doomed = append(doomed, bytes.Clone(k))
+			}
+			keys, tombs := tx.Bucket(bucketKeys), tx.Bucket(bucketTombs)
+			for _, k := range doomed {
+				id := k[12:]
+				if v := tombs.Get(id); len(v) >= 12 && bytes.Equal(v[:12], k[:12]) {
+					var ks []string
+					if err := json.Unmarshal(v[12:], &ks); err != nil {
+						return fmt.Errorf("decode tomb %s: %w", id, err)
+					}
+					for _, key := range ks {
+						if bytes.Equal(keys.Get([]byte(key)), id) {
+							if err := keys.Delete([]byte(key)); err != nil {
+								return err
+							}
+						}
+					}
+					if err := tombs.Delete(id); err != nil {
+						return err
+					}
+				}
+				if err := tx.Bucket(bucketTombAt).Delete(k); err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("store: expire tombstones: %w", err)
+		}
+		if n < pruneBatch {
+			return nil
+		}
+	}
+}
