@@ -12,14 +12,18 @@ import (
 
 var update = flag.Bool("update", false, "rewrite testdata/golden from the current output")
 
-// renderFixture returns the three documents of output "all" for the fixture.
-func renderFixture(t *testing.T) map[string][]byte {
+// fixtureHub is the WebSub hub the golden documents advertise.
+const fixtureHub = "https://pubsubhubbub.appspot.com/"
+
+// renderFixture returns the three documents of output "all" for the fixture,
+// as the first page or, with a query, the page it asks for.
+func renderFixture(t *testing.T, query string) map[string][]byte {
 	t.Helper()
-	h, _, _ := newFixtureHandler(t, Options{})
+	h, _, _ := newFixtureHandler(t, Options{WebSubHubs: []string{fixtureHub}})
 	docs := make(map[string][]byte)
 	for f := range numFormats {
 		file := "all" + formats[f].ext
-		w := get(h, http.MethodGet, "/feeds/"+file)
+		w := get(h, http.MethodGet, "/feeds/"+file+query)
 		if w.Code != http.StatusOK {
 			t.Fatalf("GET %s: %d %s", file, w.Code, w.Body)
 		}
@@ -29,7 +33,7 @@ func renderFixture(t *testing.T) map[string][]byte {
 }
 
 func TestGolden(t *testing.T) {
-	for file, got := range renderFixture(t) {
+	for file, got := range renderFixture(t, "") {
 		t.Run(file, func(t *testing.T) {
 			path := filepath.Join("testdata", "golden", file)
 			if *update {
@@ -53,10 +57,22 @@ func TestGolden(t *testing.T) {
 }
 
 // TestWriteFixtureOutputs writes the fixture documents to the folder named by
-// PRESSFEED_PUBLISHER_OUT, for CI's independent validators.
+// PRESSFEED_PUBLISHER_OUT, for CI's independent validators, and the first
+// page of ?limit=2 (with its next link) to the subfolder paged/.
 func TestWriteFixtureOutputs(t *testing.T) {
-	docs := renderFixture(t)
+	writeFixtureOutputs(t, "", "", fixtureN)
+	writeFixtureOutputs(t, "?limit=2", "paged", 2)
+}
+
+func writeFixtureOutputs(t *testing.T, query, sub string, entries int) {
+	docs := renderFixture(t, query)
 	dir := os.Getenv("PRESSFEED_PUBLISHER_OUT")
+	if dir != "" && sub != "" {
+		dir = filepath.Join(dir, sub)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for file, body := range docs {
 		if len(body) == 0 {
 			t.Errorf("%s is empty", file)
@@ -73,7 +89,7 @@ func TestWriteFixtureOutputs(t *testing.T) {
 		return
 	}
 	// The validators check every document carries exactly the fixture's stories.
-	if err := os.WriteFile(filepath.Join(dir, "expected-entries"), []byte(strconv.Itoa(fixtureN)+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "expected-entries"), []byte(strconv.Itoa(entries)+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

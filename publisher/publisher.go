@@ -1,12 +1,15 @@
 // Package publisher serves pressfeed's merged feeds over HTTP: every output as
-// RSS 2.0, Atom 1.0 and JSON Feed 1.1 under /feeds/, and /healthz.
+// RSS 2.0, Atom 1.0 and JSON Feed 1.1 under /feeds/ (with ?q=, ?limit= and
+// ?before= paging), the status page /, /status.json, /opml, /healthz and
+// /metrics; it pings WebSub hubs when a document changes.
 //
 // Invariants: a document depends only on the stored items and the options,
 // never on the clock, so the same items give the same bytes and the same
 // ETag; each (output, format) document is rendered at most once per store
 // version and then served from memory, identity and gzip alike; every string
 // written is NFC and holds only characters XML 1.0 allows; every item carries
-// its store id (urn:pressfeed:item:…) in all three formats.
+// its store id (urn:pressfeed:item:…) in all three formats. Every response
+// carries X-Content-Type-Options: nosniff and a Content-Security-Policy.
 package publisher
 
 import (
@@ -18,7 +21,9 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pressfeed/pressfeed/store"
 	"github.com/pressfeed/pressfeed/vntext"
@@ -46,6 +51,16 @@ type Options struct {
 	Feeds   []Feed       // the configured source feeds
 	Healthy func() error // extra health check for /healthz (the scheduler); nil means none
 	Logger  *slog.Logger // nil discards
+
+	// States returns the live state of every feed (the scheduler's); nil
+	// reads the stored states instead, which lag by up to one fetch.
+	States func() map[string]store.FeedState
+	// WebSubHubs are the hub URLs pinged by Run when a document changes;
+	// the first page of every document then links them with rel="hub".
+	WebSubHubs []string
+	Client     *http.Client     // for hub pings; nil means a client with a 30 s timeout
+	Location   *time.Location   // days of the status page's charts; nil means UTC
+	Now        func() time.Time // nil means time.Now
 }
 
 const (
@@ -56,17 +71,38 @@ const (
 // defaultOutput is the output served when Options.Outputs is empty.
 var defaultOutput = Output{Name: "all", Title: "Tin tổng hợp", Description: "Tin mới từ các báo"}
 
+// Handler serves pressfeed's HTTP routes, collects its metrics and, in Run,
+// pings WebSub hubs. Its methods are safe for concurrent use.
+type Handler struct{ h *handler }
+
+// ServeHTTP serves the routes listed in the package comment.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.h.ServeHTTP(w, r) }
+
 // handler serves the routes of NewHandler.
 type handler struct {
-	mux     *http.ServeMux
-	db      *store.DB
-	log     *slog.Logger
-	baseURL string             // without a trailing slash
-	outputs map[string]*output // by name
-	feeds   map[string]*Feed   // by name
-	healthy func() error       // nil means none
-	renders atomic.Int64       // documents rendered, for tests
-	down    atomic.Bool        // the last store read failed; logged once until one succeeds
+	mux      *http.ServeMux
+	db       *store.DB
+	log      *slog.Logger
+	baseURL  string             // without a trailing slash
+	outputs  map[string]*output // by name
+	order    []*output          // as configured
+	feeds    map[string]*Feed   // by name
+	feedList []*Feed            // as configured
+	healthy  func() error       // nil means none
+	states   func() map[string]store.FeedState
+	hubs     []string
+	client   *http.Client
+	loc      *time.Location
+	now      func() time.Time
+	metrics  *metrics
+	renders  atomic.Int64 // documents rendered, for tests
+	down     atomic.Bool  // the last store read failed; logged once until one succeeds
+
+	statsMu sync.Mutex
+	stats   *dayStats // items per feed and day, cached per store version
+
+	checkEvery time.Duration // how often Run looks for changed documents
+	retryBase  time.Duration // first WebSub retry delay, doubled per attempt
 }
 
 // output is an Output ready to serve: defaults applied, keywords parsed,
@@ -82,10 +118,15 @@ type output struct {
 	cache     [numFormats]entry
 }
 
-// NewHandler returns the HTTP handler for /feeds/…, /healthz. It fails when an option is invalid (a bad keyword,
-// duplicate output name).
-func NewHandler(db *store.DB, opts Options) (http.Handler, error) {
-	return newHandler(db, opts)
+// NewHandler returns the HTTP handler for pressfeed's routes. It fails when an
+// option is invalid (a bad keyword, a duplicate output name, a hub that is not
+// an http(s) URL).
+func NewHandler(db *store.DB, opts Options) (*Handler, error) {
+	h, err := newHandler(db, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Handler{h}, nil
 }
 
 func newHandler(db *store.DB, opts Options) (*handler, error) {
@@ -99,9 +140,32 @@ func newHandler(db *store.DB, opts Options) (*handler, error) {
 		outputs: make(map[string]*output),
 		feeds:   make(map[string]*Feed),
 		healthy: opts.Healthy,
+		states:  opts.States,
+		client:  opts.Client,
+		loc:     opts.Location,
+		now:     opts.Now,
+
+		checkEvery: 2 * time.Second,
+		retryBase:  5 * time.Second,
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
+	}
+	h.log = h.log.With("component", "publisher")
+	if h.client == nil {
+		h.client = &http.Client{Timeout: 30 * time.Second}
+	}
+	if h.loc == nil {
+		h.loc = time.UTC
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	for _, hub := range opts.WebSubHubs {
+		if !isHTTP(hub) || hub != xmlText(hub) {
+			return nil, fmt.Errorf("publisher: WebSub hub %q is not an absolute http(s) URL", hub)
+		}
+		h.hubs = append(h.hubs, hub)
 	}
 	base := strings.TrimRight(xmlText(opts.BaseURL), "/")
 	if base == "" {
@@ -122,6 +186,7 @@ func newHandler(db *store.DB, opts Options) (*handler, error) {
 		}
 		f := Feed{Name: f.Name, Title: xmlText(f.Title), URL: xmlText(f.URL), Tags: cleanAll(f.Tags)}
 		h.feeds[f.Name] = &f
+		h.feedList = append(h.feedList, &f)
 		for _, t := range f.Tags {
 			tagged[t] = append(tagged[t], f.Name)
 		}
@@ -140,10 +205,16 @@ func newHandler(db *store.DB, opts Options) (*handler, error) {
 			return nil, fmt.Errorf("publisher: output %q: %w", o.Name, err)
 		}
 		h.outputs[o.Name] = out
+		h.order = append(h.order, out)
 	}
 
+	h.metrics = newMetrics(h)
 	h.mux.HandleFunc("GET /feeds/{file}", h.serveFeed)
 	h.mux.HandleFunc("GET /healthz", h.serveHealth)
+	h.mux.HandleFunc("GET /{$}", h.serveStatusPage)
+	h.mux.HandleFunc("GET /status.json", h.serveStatusJSON)
+	h.mux.HandleFunc("GET /opml", h.serveOPML)
+	h.mux.Handle("GET /metrics", h.metrics.handler())
 	return h, nil
 }
 
@@ -236,8 +307,30 @@ func cleanAll(ss []string) []string {
 	return out
 }
 
-// ServeHTTP routes the request.
-func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+// Content-Security-Policy values: documents and data forbid everything and
+// are sandboxed; the status page may use its own inline styles and nothing
+// else (its chart is inline SVG, its refresh a meta element).
+const (
+	cspDocument = "default-src 'none'; sandbox"
+	cspPage     = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+// Shared header values (cap 1: an Add reallocates rather than sharing).
+var (
+	hdrNosniff     = []string{"nosniff"}
+	hdrCSPDocument = []string{cspDocument}
+)
+
+// ServeHTTP sets the headers every response carries, routes the request and
+// counts it.
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd["X-Content-Type-Options"] = hdrNosniff
+	hd["Content-Security-Policy"] = hdrCSPDocument
+	sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+	h.mux.ServeHTTP(sw, r)
+	h.metrics.request(r.URL.Path, sw.code)
+}
 
 // keep reports whether it belongs in the output: carried by a feed with one
 // of the tags, by one of the feeds, matching an include keyword and no exclude
@@ -273,7 +366,7 @@ func carriedBy(it *store.Item, feeds map[string]bool) bool {
 // check passes, else 503 with the reason on one line.
 func (h *handler) serveHealth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	if err := h.db.Ping(r.Context()); err != nil {
+	if err := errors.Join(h.db.Ping(r.Context()), h.db.WriteErr()); err != nil { // WriteErr: file full (store.ErrFull)
 		http.Error(w, oneLine("store: "+err.Error()), http.StatusServiceUnavailable)
 		return
 	}
@@ -284,7 +377,6 @@ func (h *handler) serveHealth(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
 	fmt.Fprintln(w, "ok")
 }
 

@@ -61,17 +61,32 @@ func (h *handler) outlet(name string, states map[string]store.FeedState) outlet 
 	return o
 }
 
-// encode renders items as format f of output o.
-func (h *handler) encode(o *output, f format, items []store.Item, states map[string]store.FeedState) ([]byte, error) {
+// encode renders items as format f of output o, as the page pg.
+func (h *handler) encode(o *output, f format, items []store.Item, states map[string]store.FeedState, pg page) ([]byte, error) {
 	feed, extras := h.feed(o, items, states)
 	switch f {
 	case formatRSS:
-		return encodeXML(h.rss(o, feed, extras))
+		return encodeXML(h.rss(feed, extras, pg))
 	case formatAtom:
-		return encodeXML(h.atom(o, feed, extras))
+		return encodeXML(h.atom(feed, extras, pg))
 	default:
-		return encodeJSON(h.json(o, feed, extras))
+		return encodeJSON(h.json(feed, extras, pg))
 	}
+}
+
+// links returns the Atom links of a document: itself, the next page (RFC
+// 5005 section 3) and, on the first page, each WebSub hub (W3C WebSub 4).
+func (h *handler) links(pg page, selfType string) []feeds.AtomLink {
+	ls := []feeds.AtomLink{{Href: pg.self, Rel: "self", Type: selfType}}
+	if pg.next != "" {
+		ls = append(ls, feeds.AtomLink{Href: pg.next, Rel: "next", Type: selfType})
+	}
+	if pg.hubs {
+		for _, hub := range h.hubs {
+			ls = append(ls, feeds.AtomLink{Href: hub, Rel: "hub"})
+		}
+	}
+	return ls
 }
 
 // feed builds the format-neutral feed. Every string in it is clean XML text;
@@ -198,15 +213,15 @@ type rssDoc struct {
 
 type rssChannel struct {
 	*feeds.RssFeed
-	AtomLink rssAtomLink
-	Items    []rssItem `xml:"item"`
+	AtomLinks []rssAtomLink
+	Items     []rssItem `xml:"item"`
 }
 
 type rssAtomLink struct {
 	XMLName xml.Name `xml:"atom:link"`
 	Href    string   `xml:"href,attr"`
 	Rel     string   `xml:"rel,attr"`
-	Type    string   `xml:"type,attr"`
+	Type    string   `xml:"type,attr,omitempty"`
 }
 
 type rssItem struct {
@@ -222,7 +237,7 @@ type rssSource struct {
 	Title string `xml:",chardata"`
 }
 
-func (h *handler) rss(o *output, f *feeds.Feed, extras []extra) *rssDoc {
+func (h *handler) rss(f *feeds.Feed, extras []extra, pg page) *rssDoc {
 	ch := (&feeds.Rss{Feed: f}).RssFeed()
 	if ch.Description == "" {
 		ch.Description = ch.Title // required
@@ -234,10 +249,12 @@ func (h *handler) rss(o *output, f *feeds.Feed, extras []extra) *rssDoc {
 		NSContent: nsContent,
 		NSDC:      nsDC,
 		Channel: rssChannel{
-			RssFeed:  ch,
-			AtomLink: rssAtomLink{Href: o.selfLinks[formatRSS], Rel: "self", Type: "application/rss+xml"},
-			Items:    make([]rssItem, 0, len(ch.Items)),
+			RssFeed: ch,
+			Items:   make([]rssItem, 0, len(ch.Items)),
 		},
+	}
+	for _, l := range h.links(pg, "application/rss+xml") {
+		doc.Channel.AtomLinks = append(doc.Channel.AtomLinks, rssAtomLink{Href: l.Href, Rel: l.Rel, Type: l.Type})
 	}
 	for i, ri := range ch.Items {
 		ex := &extras[i]
@@ -284,17 +301,15 @@ type atomSource struct {
 	Link  *feeds.AtomLink // rel="self", only for an http(s) feed URL
 }
 
-func (h *handler) atom(o *output, f *feeds.Feed, extras []extra) *atomFeed {
+func (h *handler) atom(f *feeds.Feed, extras []extra, pg page) *atomFeed {
 	af := (&feeds.Atom{Feed: f}).AtomFeed()
 	af.Id = f.Id // gorilla uses the link, which moves with base_url
 	af.Link = nil
 	af.Author = &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: generator}}
 	doc := &atomFeed{
 		AtomFeed: af,
-		Links: []feeds.AtomLink{
-			{Href: o.selfLinks[formatAtom], Rel: "self", Type: "application/atom+xml"},
-			{Href: h.baseURL + "/", Rel: "alternate", Type: "text/html"},
-		},
+		Links: append(h.links(pg, "application/atom+xml"),
+			feeds.AtomLink{Href: h.baseURL + "/", Rel: "alternate", Type: "text/html"}),
 		Entries: make([]atomEntry, 0, len(af.Entries)),
 	}
 	for i, e := range af.Entries {
@@ -331,9 +346,15 @@ type jsonFeed struct {
 	Items []*feeds.JSONItem `json:"items"` // required, even when empty
 }
 
-func (h *handler) json(o *output, f *feeds.Feed, extras []extra) *jsonFeed {
+func (h *handler) json(f *feeds.Feed, extras []extra, pg page) *jsonFeed {
 	jf := (&feeds.JSON{Feed: f}).JSONFeed()
-	jf.FeedUrl = o.selfLinks[formatJSON]
+	jf.FeedUrl = pg.self
+	jf.NextUrl = pg.next
+	if pg.hubs {
+		for _, hub := range h.hubs {
+			jf.Hubs = append(jf.Hubs, &feeds.JSONHub{Type: "WebSub", Url: hub})
+		}
+	}
 	doc := &jsonFeed{JSONFeed: jf, Items: make([]*feeds.JSONItem, 0, len(jf.Items))}
 	for i, ji := range jf.Items {
 		ji.Author = nil // deprecated in 1.1; authors carries the name

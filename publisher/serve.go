@@ -41,7 +41,52 @@ type document struct {
 	etag     string // of body
 	gzipETag string // of gzip; differs from etag, as RFC 9110 8.8.3 asks per representation
 	modified time.Time
+
+	// Header values, built once: the hot path assigns them without
+	// allocating. Each slice has cap 1, so an Add by anyone reallocates.
+	hdrETag, hdrGzipETag, hdrLen, hdrGzipLen, hdrModified []string
 }
+
+// newDocument returns the document of body, gzipping and hashing it.
+func newDocument(body []byte, modified time.Time, version uint64) (*document, error) {
+	var gz bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := zw.Write(body); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(body)
+	tag := hex.EncodeToString(sum[:12])
+	d := &document{
+		version:  version,
+		body:     body,
+		gzip:     gz.Bytes(),
+		etag:     `"` + tag + `"`,
+		gzipETag: `"` + tag + `-gz"`,
+		modified: modified,
+	}
+	d.hdrETag = []string{d.etag}
+	d.hdrGzipETag = []string{d.gzipETag}
+	d.hdrLen = []string{strconv.Itoa(len(d.body))}
+	d.hdrGzipLen = []string{strconv.Itoa(len(d.gzip))}
+	if !modified.IsZero() && !modified.Equal(time.Unix(0, 0)) {
+		d.hdrModified = []string{modified.UTC().Format(http.TimeFormat)}
+	}
+	return d, nil
+}
+
+// Header values shared by every feed response.
+var (
+	hdrVary         = []string{"Accept-Encoding"}
+	hdrCacheControl = []string{"max-age=60"}
+	hdrGzip         = []string{"gzip"}
+	hdrContentTypes = [numFormats][]string{{formats[0].contentType}, {formats[1].contentType}, {formats[2].contentType}}
+)
 
 // entry caches the document of one (output, format). Readers load doc without
 // locking; mu makes concurrent requests after a store change render once.
@@ -67,17 +112,28 @@ func (h *handler) lookup(file string) (*output, format, bool) {
 	return nil, 0, false
 }
 
-// serveFeed serves /feeds/{file} from the cache, with conditional GET
-// (RFC 9110 13.1), HEAD and gzip.
+// serveFeed serves /feeds/{file}: the first page from the cache, with
+// conditional GET (RFC 9110 13.1), HEAD and gzip; a page asked for with ?q=,
+// ?limit= or ?before= is rendered for the request, with the same headers.
 func (h *handler) serveFeed(w http.ResponseWriter, r *http.Request) {
 	o, f, ok := h.lookup(r.PathValue("file"))
 	if !ok {
 		http.NotFound(w, r)
 		return
 	}
-	// The render is shared with concurrent requests: one client hanging up
-	// must not spoil it for the others.
-	doc, err := h.document(context.WithoutCancel(r.Context()), o, f)
+	qr, err := parseQuery(r.URL.RawQuery)
+	if err != nil {
+		http.Error(w, oneLine(err.Error()), http.StatusBadRequest)
+		return
+	}
+	var doc *document
+	if qr.isFirst() {
+		// The render is shared with concurrent requests: one client hanging
+		// up must not spoil it for the others.
+		doc, err = h.document(context.WithoutCancel(r.Context()), o, f)
+	} else {
+		doc, err = h.render(r.Context(), o, f, &qr, 0)
+	}
 	if err != nil {
 		if _, ok := errors.AsType[*readError](err); ok { // logged by storeRead
 			http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
@@ -87,21 +143,62 @@ func (h *handler) serveFeed(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	body, etag := doc.body, doc.etag
+	body, etag, etagH, lenH := doc.body, doc.etag, doc.hdrETag, doc.hdrLen
 	hd := w.Header()
-	if acceptsGzip(r.Header.Values("Accept-Encoding")) {
-		body, etag = doc.gzip, doc.gzipETag
-		hd.Set("Content-Encoding", "gzip")
+	if acceptsGzip(r.Header["Accept-Encoding"]) {
+		body, etag, etagH, lenH = doc.gzip, doc.gzipETag, doc.hdrGzipETag, doc.hdrGzipLen
+		hd["Content-Encoding"] = hdrGzip
 	}
-	hd.Set("Content-Type", formats[f].contentType)
-	hd.Set("ETag", etag)
-	hd.Set("Vary", "Accept-Encoding")
-	hd.Set("Cache-Control", "max-age=60")
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("Content-Security-Policy", "default-src 'none'; sandbox")
-	// ServeContent answers If-None-Match (weak comparison, lists, "*") and,
-	// only without it, If-Modified-Since with 304; it also does HEAD and Range.
-	http.ServeContent(w, r, "", doc.modified, bytes.NewReader(body))
+	hd["Content-Type"] = hdrContentTypes[f]
+	hd["Etag"] = etagH
+	hd["Vary"] = hdrVary
+	hd["Cache-Control"] = hdrCacheControl
+	rh := r.Header
+	if rh["Range"] != nil || rh["If-Match"] != nil || rh["If-Unmodified-Since"] != nil || rh["If-Range"] != nil {
+		// Rare: let ServeContent do ranges and the other preconditions.
+		http.ServeContent(w, r, "", doc.modified, bytes.NewReader(body))
+		return
+	}
+	// Conditional GET (RFC 9110 13.1.2, 13.1.3, 13.2.2): If-None-Match with
+	// weak comparison, lists and "*"; If-Modified-Since only without it.
+	notModified := false
+	if inm := rh["If-None-Match"]; inm != nil {
+		notModified = matchETag(inm, etag)
+	} else if ims := rh.Get("If-Modified-Since"); ims != "" && doc.hdrModified != nil {
+		t, err := http.ParseTime(ims)
+		notModified = err == nil && !doc.modified.Truncate(time.Second).After(t)
+	}
+	if doc.hdrModified != nil {
+		hd["Last-Modified"] = doc.hdrModified
+	}
+	if notModified {
+		// RFC 9110 15.4.5: no representation headers on a 304.
+		delete(hd, "Content-Type")
+		delete(hd, "Content-Encoding")
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	hd["Content-Length"] = lenH
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		if _, err := w.Write(body); err != nil { // the client hung up: nothing to repair
+			h.log.Debug("write", "output", o.Name, "format", formats[f].name, "err", err)
+		}
+	}
+}
+
+// matchETag reports whether an If-None-Match field lists etag, by weak
+// comparison, or is "*".
+func matchETag(fields []string, etag string) bool {
+	for _, v := range fields {
+		for part := range strings.SplitSeq(v, ",") {
+			part = strings.TrimSpace(part)
+			if part == "*" || strings.TrimPrefix(part, "W/") == etag {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // document returns the cached document of (o, f), rendering it first when the
@@ -120,7 +217,7 @@ func (h *handler) document(ctx context.Context, o *output, f format) (*document,
 	if d := e.doc.Load(); d != nil && d.version == v {
 		return d, nil
 	}
-	d, err := h.render(ctx, o, f, v)
+	d, err := h.render(ctx, o, f, &query{}, v)
 	if err != nil {
 		return nil, err
 	}
@@ -128,13 +225,14 @@ func (h *handler) document(ctx context.Context, o *output, f format) (*document,
 	return d, nil
 }
 
-// render reads the items of o from the store and renders them as f.
-func (h *handler) render(ctx context.Context, o *output, f format, version uint64) (*document, error) {
+// render reads the page qr asks for of o from the store and renders it as f.
+func (h *handler) render(ctx context.Context, o *output, f format, qr *query, version uint64) (*document, error) {
 	var items []store.Item
+	var pg page
 	var states map[string]store.FeedState
 	err := h.storeRead(ctx, o, f, func(ctx context.Context) error {
 		var err error
-		if items, err = h.db.Latest(ctx, o.limit, o.keep); err != nil || len(items) == 0 {
+		if items, pg, err = h.readPage(ctx, o, f, qr); err != nil || len(items) == 0 {
 			return err
 		}
 		states, err = h.db.FeedStates(ctx) // outlets' own titles
@@ -144,31 +242,11 @@ func (h *handler) render(ctx context.Context, o *output, f format, version uint6
 		return nil, &readError{err}
 	}
 	h.renders.Add(1)
-	body, err := h.encode(o, f, items, states)
+	body, err := h.encode(o, f, items, states, pg)
 	if err != nil {
 		return nil, err
 	}
-	var gz bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := zw.Write(body); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(body)
-	tag := hex.EncodeToString(sum[:12])
-	return &document{
-		version:  version,
-		body:     body,
-		gzip:     gz.Bytes(),
-		etag:     `"` + tag + `"`,
-		gzipETag: `"` + tag + `-gz"`,
-		modified: lastModified(items),
-	}, nil
+	return newDocument(body, lastModified(items), version)
 }
 
 // lastModified returns the newest time at which anything in items changed:

@@ -1,0 +1,508 @@
+package publisher
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/pressfeed/pressfeed/store"
+)
+
+// statusDays is how many days the status page charts.
+const statusDays = 14
+
+// feedStates returns the live feed states when the daemon gave a source of
+// them, else the stored ones.
+func (h *handler) feedStates(ctx context.Context) (map[string]store.FeedState, error) {
+	if h.states != nil {
+		return h.states(), nil
+	}
+	return h.db.FeedStates(ctx)
+}
+
+// dayStats counts items per feed over the last statusDays days, by the day
+// (in the handler's location) of their published time. An item counts for
+// every feed that carried it.
+type dayStats struct {
+	version uint64
+	at      time.Time                   // when counted
+	first   time.Time                   // start of the oldest day counted
+	perDay  map[string]*[statusDays]int // feed → items per day, oldest first
+	last24h map[string]int              // feed → items published in the 24 hours before at
+	total   int                         // distinct items published in those 24 hours
+}
+
+// statsMaxAge bounds how stale the counts may get while the store changes
+// continuously; the page refreshes every minute.
+const statsMaxAge = 15 * time.Second
+
+// dayStats returns the counts, recounting when the store changed (at most
+// every statsMaxAge) or a day passed.
+func (h *handler) dayStats(ctx context.Context) (*dayStats, error) {
+	h.statsMu.Lock()
+	defer h.statsMu.Unlock()
+	now := h.now()
+	v := h.db.Version()
+	if s := h.stats; s != nil && now.Sub(s.at) < time.Hour && startOfDay(now, h.loc).Equal(startOfDay(s.at, h.loc)) &&
+		(s.version == v || now.Sub(s.at) < statsMaxAge) {
+		return s, nil
+	}
+	today := startOfDay(now, h.loc)
+	s := &dayStats{
+		version: v,
+		at:      now,
+		first:   today.AddDate(0, 0, -(statusDays - 1)),
+		perDay:  make(map[string]*[statusDays]int),
+		last24h: make(map[string]int),
+	}
+	since := now.Add(-24 * time.Hour)
+	err := h.db.Walk(ctx, time.Time{}, "", func(it *store.Item) bool {
+		if it.Published.Before(s.first) && it.Published.Before(since) {
+			return false
+		}
+		day := dayIndex(s.first, it.Published.In(h.loc))
+		recent := !it.Published.Before(since) && !it.Published.After(now)
+		if recent {
+			s.total++
+		}
+		for _, m := range it.Members {
+			if day >= 0 && day < statusDays {
+				c := s.perDay[m.Feed]
+				if c == nil {
+					c = new([statusDays]int)
+					s.perDay[m.Feed] = c
+				}
+				c[day]++
+			}
+			if recent {
+				s.last24h[m.Feed]++
+			}
+		}
+		return true
+	})
+	if err != nil {
+		return nil, err
+	}
+	h.stats = s
+	return s, nil
+}
+
+func startOfDay(t time.Time, loc *time.Location) time.Time {
+	y, m, d := t.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc)
+}
+
+// dayIndex returns the day of t counted from first (a start of day), by
+// calendar date so that days with a zone change still count as one.
+func dayIndex(first, t time.Time) int {
+	y, m, d := t.Date()
+	day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+	fy, fm, fd := first.Date()
+	return int(day.Sub(time.Date(fy, fm, fd, 0, 0, 0, 0, time.UTC)).Hours() / 24)
+}
+
+// Status is the data of the status page and /status.json.
+type Status struct {
+	Generated time.Time    `json:"generated"`
+	Totals    StatusTotals `json:"totals"`
+	Days      []string     `json:"days"` // the dates charted, oldest first (YYYY-MM-DD)
+	Feeds     []FeedStatus `json:"feeds"`
+}
+
+// StatusTotals sums the feeds.
+type StatusTotals struct {
+	Feeds    int `json:"feeds"`
+	OK       int `json:"ok"`
+	Failing  int `json:"failing"` // failed the last fetch, not yet down
+	Down     int `json:"down"`    // failed downThreshold fetches in a row, or never succeeded
+	Never    int `json:"never"`   // not fetched yet
+	Items    int `json:"items"`   // items stored
+	Items24h int `json:"items_24h"`
+}
+
+// FeedStatus is one configured feed's health.
+type FeedStatus struct {
+	Name        string    `json:"name"`
+	Title       string    `json:"title"`
+	URL         string    `json:"url"` // password masked
+	Tags        []string  `json:"tags"`
+	Health      string    `json:"health"` // ok, failing, down, never
+	LastFetch   time.Time `json:"last_fetch,omitzero"`
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	LastNew     time.Time `json:"last_new,omitzero"`
+	LastError   string    `json:"last_error,omitempty"`
+	ErrorClass  string    `json:"error_class,omitempty"`
+	Failures    int       `json:"failures"`
+	NextPoll    time.Time `json:"next_poll,omitzero"`
+	Items       int       `json:"items"` // items first stored from this feed
+	Items24h    int       `json:"items_24h"`
+	PerDay      []int     `json:"per_day"` // items per day of Status.Days
+}
+
+// downThreshold is how many failures in a row make a feed "down".
+const downThreshold = 3
+
+func health(st store.FeedState) string {
+	switch {
+	case st.LastFetch.IsZero() && st.LastSuccess.IsZero():
+		return "never"
+	case st.Failures == 0:
+		return "ok"
+	case st.Failures >= downThreshold || st.LastSuccess.IsZero():
+		return "down"
+	}
+	return "failing"
+}
+
+// status gathers the status of every configured feed.
+func (h *handler) status(ctx context.Context) (*Status, error) {
+	states, err := h.feedStates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := h.dayStats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	count, err := h.db.Count()
+	if err != nil {
+		return nil, err
+	}
+	s := &Status{Generated: ds.at.UTC(), Feeds: make([]FeedStatus, 0, len(h.feedList))}
+	for i := range statusDays {
+		s.Days = append(s.Days, ds.first.AddDate(0, 0, i).Format(time.DateOnly))
+	}
+	s.Totals.Feeds = len(h.feedList)
+	s.Totals.Items = count
+	s.Totals.Items24h = ds.total
+	for _, f := range h.feedList {
+		st := states[f.Name]
+		title := f.Title
+		if title == "" {
+			title = xmlText(st.Title)
+		}
+		if title == "" {
+			title = f.Name
+		}
+		fs := FeedStatus{
+			Name: f.Name, Title: title, URL: maskURL(f.URL), Tags: f.Tags,
+			Health:      health(st),
+			LastFetch:   st.LastFetch,
+			LastSuccess: st.LastSuccess,
+			LastNew:     st.LastNew,
+			LastError:   xmlText(st.LastError),
+			ErrorClass:  xmlText(st.ErrorClass),
+			Failures:    st.Failures,
+			NextPoll:    st.NextPoll,
+			Items:       st.Items,
+			Items24h:    ds.last24h[f.Name],
+			PerDay:      make([]int, statusDays),
+		}
+		if fs.Tags == nil {
+			fs.Tags = []string{}
+		}
+		if c := ds.perDay[f.Name]; c != nil {
+			copy(fs.PerDay, c[:])
+		}
+		switch fs.Health {
+		case "ok":
+			s.Totals.OK++
+		case "failing":
+			s.Totals.Failing++
+		case "down":
+			s.Totals.Down++
+		default:
+			s.Totals.Never++
+		}
+		s.Feeds = append(s.Feeds, fs)
+	}
+	return s, nil
+}
+
+// maskURL hides the password of a feed URL, as everywhere the config is shown.
+func maskURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
+}
+
+func (h *handler) serveStatusJSON(w http.ResponseWriter, r *http.Request) {
+	s, err := h.status(r.Context())
+	if err != nil {
+		h.log.Error("status", "err", err)
+		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	var b bytes.Buffer
+	e := json.NewEncoder(&b)
+	e.SetIndent("", "  ")
+	if err := e.Encode(s); err != nil {
+		h.log.Error("encode status", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b.Bytes()))
+}
+
+// The status page: one card per feed, sick feeds first, readable on a phone,
+// with no script and no external asset. It refreshes itself every minute.
+
+type pageFeed struct {
+	FeedStatus
+	Colour, Label     string
+	Since             string // "failing since …" or ""
+	LastSuccessText   string
+	Bars              []pageBar
+	ChartW, ChartH    int
+	ChartMax, Summary string
+}
+
+type pageBar struct {
+	X, Y, W, H int
+	Title      string
+}
+
+type pageData struct {
+	Status  *Status
+	Feeds   []pageFeed
+	Outputs []pageOutput
+	Now     string
+	Refresh int
+}
+
+type pageOutput struct{ Name, Title, Atom, RSS, JSON string }
+
+var healthColours = map[string][2]string{
+	"ok":      {"#1a7f37", "khỏe"},
+	"failing": {"#bf8700", "đang lỗi"},
+	"down":    {"#cf222e", "hỏng"},
+	"never":   {"#6e7781", "chưa tải"},
+}
+
+var healthOrder = map[string]int{"down": 0, "failing": 1, "never": 2, "ok": 3}
+
+func (h *handler) serveStatusPage(w http.ResponseWriter, r *http.Request) {
+	s, err := h.status(r.Context())
+	if err != nil {
+		h.log.Error("status", "err", err)
+		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	now := s.Generated
+	d := pageData{Status: s, Now: now.In(h.loc).Format("2006-01-02 15:04 MST"), Refresh: 60}
+	for _, o := range h.order {
+		d.Outputs = append(d.Outputs, pageOutput{Name: o.Name, Title: o.Title,
+			Atom: o.selfLinks[formatAtom], RSS: o.selfLinks[formatRSS], JSON: o.selfLinks[formatJSON]})
+	}
+	for _, fs := range s.Feeds {
+		c := healthColours[fs.Health]
+		pf := pageFeed{FeedStatus: fs, Colour: c[0], Label: c[1], LastSuccessText: ago(now, fs.LastSuccess)}
+		if fs.Health == "failing" || fs.Health == "down" {
+			if fs.LastSuccess.IsZero() {
+				pf.Since = "chưa lần nào thành công"
+			} else {
+				pf.Since = "lỗi từ " + fs.LastSuccess.In(h.loc).Format("2006-01-02 15:04") + fmt.Sprintf(" (%d lần liên tiếp)", fs.Failures)
+			}
+		}
+		pf.chart(s.Days)
+		d.Feeds = append(d.Feeds, pf)
+	}
+	// Sick feeds first, then by name; stable for equal health.
+	sortFeeds(d.Feeds)
+	var b bytes.Buffer
+	if err := statusTemplate.Execute(&b, d); err != nil {
+		h.log.Error("render status page", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", cspPage)
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(b.Bytes()))
+}
+
+func sortFeeds(fs []pageFeed) {
+	// insertion sort: tens to thousands of feeds, already mostly in order
+	for i := 1; i < len(fs); i++ {
+		for j := i; j > 0 && less(&fs[j], &fs[j-1]); j-- {
+			fs[j], fs[j-1] = fs[j-1], fs[j]
+		}
+	}
+}
+
+func less(a, b *pageFeed) bool {
+	if oa, ob := healthOrder[a.Health], healthOrder[b.Health]; oa != ob {
+		return oa < ob
+	}
+	return a.Name < b.Name
+}
+
+// chart lays out the bars of the items-per-day chart.
+func (pf *pageFeed) chart(days []string) {
+	const barW, gap, height = 10, 2, 32
+	pf.ChartW, pf.ChartH = len(pf.PerDay)*(barW+gap)-gap, height
+	peak, sum := 0, 0
+	for _, n := range pf.PerDay {
+		peak = max(peak, n)
+		sum += n
+	}
+	pf.ChartMax = fmt.Sprint(peak)
+	pf.Summary = fmt.Sprintf("%d tin trong %d ngày, nhiều nhất %d/ngày", sum, len(pf.PerDay), peak)
+	for i, n := range pf.PerDay {
+		hgt := 1 // a hairline marks an empty day
+		if peak > 0 && n > 0 {
+			hgt = max(2, n*height/peak)
+		}
+		pf.Bars = append(pf.Bars, pageBar{X: i * (barW + gap), Y: height - hgt, W: barW, H: hgt,
+			Title: fmt.Sprintf("%s: %d", days[i], n)})
+	}
+}
+
+// ago says how long before now t was, in Vietnamese.
+func ago(now, t time.Time) string {
+	if t.IsZero() {
+		return "chưa bao giờ"
+	}
+	d := now.Sub(t)
+	switch {
+	case d < time.Minute:
+		return "vừa xong"
+	case d < time.Hour:
+		return fmt.Sprintf("%d phút trước", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d giờ trước", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d ngày trước", int(d.Hours()/24))
+}
+
+var statusTemplate = template.Must(template.New("status").Funcs(template.FuncMap{
+	"date": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.UTC().Format("2006-01-02 15:04 UTC")
+	},
+	"join": func(ss []string) string { return strings.Join(ss, ", ") },
+}).Parse(`<!doctype html>
+<html lang="vi">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="{{.Refresh}}">
+<title>pressfeed – tình trạng nguồn tin</title>
+<style>
+body{font:15px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;padding:12px;background:#f6f8fa;color:#1f2328}
+h1{font-size:1.25em;margin:0 0 8px}
+.totals{display:flex;flex-wrap:wrap;gap:6px;margin:0 0 12px;padding:0;list-style:none}
+.totals li{background:#fff;border:1px solid #d0d7de;border-radius:6px;padding:6px 10px}
+.totals b{display:block;font-size:1.3em}
+.feeds{list-style:none;margin:0;padding:0;display:grid;gap:8px;grid-template-columns:repeat(auto-fill,minmax(300px,1fr))}
+.feed{background:#fff;border:1px solid #d0d7de;border-left-width:6px;border-radius:6px;padding:8px 10px;overflow-wrap:anywhere}
+.feed h2{font-size:1em;margin:0 0 4px;display:flex;align-items:center;gap:6px}
+.dot{display:inline-block;width:12px;height:12px;border-radius:50%;flex:none}
+.feed dl{display:grid;grid-template-columns:auto 1fr;gap:0 8px;margin:4px 0;font-size:.9em}
+.feed dt{color:#656d76}.feed dd{margin:0}
+.err{color:#cf222e}
+.outputs{font-size:.9em;margin:12px 0 0}
+svg{display:block;margin-top:4px}
+small{color:#656d76}
+</style>
+</head>
+<body>
+<h1>pressfeed</h1>
+<p><small>Cập nhật {{.Now}} · tự làm mới mỗi {{.Refresh}} giây</small></p>
+<ul class="totals" id="totals">
+<li><b>{{.Status.Totals.Feeds}}</b>nguồn</li>
+<li style="border-color:#1a7f37"><b>{{.Status.Totals.OK}}</b>khỏe</li>
+<li style="border-color:#bf8700"><b>{{.Status.Totals.Failing}}</b>đang lỗi</li>
+<li style="border-color:#cf222e"><b>{{.Status.Totals.Down}}</b>hỏng</li>
+<li><b>{{.Status.Totals.Never}}</b>chưa tải</li>
+<li><b>{{.Status.Totals.Items}}</b>tin lưu</li>
+<li><b>{{.Status.Totals.Items24h}}</b>tin 24 giờ qua</li>
+</ul>
+<ul class="feeds" id="feeds">
+{{range .Feeds}}<li class="feed" id="feed-{{.Name}}" data-health="{{.Health}}" style="border-left-color:{{.Colour}}">
+<h2><span class="dot" style="background:{{.Colour}}" title="{{.Label}}"></span>{{.Title}}</h2>
+<small>{{.Name}}{{with .Tags}} · {{join .}}{{end}}</small>
+<dl>
+<dt>Tình trạng</dt><dd>{{.Label}}{{with .Since}} · {{.}}{{end}}</dd>
+<dt>Thành công</dt><dd>{{date .LastSuccess}} ({{.LastSuccessText}})</dd>
+{{if .LastError}}<dt>Lỗi cuối</dt><dd class="err">{{.ErrorClass}}: {{.LastError}}</dd>
+{{end}}<dt>24 giờ qua</dt><dd>{{.Items24h}} tin</dd>
+<dt>Tổng</dt><dd>{{.Items}} tin</dd>
+</dl>
+<svg width="{{.ChartW}}" height="{{.ChartH}}" viewBox="0 0 {{.ChartW}} {{.ChartH}}" role="img" aria-label="{{.Summary}}"><title>{{.Summary}}</title>{{range .Bars}}<rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" fill="#0969da"><title>{{.Title}}</title></rect>{{end}}</svg>
+<small>{{.Summary}}</small>
+</li>
+{{else}}<li class="feed">Chưa cấu hình nguồn nào.</li>
+{{end}}</ul>
+<p class="outputs">Tin tổng hợp:{{range .Outputs}} <b>{{.Title}}</b> (<a href="{{.Atom}}">Atom</a>, <a href="{{.RSS}}">RSS</a>, <a href="{{.JSON}}">JSON</a>){{end}} · <a href="status.json">status.json</a> · <a href="opml">OPML</a></p>
+</body>
+</html>
+`))
+
+// OPML 2.0 (http://opml.org/spec2.opml): the configured feeds, for readers.
+
+type opmlDoc struct {
+	XMLName xml.Name      `xml:"opml"`
+	Version string        `xml:"version,attr"`
+	Title   string        `xml:"head>title"`
+	Owner   string        `xml:"head>docs"`
+	Body    []opmlOutline `xml:"body>outline"`
+}
+
+type opmlOutline struct {
+	Text     string `xml:"text,attr"`
+	Title    string `xml:"title,attr,omitempty"`
+	Type     string `xml:"type,attr,omitempty"`
+	XMLURL   string `xml:"xmlUrl,attr,omitempty"`
+	Category string `xml:"category,attr,omitempty"`
+}
+
+func (h *handler) serveOPML(w http.ResponseWriter, r *http.Request) {
+	states, err := h.feedStates(r.Context())
+	if err != nil {
+		h.log.Error("opml", "err", err)
+		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	doc := opmlDoc{Version: "2.0", Title: "pressfeed", Owner: "http://opml.org/spec2.opml"}
+	for _, f := range h.feedList {
+		title := f.Title
+		if title == "" {
+			title = xmlText(states[f.Name].Title)
+		}
+		if title == "" {
+			title = f.Name
+		}
+		o := opmlOutline{Text: title, Title: title, Type: "rss", XMLURL: maskURL(f.URL)}
+		var cats []string
+		for _, t := range f.Tags {
+			cats = append(cats, "/"+strings.ReplaceAll(t, ",", " "))
+		}
+		o.Category = strings.Join(cats, ",")
+		doc.Body = append(doc.Body, o)
+	}
+	body, err := encodeXML(doc)
+	if err != nil {
+		h.log.Error("encode opml", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/x-opml; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+}
