@@ -433,7 +433,7 @@ func (c *config) userAgent(version string) string {
 }
 
 func (c *config) storeOptions(log *slog.Logger) store.Options {
-	return store.Options{TitleWindow: time.Duration(c.Dedup.TitleWindow), Logger: log}
+	return store.Options{TitleWindow: time.Duration(c.Dedup.TitleWindow), NearDuplicates: c.Dedup.NearDuplicates, Logger: log}
 }
 
 func (c *config) fetcherOptions(log *slog.Logger, version string) fetcher.Options {

@@ -9,18 +9,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // time zones on hosts without a zoneinfo database
 
 	"github.com/pressfeed/pressfeed/fetcher"
-	"github.com/pressfeed/pressfeed/publisher"
 	"github.com/pressfeed/pressfeed/store"
 )
 
@@ -34,27 +32,88 @@ const (
 // shutdownGrace bounds the HTTP drain after SIGTERM.
 const shutdownGrace = 10 * time.Second
 
+// drainLimit bounds the whole shutdown after the first signal: the unit's
+// TimeoutStopSec is longer, so pressfeed exits before systemd kills it.
+const drainLimit = 18 * time.Second
+
 // usageError is a command line that cannot be run.
 type usageError struct{ msg string }
 
 func (e *usageError) Error() string { return e.msg }
 
-const usage = `usage: pressfeed [-config FILE] [command] [args]
+// command is one subcommand of pressfeed.
+type command struct {
+	run     func(ctx context.Context, inv *invocation) error
+	args    string // synopsis of its arguments, e.g. "FILE"
+	summary string // one line for the usage text
+}
 
-commands:
-  run            run the daemon (default)
-  check          validate the config and print a summary
-  fetch [FEED…]  fetch every feed (or those named) once, store, exit
-  version        print the version
+// commands maps each command name to its implementation; "run" is the
+// default. One line per command.
+var commands = map[string]command{
+	"run":         {runDaemon, "", "run the daemon (default)"},
+	"check":       {runCheck, "", "validate the config and print a summary"},
+	"fetch":       {runFetch, "[FEED…]", "fetch every feed (or those named) once, store, exit"},
+	"feeds":       {runFeeds, "", "per-feed health: last success, last error, items, next poll"},
+	"export-opml": {runExportOPML, "[-with-credentials]", "the configured feeds as OPML on stdout"},
+	"import-opml": {runImportOPML, "FILE", "[[feeds]] TOML blocks for the feeds of an OPML file, on stdout"},
+	"version":     {runVersion, "", "print the version and commit"},
+	"backup":      {runBackup, "FILE", "consistent copy of the database, also while the daemon runs"},
+	"compact":     {runCompact, "", "rewrite the database file smaller (daemon stopped)"},
+	"explain":     {runExplain, "ID-or-URL", "an item, its members, and which key merged each one"},
+}
 
+// usage returns the text printed by -h and after a usage error.
+func usage() string {
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		if n != "run" {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	names = append([]string{"run"}, names...)
+	var b strings.Builder
+	b.WriteString("usage: pressfeed [-config FILE] [command] [args]\n\ncommands:\n")
+	for _, n := range names {
+		c := commands[n]
+		fmt.Fprintf(&b, "  %-32s %s\n", strings.TrimSpace(n+" "+c.args), c.summary)
+	}
+	b.WriteString(`
 -config FILE may stand before or after the command. Without it, pressfeed reads
 $CONFIGURATION_DIRECTORY/config.toml, else ./config.toml, else /etc/pressfeed/config.toml.
-`
+"pressfeed COMMAND -h" describes one command.
+`)
+	return b.String()
+}
+
+// commandUsage is the -h text of one command.
+func commandUsage(name string, c command, fs *flag.FlagSet) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "usage: pressfeed [-config FILE] %s\n\n%s\n", strings.TrimSpace(name+" "+c.args), c.summary)
+	fs.SetOutput(&b)
+	fmt.Fprintln(&b, "\nflags:")
+	fs.PrintDefaults()
+	return b.String()
+}
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		sig := <-sigs
+		cancel(fmt.Errorf("received %v", sig))
+		// A drain that hangs must not outlive the unit's stop timeout.
+		time.AfterFunc(drainLimit, func() {
+			fmt.Fprintf(os.Stderr, "pressfeed: shutdown took longer than %s, exiting\n", drainLimit)
+			os.Exit(exitFailure)
+		})
+		sig = <-sigs
+		fmt.Fprintf(os.Stderr, "pressfeed: second signal (%v), exiting at once\n", sig)
+		os.Exit(exitFailure)
+	}()
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
 	os.Exit(exitCode(err, os.Stderr))
 }
 
@@ -69,7 +128,7 @@ func exitCode(err error, w io.Writer) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, &ue):
-		fmt.Fprintf(w, "pressfeed: %v\n\n%s", err, usage)
+		fmt.Fprintf(w, "pressfeed: %v\n\n%s", err, usage())
 		return exitUsage
 	case errors.As(err, &ce):
 		fmt.Fprintln(w, "pressfeed:", err)
@@ -81,77 +140,170 @@ func exitCode(err error, w io.Writer) int {
 
 // run parses args and runs one command.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	cmd, configPath, rest, err := parseArgs(args, stderr)
+	inv, err := parseArgs(args, stdout, stderr)
 	if err != nil {
 		return err
 	}
-	if cmd == "version" {
-		fmt.Fprintln(stdout, "pressfeed", version())
-		return nil
-	}
-	if cmd != "run" && cmd != "check" && cmd != "fetch" {
-		return &usageError{fmt.Sprintf("unknown command %q", cmd)}
-	}
-	if cmd != "fetch" && len(rest) > 0 {
-		return &usageError{fmt.Sprintf("%s takes no arguments, got %q", cmd, strings.Join(rest, " "))}
-	}
-	if configPath == "" {
-		configPath = findConfig()
-	}
-	cfg, err := loadConfig(configPath)
-	if err != nil {
-		return err
-	}
-	if cmd == "check" {
-		return check(cfg, stdout)
-	}
-	logger := newLogger(cfg.Log.Level, stderr)
-	fetcher.Version = version()
-	db, err := store.Open(cfg.storePath(), cfg.storeOptions(logger))
-	if err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, db.Close()) }() // closes last; its error is kept
-	if cmd == "fetch" {
-		return fetchOnce(ctx, cfg, db, rest, logger, stderr)
-	}
-	return serveDaemon(ctx, cfg, db, logger)
+	return inv.cmd.run(ctx, inv)
+}
+
+// invocation is one parsed command line: what a command needs to run.
+type invocation struct {
+	name       string
+	cmd        command
+	flags      *flag.FlagSet // the command's flags, parsed; commands may add their own with Define
+	configPath string        // -config, or "" for the default lookup
+	args       []string      // the command's arguments after its flags
+	stdout     io.Writer
+	stderr     io.Writer
+	level      slog.LevelVar // the log level, changed by a reload
+}
+
+// commandFlags lets a command declare its own flags before parsing.
+var commandFlags = map[string]func(fs *flag.FlagSet){
+	"export-opml": func(fs *flag.FlagSet) {
+		fs.Bool("with-credentials", false, "keep user names and passwords in feed URLs")
+	},
 }
 
 // parseArgs splits args into the command, the -config value and the
 // command's other arguments. -config may stand before or after the command.
-func parseArgs(args []string, stderr io.Writer) (cmd, configPath string, rest []string, err error) {
+func parseArgs(args []string, stdout, stderr io.Writer) (*invocation, error) {
+	inv := &invocation{stdout: stdout, stderr: stderr}
 	fs := flag.NewFlagSet("pressfeed", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&configPath, "config", "", "config file")
-	help := func(fs *flag.FlagSet) error {
-		fmt.Fprint(stderr, usage)
-		return flag.ErrHelp
-	}
+	fs.StringVar(&inv.configPath, "config", "", "config file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return "", "", nil, help(fs)
+			fmt.Fprint(stderr, usage())
+			return nil, err
 		}
-		return "", "", nil, &usageError{err.Error()}
+		return nil, &usageError{err.Error()}
 	}
-	rest = fs.Args()
-	cmd = "run"
+	rest := fs.Args()
+	inv.name = "run"
 	if len(rest) > 0 {
-		cmd, rest = rest[0], rest[1:]
+		inv.name, rest = rest[0], rest[1:]
 	}
-	sub := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	c, ok := commands[inv.name]
+	if !ok {
+		return nil, &usageError{fmt.Sprintf("unknown command %q", inv.name)}
+	}
+	inv.cmd = c
+	sub := flag.NewFlagSet(inv.name, flag.ContinueOnError)
 	sub.SetOutput(io.Discard)
-	sub.StringVar(&configPath, "config", configPath, "config file")
+	sub.StringVar(&inv.configPath, "config", inv.configPath, "config file (default: $CONFIGURATION_DIRECTORY/config.toml, ./config.toml, /etc/pressfeed/config.toml)")
+	if define := commandFlags[inv.name]; define != nil {
+		define(sub)
+	}
 	if err := sub.Parse(rest); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return "", "", nil, help(sub)
+			fmt.Fprint(stderr, commandUsage(inv.name, c, sub))
+			return nil, err
 		}
-		return "", "", nil, &usageError{err.Error()}
+		return nil, &usageError{err.Error()}
 	}
-	return cmd, configPath, sub.Args(), nil
+	inv.flags = sub
+	inv.args = sub.Args()
+	return inv, nil
 }
 
-// version returns the module version and VCS revision of this build.
+// wantArgs fails with a usage error unless the command got min to max
+// arguments (max < 0: no limit).
+func (inv *invocation) wantArgs(min, max int) error {
+	n := len(inv.args)
+	switch {
+	case max == 0 && n > 0:
+		return &usageError{fmt.Sprintf("%s takes no arguments, got %q", inv.name, strings.Join(inv.args, " "))}
+	case n < min || (max >= 0 && n > max):
+		return &usageError{fmt.Sprintf("%s: want %s, got %d arguments", inv.name, inv.cmd.args, n)}
+	}
+	return nil
+}
+
+// config loads the config file named by -config, else the first found by
+// findConfig, and remembers which one it was.
+func (inv *invocation) config() (*config, error) {
+	if inv.configPath == "" {
+		inv.configPath = findConfig()
+	}
+	return loadConfig(inv.configPath)
+}
+
+// logger returns the logger for cfg: slog text lines on stderr.
+func (inv *invocation) logger(cfg *config) *slog.Logger {
+	inv.level.Set(logLevel(cfg.Log.Level))
+	return newLogger(&inv.level, inv.stderr)
+}
+
+// openStore opens the store of cfg.
+func (inv *invocation) openStore(cfg *config, logger *slog.Logger) (*store.DB, error) {
+	return store.Open(cfg.storePath(), cfg.storeOptions(logger))
+}
+
+func runVersion(ctx context.Context, inv *invocation) error {
+	if err := inv.wantArgs(0, 0); err != nil {
+		return err
+	}
+	fmt.Fprintln(inv.stdout, "pressfeed", version())
+	return nil
+}
+
+func runCheck(ctx context.Context, inv *invocation) error {
+	if err := inv.wantArgs(0, 0); err != nil {
+		return err
+	}
+	cfg, err := inv.config()
+	if err != nil {
+		return err
+	}
+	return check(cfg, inv.stdout)
+}
+
+func runFetch(ctx context.Context, inv *invocation) (err error) {
+	cfg, err := inv.config()
+	if err != nil {
+		return err
+	}
+	logger := inv.logger(cfg)
+	fetcher.Version = version()
+	db, err := inv.openStore(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, db.Close()) }() // closes last; its error is kept
+	return fetchOnce(ctx, cfg, db, inv.args, logger, inv.stderr)
+}
+
+func runDaemon(ctx context.Context, inv *invocation) (err error) {
+	if err := inv.wantArgs(0, 0); err != nil {
+		return err
+	}
+	// SIGHUP is caught from the start: its default action would kill the
+	// daemon if a reload came before the listener is up.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	cfg, err := inv.config()
+	if err != nil {
+		return err
+	}
+	logger := inv.logger(cfg)
+	fetcher.Version = version()
+	db, err := inv.openStore(cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, db.Close()) }() // closes last; its error is kept
+	s := &service{configPath: inv.configPath, db: db, log: logger, level: &inv.level, notify: newNotifier(logger)}
+	return s.run(ctx, cfg, hup)
+}
+
+// version returns the module version and VCS revision of this build:
+// "v1.2.0" from go install …@v1.2.0, "v0.0.0-20261127150353-2c8c6b8ab5bc+dirty"
+// from a git checkout (Go 1.24 and later), "dev+2c8c6b8ab5bc" where only
+// the revision is known, "dev" without either.
 func version() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
@@ -161,20 +313,33 @@ func version() string {
 	if v == "" || v == "(devel)" {
 		v = "dev"
 	}
+	dirty := false
 	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+		switch {
+		case s.Key == "vcs.revision" && len(s.Value) >= 12 && !strings.Contains(v, s.Value[:12]):
 			v += "+" + s.Value[:12]
+		case s.Key == "vcs.modified" && s.Value == "true" && !strings.Contains(v, "dirty"):
+			dirty = true
 		}
+	}
+	if dirty {
+		v += "+dirty"
 	}
 	return v
 }
 
-func newLogger(level string, w io.Writer) *slog.Logger {
+// logLevel parses a [log] level; config validation has checked it.
+func logLevel(s string) slog.Level {
 	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		lv = slog.LevelInfo
+	if err := lv.UnmarshalText([]byte(s)); err != nil {
+		return slog.LevelInfo
 	}
-	opts := &slog.HandlerOptions{Level: lv}
+	return lv
+}
+
+// newLogger returns a slog text logger on w at level.
+func newLogger(level slog.Leveler, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
 	if os.Getenv("JOURNAL_STREAM") != "" {
 		// journald stamps every line itself.
 		opts.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
@@ -197,64 +362,6 @@ func check(cfg *config, w io.Writer) error {
 	fmt.Fprintf(w, "  listen:  %s, base URL %s\n", cfg.Server.Listen, cfg.Server.BaseURL)
 	fmt.Fprintf(w, "  polling: every %s, timeout %s, %d at once\n", cfg.Fetch.Interval, cfg.Fetch.Timeout, cfg.Fetch.Concurrency)
 	return nil
-}
-
-// serveDaemon runs the poller and the publisher until ctx is done or one
-// of them fails.
-func serveDaemon(ctx context.Context, cfg *config, db *store.DB, logger *slog.Logger) error {
-	poller := fetcher.NewPoller(db, cfg.fetcherOptions(logger, version()))
-	popts := cfg.publisherOptions(logger)
-	popts.Healthy = poller.Healthy
-	handler, err := publisher.NewHandler(db, popts)
-	if err != nil {
-		return &configError{err}
-	}
-	ln, err := net.Listen("tcp", cfg.Server.Listen)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, 2)
-	go func() { errc <- poller.Run(ctx) }()
-	go func() { errc <- serve(ctx, srv, ln, shutdownGrace) }()
-	logger.Info("started", "version", version(), "listen", ln.Addr().String(), "feeds", len(cfg.Feeds),
-		"store", db.Path())
-
-	err = <-errc // nil after SIGTERM, else the part that failed
-	logger.Info("stopping", "cause", context.Cause(ctx), "err", err)
-	cancel()
-	return errors.Join(err, <-errc)
-}
-
-// serve serves on ln until ctx is done, then drains for at most grace.
-func serve(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration) error {
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("http: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeoutCause(context.Background(), grace, errors.New("grace period over"))
-	defer cancel()
-	err := srv.Shutdown(sctx)
-	if errors.Is(err, context.DeadlineExceeded) {
-		err = context.Cause(sctx)
-	}
-	if serr := <-errc; !errors.Is(serr, http.ErrServerClosed) {
-		err = errors.Join(err, serr)
-	}
-	return err
 }
 
 // fetchOnce runs one pass over the feeds named (all when none) and prints
@@ -288,6 +395,8 @@ func fetchOnce(ctx context.Context, cfg *config, db *store.DB, names []string, l
 		switch {
 		case r.Err != nil:
 			fmt.Fprintf(w, "%s\tfailed\t%s: %v\n", r.Feed, r.Class, r.Err)
+		case r.Deferred:
+			fmt.Fprintf(w, "%s\tdeferred\tthe site asked not to be asked yet (Retry-After)\n", r.Feed)
 		case r.NotModified:
 			fmt.Fprintf(w, "%s\tnot modified\n", r.Feed)
 		default:
