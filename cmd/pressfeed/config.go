@@ -302,17 +302,7 @@ func (c *config) validate() error {
 	tags := map[string]bool{}
 	for i := range c.Feeds {
 		fd := &c.Feeds[i]
-		key := fmt.Sprintf("feeds[%d]", i)
-		if fd.Name != "" {
-			key = fmt.Sprintf("feeds[%d] (%s)", i, fd.Name)
-		}
-		switch {
-		case !nameRE.MatchString(fd.Name):
-			bad(key+".name", "must match [a-z0-9-]+, got %q", fd.Name)
-		case names[fd.Name]:
-			bad(key+".name", "duplicate feed name %q", fd.Name)
-		}
-		names[fd.Name] = true
+		key := uniqueName(bad, "feeds", "feed", i, fd.Name, names)
 		if err := checkFeedURL(fd.URL); err != nil {
 			bad(key+".url", "%v", err)
 		}
@@ -338,17 +328,7 @@ func (c *config) validate() error {
 	outs := map[string]bool{}
 	for i := range c.Outputs {
 		o := &c.Outputs[i]
-		key := fmt.Sprintf("outputs[%d]", i)
-		if o.Name != "" {
-			key = fmt.Sprintf("outputs[%d] (%s)", i, o.Name)
-		}
-		switch {
-		case !nameRE.MatchString(o.Name):
-			bad(key+".name", "must match [a-z0-9-]+, got %q", o.Name)
-		case outs[o.Name]:
-			bad(key+".name", "duplicate output name %q", o.Name)
-		}
-		outs[o.Name] = true
+		key := uniqueName(bad, "outputs", "output", i, o.Name, outs)
 		if strings.TrimSpace(o.Title) == "" {
 			o.Title = o.Name
 		}
@@ -377,6 +357,24 @@ func (c *config) validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// uniqueName checks the name of entry i of a [[section]] (valid and not
+// seen before), records it in seen, and returns the key that names the
+// entry in messages: "feeds[3] (vnexpress)".
+func uniqueName(bad func(key, format string, args ...any), section, kind string, i int, name string, seen map[string]bool) string {
+	key := fmt.Sprintf("%s[%d]", section, i)
+	if name != "" {
+		key = fmt.Sprintf("%s[%d] (%s)", section, i, name)
+	}
+	switch {
+	case !nameRE.MatchString(name):
+		bad(key+".name", "must match [a-z0-9-]+, got %q", name)
+	case seen[name]:
+		bad(key+".name", "duplicate %s name %q", kind, name)
+	}
+	seen[name] = true
+	return key
 }
 
 func checkHTTPURL(s string) error {
