@@ -321,7 +321,20 @@ func (h *handler) serveStatusPage(w http.ResponseWriter, r *http.Request) {
 	// Sick feeds first, then by name; stable for equal health.
 	sortFeeds(d.Feeds)
 	var b bytes.Buffer
-	if err := statusTemplate.Execute(&b, d); err != nil {
+	tmpl, err := statusTemplate.Clone()
+	if err != nil {
+		h.log.Error("render status page", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	// Times on the page are in the operator's zone, like its header.
+	tmpl.Funcs(template.FuncMap{"date": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.In(h.loc).Format("2006-01-02 15:04 MST")
+	}})
+	if err := tmpl.Execute(&b, d); err != nil {
 		h.log.Error("render status page", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
