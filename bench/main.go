@@ -363,7 +363,7 @@ func (b *bench) ingest() error {
 		var srv *http.Server
 		var lat *latency
 		if probe {
-			h, err := publisher.NewHandler(db, publisher.Options{})
+			h, err := publisher.NewHandler(db, publisher.Options{MaxStale: time.Second}) // as the daemon does
 			if err != nil {
 				return err
 			}

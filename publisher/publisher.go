@@ -61,6 +61,12 @@ type Options struct {
 	Client     *http.Client     // for hub pings; nil means a client with a 30 s timeout
 	Location   *time.Location   // days of the status page's charts; nil means UTC
 	Now        func() time.Time // nil means time.Now
+	// MaxStale lets a first page lag behind the store by at most this
+	// much while items keep arriving, so that readers are not made to
+	// wait for a render on every change during a busy ingest. Zero: every
+	// request after a change sees it. Whatever its value, a request never
+	// waits for a render already under way when an older page exists.
+	MaxStale time.Duration
 }
 
 const (
@@ -94,6 +100,7 @@ type handler struct {
 	client   *http.Client
 	loc      *time.Location
 	now      func() time.Time
+	maxStale time.Duration
 	metrics  *metrics
 	renders  atomic.Int64 // documents rendered, for tests
 	down     atomic.Bool  // the last store read failed; logged once until one succeeds
@@ -158,6 +165,7 @@ func newHandler(db *store.DB, opts Options) (*handler, error) {
 	if h.loc == nil {
 		h.loc = time.UTC
 	}
+	h.maxStale = max(opts.MaxStale, 0)
 	if h.now == nil {
 		h.now = time.Now
 	}

@@ -36,6 +36,7 @@ var formats = [numFormats]struct{ name, ext, contentType string }{
 // document is one rendered (output, format) document in both encodings.
 type document struct {
 	version  uint64 // store version the document was rendered from (or older)
+	rendered time.Time
 	body     []byte // identity
 	gzip     []byte // body gzipped once, at gzip.BestSpeed
 	etag     string // of body
@@ -205,11 +206,36 @@ func matchETag(fields []string, etag string) bool {
 // store changed since it was rendered.
 func (h *handler) document(ctx context.Context, o *output, f format) (*document, error) {
 	e := &o.cache[f]
-	if d := e.doc.Load(); d != nil && d.version == h.db.Version() {
+	d := e.doc.Load()
+	if d != nil && (d.version == h.db.Version() || h.now().Sub(d.rendered) < h.maxStale) {
 		return d, nil
 	}
-	e.mu.Lock()
+	if d == nil {
+		e.mu.Lock()
+	} else if !e.mu.TryLock() {
+		// Another request is rendering the newer page: serve the one we
+		// have rather than queue behind it.
+		return d, nil
+	} else if h.maxStale > 0 {
+		// Render in the background and serve the page we have: with
+		// MaxStale set, no reader waits for a render once a page exists.
+		go func() {
+			defer e.mu.Unlock()
+			if _, err := h.renderLocked(context.Background(), o, f); err != nil {
+				h.log.Error("render", "output", o.Name, "format", formats[f].name, "err", err)
+			}
+		}()
+		return d, nil
+	}
 	defer e.mu.Unlock()
+	return h.renderLocked(ctx, o, f)
+}
+
+// renderLocked renders the first page of o in format f unless the cache
+// already holds the store's current version; the caller holds the entry's
+// lock.
+func (h *handler) renderLocked(ctx context.Context, o *output, f format) (*document, error) {
+	e := &o.cache[f]
 	// Read the version before the items: a write in between makes the
 	// document newer than its version says, and the next request renders
 	// again, which is harmless.
@@ -221,6 +247,7 @@ func (h *handler) document(ctx context.Context, o *output, f format) (*document,
 	if err != nil {
 		return nil, err
 	}
+	d.rendered = h.now()
 	e.doc.Store(d)
 	return d, nil
 }

@@ -155,12 +155,18 @@ func (s *service) pollerHealthy() error {
 	return err
 }
 
+// maxStale is how far a merged feed may lag the store while items keep
+// arriving: during a busy ingest, readers get the page rendered at most a
+// second ago instead of waiting for a render on every commit.
+const maxStale = time.Second
+
 func (s *service) newHandler(cfg *config) (*publisher.Handler, error) {
 	opts := cfg.publisherOptions(s.log)
 	opts.Healthy = s.pollerHealthy
 	opts.States = func() map[string]store.FeedState { return s.poller.Load().States() }
 	opts.WebSubHubs = cfg.Server.WebSubHubs
 	opts.Location = cfg.location
+	opts.MaxStale = maxStale
 	h, err := publisher.NewHandler(s.db, opts)
 	if err != nil {
 		return nil, &configError{err}
