@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"net/url"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -58,6 +59,10 @@ func normalize(doc *gofeed.Feed, base *url.URL, loc *time.Location, now time.Tim
 			continue
 		}
 		out = append(out, normalizeItem(gi, base, loc, now))
+		// Normalising a big document takes milliseconds of CPU: let the
+		// publisher's goroutines in between items, so that readers are
+		// answered promptly while a busy ingest keeps every core busy.
+		runtime.Gosched()
 	}
 	return out
 }
