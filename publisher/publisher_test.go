@@ -657,7 +657,9 @@ func TestStaleWhileBusy(t *testing.T) {
 	for e.doc.Load().version != db.Version() && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
-	e.mu.Lock() // the background render has let go
+	for !e.mu.TryLock() { // wait until the background render has let go
+		time.Sleep(time.Millisecond)
+	}
 	e.mu.Unlock()
 	second := get(h, http.MethodGet, "/feeds/all.atom").Header().Get("ETag")
 	if second == first || h.renders.Load() != 2 {
