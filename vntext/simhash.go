@@ -44,7 +44,9 @@ func SimHash(title, lead string) uint64 {
 	}
 	tw := strings.Fields(TitleKey(title))
 	add(tw, titleWeight)
-	lw := strings.Fields(TitleKey(leadPrefix(stripTag(lead), LeadWords)))
+	// The tag is recognised on the composed text: in NFD, "Ý" is a Y and a
+	// combining accent, which is not an upper-case letter.
+	lw := strings.Fields(TitleKey(leadPrefix(stripTag(Normalize(lead)), LeadWords)))
 	add(lw, leadWeight)
 	if n == 0 {
 		return 0

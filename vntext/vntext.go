@@ -382,7 +382,8 @@ func isKey(s string) bool {
 	return !prevSpace || len(s) == 0
 }
 
-// Fold returns s lower-cased with every diacritic removed and đ mapped to d ("Hồ Chí Minh" → "ho chi minh").
+// Fold returns s lower-cased with every diacritic removed and đ mapped to d ("Hồ Chí Minh" → "ho chi minh"),
+// in NFC.
 // Diacritics are the nonspacing marks (Unicode category Mn) of the canonical decomposition;
 // Hangul syllables stay whole. Invalid UTF-8 bytes become U+FFFD. Fold returns s itself,
 // without allocating, when s is ASCII without upper case.
@@ -393,7 +394,14 @@ func Fold(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	writeFold(&b, s)
-	return b.String()
+	out := b.String()
+	if !isASCII(out) {
+		// Decomposing a letter of another script (Balinese ᭁ = ᬿ + ᬵ)
+		// leaves it decomposed: compose again, so that Fold's result is
+		// NFC like every other string compared with it.
+		out = norm.NFC.String(out)
+	}
+	return out
 }
 
 // writeFold writes Fold(s) to b.

@@ -298,7 +298,7 @@ func TestFold(t *testing.T) {
 }
 
 // TestFoldRunes checks Fold of every rune against x/text's removal of nonspacing marks from
-// the canonical decomposition, the reference for foldLatin's table.
+// the canonical decomposition, composed again, the reference for foldLatin's table.
 func TestFoldRunes(t *testing.T) {
 	removeMn := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)))
 	for r := rune(0); r <= unicode.MaxRune; r++ {
@@ -309,7 +309,8 @@ func TestFoldRunes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want = strings.ReplaceAll(strings.ToLower(want), "đ", "d")
+		// Fold's result is NFC, as every string compared with it.
+		want = norm.NFC.String(strings.ReplaceAll(strings.ToLower(want), "đ", "d"))
 		if got := Fold(string(r)); got != want {
 			t.Errorf("Fold(%U) = %+q; want %+q", r, got, want)
 		}
