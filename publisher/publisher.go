@@ -123,6 +123,15 @@ type output struct {
 	exclude   []vntext.Keyword
 	selfLinks [numFormats]string
 	cache     [numFormats]entry
+	first     atomic.Pointer[selection] // the first page's items, shared by its formats
+}
+
+// selection is what a page shows, read once per store version.
+type selection struct {
+	version uint64
+	items   []store.Item // newest first
+	more    bool         // older items follow
+	states  map[string]store.FeedState
 }
 
 // NewHandler returns the HTTP handler for pressfeed's routes. It fails when an

@@ -149,10 +149,10 @@ type page struct {
 	hubs bool   // advertise the WebSub hubs (the first, unfiltered page)
 }
 
-// readPage reads the page of o that qr asks for: up to limit items kept by
-// o and by qr's keyword, newest first, starting after qr.before. It returns
-// the page's links for format f.
-func (h *handler) readPage(ctx context.Context, o *output, f format, qr *query) ([]store.Item, page, error) {
+// selectItems reads the page of o that qr asks for: up to limit items kept
+// by o and by qr's keyword, newest first, starting after qr.before, and
+// whether more follow.
+func (h *handler) selectItems(ctx context.Context, o *output, qr *query) (items []store.Item, more bool, err error) {
 	limit := o.limit
 	if qr.limit != 0 {
 		limit = qr.limit
@@ -163,9 +163,7 @@ func (h *handler) readPage(ctx context.Context, o *output, f format, qr *query) 
 			return o.keep(it) && (qr.kw.Matches(vntext.Split(it.Title)) || qr.kw.Matches(vntext.Split(it.Summary)))
 		}
 	}
-	var items []store.Item
-	more := false
-	err := h.db.Walk(ctx, qr.before.published, qr.before.id, func(it *store.Item) bool {
+	err = h.db.Walk(ctx, qr.before.published, qr.before.id, func(it *store.Item) bool {
 		if !keep(it) {
 			return true
 		}
@@ -177,8 +175,14 @@ func (h *handler) readPage(ctx context.Context, o *output, f format, qr *query) 
 		return true
 	})
 	if err != nil {
-		return nil, page{}, err
+		return nil, false, err
 	}
+	return items, more, nil
+}
+
+// pageLinks returns the self and next links of the page of o in format f
+// that holds items.
+func pageLinks(o *output, f format, qr *query, items []store.Item, more bool) page {
 	base := o.selfLinks[f]
 	pg := page{self: base, hubs: qr.isFirst()}
 	if v := qr.values(qr.before); len(v) > 0 {
@@ -187,5 +191,5 @@ func (h *handler) readPage(ctx context.Context, o *output, f format, qr *query) 
 	if more {
 		pg.next = base + "?" + qr.values(cursorOf(&items[len(items)-1])).Encode()
 	}
-	return items, pg, nil
+	return pg
 }

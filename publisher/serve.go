@@ -254,20 +254,28 @@ func (h *handler) renderLocked(ctx context.Context, o *output, f format) (*docum
 
 // render reads the page qr asks for of o from the store and renders it as f.
 func (h *handler) render(ctx context.Context, o *output, f format, qr *query, version uint64) (*document, error) {
-	var items []store.Item
-	var pg page
-	var states map[string]store.FeedState
-	err := h.storeRead(ctx, o, f, func(ctx context.Context) error {
-		var err error
-		if items, pg, err = h.readPage(ctx, o, f, qr); err != nil || len(items) == 0 {
+	// The three formats of a first page share one read of the store per
+	// version: reading and decoding the items is most of a render.
+	sel := o.first.Load()
+	if version == 0 || !qr.isFirst() || sel == nil || sel.version != version {
+		sel = &selection{version: version}
+		err := h.storeRead(ctx, o, f, func(ctx context.Context) error {
+			var err error
+			if sel.items, sel.more, err = h.selectItems(ctx, o, qr); err != nil || len(sel.items) == 0 {
+				return err
+			}
+			sel.states, err = h.db.FeedStates(ctx) // outlets' own titles
 			return err
+		})
+		if err != nil {
+			return nil, &readError{err}
 		}
-		states, err = h.db.FeedStates(ctx) // outlets' own titles
-		return err
-	})
-	if err != nil {
-		return nil, &readError{err}
+		if version != 0 && qr.isFirst() {
+			o.first.Store(sel)
+		}
 	}
+	items, states := sel.items, sel.states
+	pg := pageLinks(o, f, qr, items, sel.more)
 	h.renders.Add(1)
 	body, err := h.encode(o, f, items, states, pg)
 	if err != nil {
