@@ -515,10 +515,11 @@ func decDigit(c byte) rune {
 
 // Where decRepair is in the markup. XML parses references everywhere but in CDATA sections and comments.
 const (
-	decInText    = iota // character data, tags, attribute values
-	decInCDATA          // after "<![CDATA[", until "]]>"
-	decInComment        // after "<!--", until "-->"
-	decInPI             // after "<?", until "?>"
+	decInText      = iota // character data, tags, attribute values
+	decInCDATA            // after "<![CDATA[", until "]]>"
+	decInComment          // after "<!--", until "-->"
+	decInPI               // after "<?", until "?>"
+	decInDirective        // after "<!" and a byte other than '-' or '[', until a '>' outside quotes and nesting
 )
 
 // decRepairer writes the repaired document. Every decision it takes looks at what it has already written
@@ -533,6 +534,12 @@ type decRepairer struct {
 	sig    int  // in out: the first byte that is not white space, or -1
 	json   bool // out[sig] == '{': no markup, references removed everywhere
 	dashes bool // in a comment, out ends with "--": the next character must be '>'
+	ret    int  // the mode a comment returns to: text, or the directive it is nested in
+	bang   bool // in text, out ends with "<!": the next character says comment, CDATA or directive
+	// In a directive, as encoding/xml reads one: the open quote (0 if none), the depth of nested '<', and
+	// after a '<', 1 + how many bytes of "!--" (which starts a nested comment) have followed it, or 0.
+	quote      byte
+	depth, ltN int
 }
 
 // decTrigger marks the ASCII bytes decRepairer.ascii must see; runs of other ASCII bytes are copied at once.
@@ -540,7 +547,7 @@ var decTrigger = func() (t [utf8.RuneSelf]bool) {
 	for c := range 0x20 {
 		t[c] = c != '\t' && c != '\n' && c != '\r'
 	}
-	for _, c := range ";[-?>" {
+	for _, c := range ";[-?>!<'\"" {
 		t[c] = true
 	}
 	return t
@@ -550,7 +557,7 @@ var decTrigger = func() (t [utf8.RuneSelf]bool) {
 func decRepair(src []byte) []byte {
 	r := decRepairer{out: make([]byte, 0, len(src)+len(decXMLDecl)), sig: -1}
 	for i := 0; i < len(src); {
-		if r.sig >= 0 && !r.dashes { // copy plain text as it is, up to the next byte that needs a look
+		if r.sig >= 0 && !r.dashes && !r.bang && r.ltN == 0 { // copy plain text as it is, up to the next byte that needs a look
 			j := i
 			for j < len(src) {
 				if c := src[j]; c < utf8.RuneSelf {
@@ -603,7 +610,49 @@ func (r *decRepairer) char(b []byte) {
 	if r.dashes {
 		r.breakDashes()
 	}
+	switch {
+	case r.bang:
+		r.startDirective()
+	case r.mode == decInDirective && r.ltN > 0:
+		r.ltN, r.depth = 0, r.depth+1
+	}
 	r.out = append(r.out, b...)
+}
+
+// startDirective enters a directive: "<!" was followed by a byte that starts neither a comment nor CDATA.
+// encoding/xml takes that first byte as it is, even a '<' or a quote: "<!<!-->" is a whole directive.
+func (r *decRepairer) startDirective() {
+	r.bang = false
+	r.mode, r.quote, r.depth, r.ltN = decInDirective, 0, 0, 0
+}
+
+// directive follows c, an ASCII character just written inside a directive, as encoding/xml does: quotes hide
+// '<' and '>', a '<' nests unless "!--" follows it (a comment, which returns to the directive), and a '>'
+// outside quotes and nesting ends the directive.
+func (r *decRepairer) directive(c byte) {
+	if r.ltN > 0 {
+		if c == "!--"[r.ltN-1] {
+			if r.ltN++; r.ltN == 4 {
+				r.ltN = 0
+				r.mode, r.ret, r.start = decInComment, decInDirective, len(r.out)
+			}
+			return
+		}
+		r.ltN, r.depth = 0, r.depth+1 // and c is read as any other byte
+	}
+	switch {
+	case r.quote == 0 && c == '>' && r.depth == 0:
+		r.mode = decInText
+	case c == r.quote:
+		r.quote = 0
+	case r.quote != 0:
+	case c == '\'' || c == '"':
+		r.quote = c
+	case c == '>':
+		r.depth--
+	case c == '<':
+		r.ltN = 1
+	}
 }
 
 // ascii writes c, or drops it if XML forbids it, and follows the markup.
@@ -625,15 +674,26 @@ func (r *decRepairer) ascii(c byte) {
 		}
 		return
 	}
+	if r.bang {
+		if r.bang = false; c != '-' && c != '[' {
+			r.startDirective()
+			return
+		}
+	}
 	switch r.mode {
+	case decInDirective:
+		r.directive(c) // references stay: encoding/xml does not read them there, and dropping one could join
+		// the bytes around it into something that would then be read differently
 	case decInText:
 		switch {
+		case c == '!' && len(r.out) >= 2 && r.out[len(r.out)-2] == '<':
+			r.bang = true
 		case c == ';':
 			r.dropRef()
 		case c == '[' && bytes.HasSuffix(r.out, []byte("<![CDATA[")):
 			r.mode = decInCDATA
 		case c == '-' && bytes.HasSuffix(r.out, []byte("<!--")):
-			r.mode, r.start = decInComment, len(r.out)
+			r.mode, r.start, r.ret = decInComment, len(r.out), decInText
 		case c == '?' && bytes.HasSuffix(r.out, []byte("<?")):
 			r.mode, r.start = decInPI, len(r.out)-2
 		}
@@ -658,7 +718,7 @@ func (r *decRepairer) comment(c byte) {
 	if r.dashes {
 		if c == '>' {
 			r.out = append(r.out, c)
-			r.mode, r.dashes = decInText, false
+			r.mode, r.dashes = r.ret, false
 			return
 		}
 		r.breakDashes()

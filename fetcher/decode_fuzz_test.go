@@ -37,6 +37,7 @@ func FuzzDecodeBody(f *testing.F) {
 		{"\xef\xbb\xbf<rss>a\x00&#0;&#x1F;&#xFFFE;&#xD800;<![CDATA[&#1;\x01]]>\uFFFE</rss>", ""},
 		{"<rss>&#&#0;x1F;<!-- <![CDATA[ -->&#11;<?xml version='1.1'?></rss>", ""},
 		{"<rss><!-- a -- b ---><!---->&#1;<!--->--></rss>", ""},
+		{"<rss><!<!-->&#0;<!D<![CDATA[>>&#1;<!<!<!-- -- -->&#2;<!x '>' \"<!--\" <a<!---->>&#3;</rss>", ""},
 		{`<?xml version="1.1" encoding = 'utf-16'?><rss a="&#1;"/>`, "application/xml; charset=\"bogus\""},
 		{"\xff\xfe<\x00r\x00s\x00s\x00>\x00\x00\xd8", ""},
 		{"\x00<\x00r\x00s\x00s\x00>", "text/xml; charset=utf-16"},
@@ -111,8 +112,8 @@ func decTestIsJSON(b []byte) bool {
 }
 
 // decTestForbiddenRef returns the first numeric character reference in b that names something other than an
-// XML Char and is not inside a CDATA section or comment, reading b forward as an XML parser does; JSON has no
-// markup.
+// XML Char and is not inside a CDATA section, comment or directive, reading b forward as encoding/xml does;
+// JSON has no markup.
 func decTestForbiddenRef(b []byte) string {
 	s := string(b)
 	json := decTestIsJSON(b)
@@ -121,8 +122,11 @@ func decTestForbiddenRef(b []byte) string {
 		cdata
 		comment
 		pi
+		directive
 	)
-	mode := text
+	mode, ret := text, text
+	var quote byte // in a directive
+	depth := 0
 	for i := 0; i < len(s); {
 		rest := s[i:]
 		if !json {
@@ -133,9 +137,33 @@ func decTestForbiddenRef(b []byte) string {
 				case strings.HasPrefix(rest, "<![CDATA["):
 					next, skip = cdata, 9
 				case strings.HasPrefix(rest, "<!--"):
-					next, skip = comment, 4
+					next, skip, ret = comment, 4, text
 				case strings.HasPrefix(rest, "<?"):
 					next, skip = pi, 2
+				case strings.HasPrefix(rest, "<!") && len(rest) > 2 && rest[2] != '-' && rest[2] != '[':
+					// "<!" and one byte taken as it is, whatever it is
+					next, skip, quote, depth = directive, 3, 0, 0
+				}
+			case directive:
+				c := rest[0]
+				switch {
+				case quote == 0 && c == '>' && depth == 0:
+					next, skip = text, 1
+				case c == quote:
+					quote = 0
+				case quote != 0:
+				case c == '"' || c == '\'':
+					quote = c
+				case c == '>':
+					depth--
+				case strings.HasPrefix(rest, "<!--"):
+					next, skip, ret = comment, 4, directive
+				case c == '<':
+					depth++
+				}
+				if skip == 0 {
+					i++
+					continue
 				}
 			case cdata:
 				if strings.HasPrefix(rest, "]]>") {
@@ -146,7 +174,7 @@ func decTestForbiddenRef(b []byte) string {
 				}
 			case comment:
 				if strings.HasPrefix(rest, "-->") {
-					next, skip = text, 3
+					next, skip = ret, 3
 				} else {
 					i++
 					continue

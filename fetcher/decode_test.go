@@ -119,6 +119,11 @@ func TestDecodeBodyRepair(t *testing.T) {
 		{"removal joins references", "<rss>&#&#0;x1F;|&&#0;#0;|&#x&#11;1&#0;F;</rss>", "<rss>||</rss>"},
 		{"raw removal joins a reference", "<rss>&#\x01x1F;</rss>", "<rss></rss>"},
 		{"removal joins CDATA", "<rss><![CDA&#0;TA[&#1;]]></rss>", "<rss><![CDATA[&#1;]]></rss>"},
+		// encoding/xml takes the byte after "<!" as the directive's first, so "<!<!-->" is a whole directive
+		{"directive that looks like a comment", "<rss><!<!-->&#0;</rss>", "<rss><!<!--></rss>"},
+		{"CDATA nested in a directive is none", "<rss><!D<![CDATA[>>&#1;</rss>", "<rss><!D<![CDATA[>></rss>"},
+		{"comment nested in a directive", "<rss><!D <!-- -- -->&#1;>&#1;</rss>", "<rss><!D <!-- - - -->&#1;></rss>"},
+		{"quotes hide '>' in a directive", "<rss><!D '>'&#1;>&#1;</rss>", "<rss><!D '>'&#1;></rss>"},
 
 		// byte order marks
 		{"BOM", "\xef\xbb\xbf<rss/>", "<rss/>"},

@@ -259,7 +259,7 @@ func (db *DB) Prune(ctx context.Context, before time.Time) (int, error) {
 			return nil
 		})
 		if errors.Is(err, ErrFull) && batch > 1 {
-			batch /= 4
+			batch = max(batch/4, 1) // never 0, which would delete nothing, forever
 			continue
 		}
 		if err != nil {

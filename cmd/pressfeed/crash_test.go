@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -164,7 +165,8 @@ func TestCrashSafety(t *testing.T) {
 		case exitErr = <-done:
 			completed++
 		case <-wait:
-			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			// The run may have ended just now: then there is nothing to kill.
+			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
 				t.Fatal(err)
 			}
 			exitErr = <-done
