@@ -65,6 +65,7 @@ func run(args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	quick := fs.Bool("quick", false, "small sizes, for a smoke test")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the ingest step to this file")
+	bodiesProfile := fs.String("cpuprofile-bodies", "", "write a CPU profile of the unchanged-bodies step to this file")
 	fs.IntVar(&c.feeds, "feeds", 400, "feeds in the ingest farm")
 	fs.IntVar(&c.items, "items", 50, "items per feed")
 	fs.IntVar(&c.startupItems, "startup-items", 1_000_000, "stored items for the start-up figure")
@@ -74,6 +75,7 @@ func run(args []string, out io.Writer) error {
 	fs.IntVar(&c.runs, "runs", 3, "repetitions of the ingest figures; medians are printed")
 	fs.StringVar(&c.dir, "dir", "", "folder for the stores (default: a temp folder, removed)")
 	fs.BoolVar(&c.farmMode, "serve-farm", false, "internal: run as the feed farm")
+	readURL := fs.String("read-url", "", "internal: run as a reader polling this URL")
 	fs.BoolVar(&c.farmValidators, "farm-validators", true, "internal")
 	fs.Float64Var(&c.farmChurn, "farm-churn", 0.05, "internal")
 	fs.IntVar(&c.farmFaults, "farm-faults", 0, "internal")
@@ -82,6 +84,9 @@ func run(args []string, out io.Writer) error {
 	}
 	if c.farmMode {
 		return serveFarm(c)
+	}
+	if *readURL != "" {
+		return readLoop(*readURL)
 	}
 	if *quick {
 		c.feeds, c.items, c.startupItems, c.scaleFeeds, c.serveSeconds, c.runs = 100, 20, 50_000, 1000, 1, 1
@@ -94,7 +99,7 @@ func run(args []string, out io.Writer) error {
 		defer os.RemoveAll(dir)
 		c.dir = dir
 	}
-	b := &bench{c: c, out: out, cpuprofile: *cpuprofile}
+	b := &bench{c: c, out: out, cpuprofile: *cpuprofile, bodiesProfile: *bodiesProfile}
 	fmt.Fprintf(out, "pressfeed bench: %s/%s, %d CPUs, GOMAXPROCS %d, %s\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
 	steps := []func() error{b.ingest, b.unchangedBodies, b.serving, b.scale, b.startup}
 	for _, step := range steps {
@@ -117,6 +122,8 @@ type bench struct {
 	out        io.Writer
 	rows       []row
 	cpuprofile string
+	// bodiesProfile is where a CPU profile of the unchanged-bodies pass goes.
+	bodiesProfile string
 }
 
 func (b *bench) add(name, value, target string, ok *bool) {
@@ -367,7 +374,9 @@ func (b *bench) ingest() error {
 			if err != nil {
 				return err
 			}
-			srv, lat = latencyProbe(h)
+			if srv, lat, err = latencyProbe(h); err != nil {
+				return err
+			}
 		}
 		runtime.GC()
 		resetPeakRSS()
@@ -393,8 +402,11 @@ func (b *bench) ingest() error {
 		commitsNew = commits(db) - c0
 		n, _ := db.Count()
 		if probe {
-			p99 = lat.stop()
+			p99, err = lat.stop()
 			srv.Close()
+			if err != nil {
+				return err
+			}
 		}
 		if !probe || c.runs == 1 {
 			ingestRates = append(ingestRates, float64(n)/d.Seconds())
@@ -469,12 +481,24 @@ func (b *bench) unchangedBodies() error {
 		return err
 	}
 	var rates, parse []float64
-	for range c.runs {
+	for r := range c.runs {
+		if b.bodiesProfile != "" && r == 0 {
+			f, err := os.Create(b.bodiesProfile)
+			if err != nil {
+				return err
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				return err
+			}
+		}
 		start := time.Now()
 		if err := fetcher.NewPoller(db, b.fetcherOptions(feeds)).Once(context.Background(), nil, nil); err != nil {
 			return err
 		}
 		rates = append(rates, float64(len(feeds))/time.Since(start).Seconds())
+		if b.bodiesProfile != "" && r == 0 {
+			pprof.StopCPUProfile()
+		}
 		_, dps := parseRate(docs)
 		parse = append(parse, dps)
 	}
@@ -483,49 +507,85 @@ func (b *bench) unchangedBodies() error {
 	return nil
 }
 
-// latency records the latency of GET /feeds/all.atom in a loop.
+// latency is a reader in a child process (readers are other programs,
+// with their own scheduler): it sends GET /feeds/all.atom with
+// Accept-Encoding: gzip every 5 ms and times each response to its last
+// byte, until stop.
 type latency struct {
-	stopc chan struct{}
-	done  chan []time.Duration
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	out   *bufio.Reader
 }
 
-func latencyProbe(h http.Handler) (*http.Server, *latency) {
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+func latencyProbe(h http.Handler) (*http.Server, *latency, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, err
+	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
-	l := &latency{stopc: make(chan struct{}), done: make(chan []time.Duration, 1)}
-	url := "http://" + ln.Addr().String() + "/feeds/all.atom"
-	go func() {
-		var ds []time.Duration
-		client := &http.Client{}
-		for {
-			select {
-			case <-l.stopc:
-				l.done <- ds
-				return
-			default:
-			}
-			start := time.Now()
-			resp, err := client.Get(url)
-			if err == nil {
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				ds = append(ds, time.Since(start))
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}()
-	return srv, l
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, nil, err
+	}
+	cmd := exec.Command(exe, "-read-url", "http://"+ln.Addr().String()+"/feeds/all.atom")
+	cmd.Stderr = os.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, err
+	}
+	return srv, &latency{cmd: cmd, stdin: stdin, out: bufio.NewReader(stdout)}, nil
 }
 
-func (l *latency) stop() time.Duration {
-	close(l.stopc)
-	ds := <-l.done
-	if len(ds) == 0 {
-		return 0
+// stop ends the reader and returns the 99th percentile of its latencies.
+func (l *latency) stop() (time.Duration, error) {
+	l.stdin.Close()
+	line, err := l.out.ReadString('\n')
+	_ = l.cmd.Wait()
+	if err != nil {
+		return 0, fmt.Errorf("latency reader: %w", err)
 	}
-	slices.Sort(ds)
-	return ds[len(ds)*99/100]
+	return time.ParseDuration(strings.TrimSpace(line))
+}
+
+// readLoop is the reader process: it polls url until its standard input
+// closes, then prints the 99th percentile latency.
+func readLoop(url string) error {
+	stop := make(chan struct{})
+	go func() { _, _ = io.Copy(io.Discard, os.Stdin); close(stop) }()
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	var ds []time.Duration
+	for {
+		select {
+		case <-stop:
+			if len(ds) == 0 {
+				return errors.New("no response")
+			}
+			slices.Sort(ds)
+			fmt.Println(ds[len(ds)*99/100])
+			return nil
+		default:
+		}
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		start := time.Now()
+		resp, err := client.Do(req)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				ds = append(ds, time.Since(start))
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // load sends GETs to url from conc keep-alive clients for d and returns

@@ -1,7 +1,6 @@
 package fetcher
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -10,12 +9,10 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/microcosm-cc/bluemonday"
 	"github.com/mmcdole/gofeed"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -85,12 +82,17 @@ func normalizeItem(gi *gofeed.Item, base *url.URL, loc *time.Location, now time.
 	if strings.TrimSpace(rawHTML) == "" {
 		rawHTML = gi.Description
 	}
-	in.Content = sanitizeHTML(rawHTML, linkBase)
 	summarySrc := gi.Description
 	if strings.TrimSpace(summarySrc) == "" {
 		summarySrc = gi.Content
 	}
-	in.Summary = truncateWords(plainText(summarySrc), maxSummary)
+	// Most feeds carry one of the two: then one pass gives both.
+	var text string
+	in.Content, text = sanitize(rawHTML, linkBase, summarySrc == rawHTML)
+	if summarySrc != rawHTML {
+		text = plainText(summarySrc)
+	}
+	in.Summary = truncateWords(strings.TrimSpace(text), maxSummary)
 	if in.Title == "" {
 		// Untitled items (some RSS 0.9x feeds) take the start of their text.
 		in.Title = truncateWords(in.Summary, 120)
@@ -352,22 +354,39 @@ func plainText(s string) string {
 }
 
 func truncateRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	i := 0
-	for pos := range s {
-		if i == n {
-			return s[:pos]
-		}
-		i++
+	if i := runeOffset(s, n); i >= 0 {
+		return s[:i]
 	}
 	return s
 }
 
+// runeOffset returns the byte offset of the rune after the first n runes of
+// s, or -1 when s has no more than n runes. It reads no further than that.
+func runeOffset(s string, n int) int {
+	if len(s) <= n {
+		return -1 // n runes take at least n bytes
+	}
+	i := 0
+	for range n {
+		if i == len(s) {
+			return -1
+		}
+		if s[i] < utf8.RuneSelf {
+			i++
+		} else {
+			_, size := utf8.DecodeRuneInString(s[i:])
+			i += size
+		}
+	}
+	if i == len(s) {
+		return -1
+	}
+	return i
+}
+
 // truncateWords cuts s to at most n runes at a word boundary, marking the cut.
 func truncateWords(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
+	if runeOffset(s, n) < 0 {
 		return s
 	}
 	cut := truncateRunes(s, n-1)
@@ -375,78 +394,4 @@ func truncateWords(s string, n int) string {
 		cut = cut[:i]
 	}
 	return strings.TrimRightFunc(cut, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) }) + "…"
-}
-
-var (
-	policyOnce sync.Once
-	policy     *bluemonday.Policy
-)
-
-// htmlPolicy allows the markup of news articles: text, links, images,
-// lists, tables, quotes. No scripts, event handlers, styles, frames, forms
-// or non-http(s) URLs.
-func htmlPolicy() *bluemonday.Policy {
-	policyOnce.Do(func() {
-		p := bluemonday.UGCPolicy()
-		p.AllowURLSchemes("http", "https", "mailto")
-		p.RequireParseableURLs(true)
-		p.AllowRelativeURLs(true) // made absolute by sanitizeHTML
-		p.AllowAttrs("title").Globally()
-		p.AllowElements("figure", "figcaption", "picture")
-		policy = p
-	})
-	return policy
-}
-
-// sanitizeHTML returns raw as safe, well-formed HTML: sanitised, with
-// relative links made absolute against base (or dropped), tags balanced and
-// every character one that XML allows.
-func sanitizeHTML(raw string, base *url.URL) string {
-	raw = strings.TrimSpace(raw)
-	if raw == "" {
-		return ""
-	}
-	if len(raw) > maxContent {
-		raw = truncateRunes(raw[:maxContent], maxContent)
-	}
-	safe := htmlPolicy().Sanitize(cleanText(raw))
-	body := &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div}
-	nodes, err := html.ParseFragment(strings.NewReader(safe), body)
-	if err != nil {
-		return ""
-	}
-	var buf bytes.Buffer
-	for _, n := range nodes {
-		absolutize(n, base)
-		if err := html.Render(&buf, n); err != nil {
-			return ""
-		}
-	}
-	return strings.TrimSpace(cleanText(buf.String()))
-}
-
-// absolutize rewrites href and src attributes under n to absolute http(s)
-// URLs, dropping those that cannot be.
-func absolutize(n *html.Node, base *url.URL) {
-	if n.Type == html.ElementNode {
-		attrs := n.Attr[:0]
-		for _, a := range n.Attr {
-			if a.Key == "href" || a.Key == "src" {
-				if strings.HasPrefix(strings.ToLower(strings.TrimSpace(a.Val)), "mailto:") && a.Key == "href" {
-					attrs = append(attrs, a)
-					continue
-				}
-				abs, err := absoluteURL(base, a.Val)
-				if err != nil || abs == "" {
-					continue
-				}
-				a.Val = abs
-			}
-			attrs = append(attrs, a)
-		}
-		n.Attr = attrs
-	}
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		absolutize(c, base)
-	}
 }

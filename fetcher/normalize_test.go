@@ -149,6 +149,17 @@ func TestSanitizeHTMLWellFormed(t *testing.T) {
 		{"stray end tag br", "a</br>b", "a<br/>b"},
 		{"entity control char", "a&#11;b", "ab"},
 		{"data url dropped", `<img src="data:image/png;base64,AAAA" alt="x">`, `<img alt="x"/>`},
+		{"block closes p", "<p>một<div>hai</div>", "<p>một</p><div>hai</div>"},
+		{"li closes li", "<ul><li>một<li>hai</ul>", "<ul><li>một</li><li>hai</li></ul>"},
+		{"stray end tag p", "a</p>b", "a<p></p>b"},
+		{"stray end tag dropped", "a</b>b</div>", "ab"},
+		{"misnested", "<b>a<i>b</b>c</i>", "<b>a<i>b</i></b>c"},
+		{"row into table", "<table><tr><td>a<td>b<tr><th>c</table>", "<table><tbody><tr><td>a</td><td>b</td></tr><tr><th>c</th></tr></tbody></table>"},
+		{"cell into section", "<table><tbody><td>a</td></tbody></table>", "<table><tbody><tr><td>a</td></tr></tbody></table>"},
+		{"pre keeps its text", "<pre>\nmột\n  hai</pre><pre>\n\nba</pre>", "<pre>một\n  hai</pre><pre>\n\nba</pre>"},
+		{"attributes of a sorted", `<a title="t" href="/x">a</a>`, `<a href="https://press.example.com/x" rel="nofollow" title="t">a</a>`},
+		{"link in a link", `<a href="/1">một<a href="/2">hai</a>`, `<a href="https://press.example.com/1" rel="nofollow">một</a><a href="https://press.example.com/2" rel="nofollow">hai</a>`},
+		{"escaped text and NFC", "Ho\u0302\u0300 &amp; <b>\"x\"</b> 'y'", "Hồ &amp; <b>&#34;x&#34;</b> &#39;y&#39;"},
 		{"empty", "   ", ""},
 	}
 	for _, tt := range tests {
@@ -157,6 +168,23 @@ func TestSanitizeHTMLWellFormed(t *testing.T) {
 				t.Errorf("sanitizeHTML(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestSanitizeText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"<p>Một</p><p>hai</p>ba", "Một hai ba"},
+		{"a<br>b<script>x</script>c", "a bc"},
+		{"  a \n\t b &amp; <i>c</i>  ", "a b & c"},
+		{"Ho\u0302\u0300 Chi\u0301 Minh", "Hồ Chí Minh"},
+	}
+	for _, tt := range tests {
+		if _, got := sanitize(tt.in, testBase, true); strings.TrimSpace(got) != tt.want {
+			t.Errorf("sanitize(%q) text = %q, want %q", tt.in, got, tt.want)
+		}
+		if got := plainText(tt.in); got != tt.want {
+			t.Errorf("plainText(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }
 
