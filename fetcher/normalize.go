@@ -106,13 +106,16 @@ func normalizeItem(gi *gofeed.Item, base *url.URL, loc *time.Location, now time.
 	}
 
 	in.TitleKey = vntext.TitleKey(in.Title)
-	h := sha256.New()
-	h.Write([]byte(in.TitleKey))
-	h.Write([]byte{0})
-	h.Write([]byte(vntext.TitleKey(in.Summary)))
-	h.Write([]byte{0})
-	h.Write([]byte(in.Content))
-	in.HashKey = hex.EncodeToString(h.Sum(nil)[:16])
+	if in.GUID == "" && in.LinkKey == "" {
+		// The hash identifies only an item with neither GUID nor link.
+		h := sha256.New()
+		h.Write([]byte(in.TitleKey))
+		h.Write([]byte{0})
+		h.Write([]byte(vntext.TitleKey(in.Summary)))
+		h.Write([]byte{0})
+		h.Write([]byte(in.Content))
+		in.HashKey = hex.EncodeToString(h.Sum(nil)[:16])
+	}
 	if len(strings.Fields(in.TitleKey)) < minTitleWords || utf8.RuneCountInString(in.TitleKey) < minTitleRunes {
 		in.TitleKey = ""
 	}
@@ -303,12 +306,20 @@ func isXMLChar(r rune) bool {
 // cleanText returns s as NFC, without characters XML 1.0 forbids, and with
 // invalid UTF-8 replaced. Tone-mark placement is the publisher's and stays.
 func cleanText(s string) string {
-	clean := true
-	for _, r := range s {
-		if r == utf8.RuneError || !isXMLChar(r) {
-			clean = false
-			break
+	clean, ascii := true, true
+	for i := 0; i < len(s) && clean; {
+		if c := s[i]; c < utf8.RuneSelf {
+			clean = c >= 0x20 || c == '\t' || c == '\n' || c == '\r'
+			i++
+			continue
 		}
+		ascii = false
+		r, n := utf8.DecodeRuneInString(s[i:])
+		clean = !(r == utf8.RuneError && n == 1) && isXMLChar(r)
+		i += n
+	}
+	if clean && ascii {
+		return s // ASCII is NFC
 	}
 	if !clean {
 		s = strings.Map(func(r rune) rune {
