@@ -178,6 +178,12 @@ func TestSanitizeText(t *testing.T) {
 		{"  a \n\t b &amp; <i>c</i>  ", "a b & c"},
 		{"Ho\u0302\u0300 Chi\u0301 Minh", "Hồ Chí Minh"},
 	}
+	// A long text is collected only as far as the summary needs.
+	long := "<p>" + strings.Repeat("Thành phố Hồ Chí Minh  tăng cường\n truyền thông. ", 300) + "</p>"
+	if _, text := sanitize(long, testBase, true); len(text) > maxTextBytes+200 ||
+		truncateWords(strings.TrimSpace(text), maxSummary) != truncateWords(plainText(long), maxSummary) {
+		t.Errorf("summary of a long text: %d bytes of text, %q", len(text), truncateWords(strings.TrimSpace(text), maxSummary))
+	}
 	for _, tt := range tests {
 		if _, got := sanitize(tt.in, testBase, true); strings.TrimSpace(got) != tt.want {
 			t.Errorf("sanitize(%q) text = %q, want %q", tt.in, got, tt.want)

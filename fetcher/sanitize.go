@@ -166,38 +166,50 @@ func (t *tidier) attr(k, v string) {
 }
 
 // addText appends s to the text, white space collapsed to single spaces.
+// It stops after maxTextBytes: the summary takes at most maxSummary runes,
+// and more bytes than that many runes can take tell that it is cut.
 func (t *tidier) addText(s string) {
 	if !t.withText {
 		return
 	}
-	for len(s) > 0 {
-		c := s[0]
+	start := 0 // of the run of other characters that s[i] ends
+	for i := 0; i < len(s); {
+		c, n, space := s[i], 1, false
 		if c < utf8.RuneSelf {
-			if asciiSpace[c] {
-				if !t.space {
-					t.text.WriteByte(' ')
-					t.space = true
-				}
-			} else {
-				t.text.WriteByte(c)
-				t.space = false
-			}
-			s = s[1:]
-			continue
+			space = asciiSpace[c]
+		} else {
+			var r rune
+			r, n = utf8.DecodeRuneInString(s[i:])
+			space = unicode.IsSpace(r)
 		}
-		r, n := utf8.DecodeRuneInString(s)
-		if unicode.IsSpace(r) {
+		if space {
+			if start < i {
+				t.text.WriteString(s[start:i])
+				t.space = false
+				if t.text.Len() > maxTextBytes {
+					t.withText = false
+					return
+				}
+			}
 			if !t.space {
 				t.text.WriteByte(' ')
 				t.space = true
 			}
-		} else {
-			t.text.WriteString(s[:n])
-			t.space = false
+			start = i + n
 		}
-		s = s[n:]
+		i += n
+	}
+	if start < len(s) {
+		t.text.WriteString(s[start:])
+		t.space = false
+	}
+	if t.text.Len() > maxTextBytes {
+		t.withText = false
 	}
 }
+
+// maxTextBytes is where the text stops: more than maxSummary runes.
+const maxTextBytes = maxSummary * utf8.UTFMax
 
 // implicitEnds closes what a start tag of a closes in HTML: an open <p>
 // (when a starts a block), the previous <li>, <dt> or <dd>, table cells and
