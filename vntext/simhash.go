@@ -1,9 +1,11 @@
 package vntext
 
 import (
+	"bytes"
 	"math/bits"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Near-duplicate detection for wire copies: one story that several outlets
@@ -30,30 +32,123 @@ const (
 // of TitleKey's form, so composition, tone placement, case and punctuation do
 // not count. It returns 0 when there is no word at all.
 func SimHash(title, lead string) uint64 {
-	var acc [64]int
-	n := 0
-	add := func(words []string, w int) {
-		if len(words) == 1 {
-			addFeature(&acc, words[0], w)
-			n++
-		}
-		for i := 0; i+1 < len(words); i++ {
-			addFeature(&acc, words[i]+" "+words[i+1], w)
-			n++
+	var c simCounter
+	var buf [512]byte // the keys of most headlines and leads fit
+	key := keyBytes(buf[:0], Normalize(title))
+	c.addShingles(key, titleWeight)
+	// The tag is recognised on the composed text: in NFD, "Ý" is a Y and a
+	// combining accent, which is not an upper-case letter. The words that
+	// remain are already normalised: cutting normalised text after a tag and
+	// before white space leaves each part normalised.
+	key = keyBytes(key[:0], leadPrefix(stripTag(Normalize(lead)), LeadWords))
+	c.addShingles(key, leadWeight)
+	return c.sum()
+}
+
+// keyBytes appends TitleKey(s) to the empty slice key, for s already normalised.
+func keyBytes(key []byte, s string) []byte {
+	key, recheck := appendKey(key, s)
+	if recheck {
+		if k := string(key); !isNFC(k) {
+			key = append(key[:0], Normalize(k)...)
 		}
 	}
-	tw := strings.Fields(TitleKey(title))
-	add(tw, titleWeight)
-	// The tag is recognised on the composed text: in NFD, "Ý" is a Y and a
-	// combining accent, which is not an upper-case letter.
-	lw := strings.Fields(TitleKey(leadPrefix(stripTag(Normalize(lead)), LeadWords)))
-	add(lw, leadWeight)
-	if n == 0 {
+	return key
+}
+
+// simCounter adds up SimHash's features: for each of the 64 bits, the weight of the features
+// that have it set. The counts are kept eight bits wide, eight to a word, and carried into
+// ints before they could overflow, so adding a feature takes eight additions instead of 64.
+type simCounter struct {
+	// Byte j of lanes[k] counts bit 8j+k of the features added since the last flush.
+	lanes   [8]uint64
+	pending int     // the weight added to lanes since the last flush, at most 255
+	set     [64]int // the weight of the features with each bit set, flushed
+	total   int     // the weight of all features
+	n       int     // the number of features
+}
+
+// add counts the feature whose FNV-1a hash is h with weight w, at most maxWeight.
+func (c *simCounter) add(h uint64, w int) {
+	// Spread FNV's weak low bits: a splitmix64 finaliser.
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	h ^= h >> 31
+	const ones = 0x0101010101010101
+	uw := uint64(w)
+	for k := range c.lanes {
+		c.lanes[k] += (h >> k & ones) * uw
+	}
+	c.pending += w
+	c.total += w
+	c.n++
+	if c.pending > 255-maxWeight {
+		c.flush()
+	}
+}
+
+const maxWeight = max(titleWeight, leadWeight)
+
+// flush carries the byte counts of lanes into set.
+func (c *simCounter) flush() {
+	for k, l := range c.lanes {
+		for j := range 8 {
+			c.set[8*j+k] += int(l >> (8 * j) & 0xFF)
+		}
+		c.lanes[k] = 0
+	}
+	c.pending = 0
+}
+
+// addShingles counts the shingles of key, words joined by single spaces as TitleKey
+// returns them: every pair of consecutive words, or the word when there is one, each
+// hashed as the string of the two words joined by a space.
+func (c *simCounter) addShingles(key []byte, w int) {
+	if len(key) == 0 {
+		return
+	}
+	const (
+		offset = 14695981039346656037
+		prime  = 1099511628211
+	)
+	var shingle uint64 // the hash of the previous word and a space, continued with this word
+	first := true
+	for len(key) > 0 {
+		end := bytes.IndexByte(key, ' ')
+		if end < 0 {
+			end = len(key)
+		}
+		word := key[:end]
+		h := uint64(offset) // the hash of this word alone
+		for _, b := range word {
+			h = (h ^ uint64(b)) * prime
+			shingle = (shingle ^ uint64(b)) * prime
+		}
+		if end == len(key) && first {
+			c.add(h, w) // the only word
+			return
+		}
+		if !first {
+			c.add(shingle, w)
+		}
+		first = false
+		shingle = (h ^ ' ') * prime
+		key = key[min(end+1, len(key)):]
+	}
+}
+
+// sum returns the fingerprint: the bits set in more of the weight of the features than not.
+func (c *simCounter) sum() uint64 {
+	if c.n == 0 {
 		return 0
 	}
+	c.flush()
 	var h uint64
-	for i, v := range acc {
-		if v > 0 {
+	for i, v := range c.set {
+		// The sum of +w for the features with bit i set and -w for the others is positive.
+		if 2*v > c.total {
 			h |= 1 << i
 		}
 	}
@@ -107,7 +202,7 @@ func stripTag(lead string) string {
 func leadPrefix(s string, n int) string {
 	i, words, in := 0, 0, false
 	for j, r := range s {
-		sp := unicode.IsSpace(r)
+		sp := isSpace(r)
 		if !sp && !in {
 			words++
 			if words > n {
@@ -122,30 +217,16 @@ func leadPrefix(s string, n int) string {
 	return s
 }
 
-func addFeature(acc *[64]int, f string, w int) {
-	h := fnv64a(f)
-	// Spread FNV's weak low bits: a splitmix64 finaliser.
-	h ^= h >> 30
-	h *= 0xbf58476d1ce4e5b9
-	h ^= h >> 27
-	h *= 0x94d049bb133111eb
-	h ^= h >> 31
-	for i := range acc {
-		if h&(1<<i) != 0 {
-			acc[i] += w
-		} else {
-			acc[i] -= w
-		}
+// isSpace is unicode.IsSpace without its table search for letters (TestIsSpace).
+func isSpace(r rune) bool {
+	if r < utf8.RuneSelf {
+		return r == ' ' || '\t' <= r && r <= '\r'
 	}
-}
-
-func fnv64a(s string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
+	switch r {
+	case 0x85, 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000:
+		return true
 	}
-	return h
+	return 0x2000 <= r && r <= 0x200A
 }
 
 // Distance returns the Hamming distance between two fingerprints.

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -273,4 +274,13 @@ func ExampleNearDuplicate() {
 	_, next := NearDuplicate(title, lead, h, nextTitle, nextLead, SimHash(nextTitle, nextLead))
 	fmt.Println(same, next)
 	// Output: true false
+}
+
+// TestIsSpace checks isSpace against unicode.IsSpace for every rune.
+func TestIsSpace(t *testing.T) {
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if isSpace(r) != unicode.IsSpace(r) {
+			t.Errorf("isSpace(%U) = %v", r, isSpace(r))
+		}
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -30,9 +31,12 @@ func Normalize(s string) string {
 		return s // ASCII is NFC and holds no tone mark
 	}
 	if !isLatinNFC(s) {
+		// NFC.String returns s itself when its quick check finds s in NFC. When the check
+		// cannot tell, composing s at once costs less than asking whether it is in NFC first
+		// (isNFC), and NFC text comes back the same, so s itself is kept.
 		s = validUTF8(s)
-		if !isNFC(s) {
-			s = norm.NFC.String(s)
+		if t := norm.NFC.String(s); t != s {
+			s = t
 		}
 	}
 	return moveTones(s)
@@ -53,18 +57,56 @@ func isASCII(s string) bool {
 // for Vietnamese in NFC: ASCII, Latin-1, Latin Extended-A, ơ ư, the Vietnamese letters with two
 // marks and general punctuation (“ ” – …). It is several times faster than isNFC.
 func isLatinNFC(s string) bool {
+	// The runes are matched on their UTF-8 bytes, without decoding them
+	// (TestIsLatinNFCReference checks every rune and every short byte string).
 	for i := 0; i < len(s); {
-		if s[i] < utf8.RuneSelf {
+		c := s[i]
+		if c < utf8.RuneSelf {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
 		switch {
-		case 0xA0 <= r && r <= 0x17F, r == 'Ơ', r == 'ơ', r == 'Ư', r == 'ư',
-			0x1EA0 <= r && r <= 0x1EF9, 0x2010 <= r && r <= 0x2027, 0x2030 <= r && r <= 0x205E:
+		case 0xC2 <= c && c <= 0xC6: // U+0080 … U+01BF
+			if i+1 >= len(s) {
+				return false
+			}
+			c1 := s[i+1]
+			switch c {
+			case 0xC2: // U+00A0 … U+00BF
+				if c1 < 0xA0 || c1 > 0xBF {
+					return false
+				}
+			case 0xC6: // Ơ ơ Ư ư
+				if c1 != 0xA0 && c1 != 0xA1 && c1 != 0xAF && c1 != 0xB0 {
+					return false
+				}
+			default: // U+00C0 … U+017F
+				if c1 < 0x80 || c1 > 0xBF {
+					return false
+				}
+			}
+			i += 2
+		case c == 0xE1 || c == 0xE2:
+			if i+2 >= len(s) {
+				return false
+			}
+			c1, c2 := s[i+1], s[i+2]
+			if c2 < 0x80 || c2 > 0xBF {
+				return false
+			}
+			var ok bool
+			if c == 0xE1 {
+				ok = c1 == 0xBA && c2 >= 0xA0 || c1 == 0xBB && c2 <= 0xB9 // U+1EA0 … U+1EF9
+			} else {
+				ok = c1 == 0x80 && (0x90 <= c2 && c2 <= 0xA7 || 0xB0 <= c2) || // U+2010 … U+2027, U+2030 … U+203F
+					c1 == 0x81 && c2 <= 0x9E // U+2040 … U+205E
+			}
+			if !ok {
+				return false
+			}
+			i += 3
 		default:
-			return false // including utf8.RuneError for invalid UTF-8
+			return false // including invalid UTF-8
 		}
 	}
 	return true
@@ -113,14 +155,14 @@ func validUTF8(s string) string {
 func moveTones(s string) string {
 	var b strings.Builder // empty until a mark moves
 	done := 0             // s[:done] has been written to b
-	for i := 0; i < len(s); {
-		if s[i] < utf8.RuneSelf {
-			i++
+	// A mark moves only from a rune just before an a, e or y (either case), so the scan looks
+	// for those bytes after a non-ASCII byte and decodes only the rune before them.
+	for i := 1; i < len(s); i++ {
+		if c := s[i] | 0x20; c != 'a' && c != 'e' && c != 'y' || s[i-1] < utf8.RuneSelf {
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		start := i
-		i += size
+		r, size := utf8.DecodeLastRuneInString(s[:i])
+		start := i - size
 		x, tone := splitTone(r)
 		if !isPair(x, s[i:]) || !wordEnds(s[i+1:]) || !onsetBefore(s[:start]) {
 			continue
@@ -131,8 +173,7 @@ func moveTones(s string) string {
 		b.WriteString(s[done:start])
 		b.WriteByte(x)
 		b.WriteRune(withTone(s[i], tone))
-		i++
-		done = i
+		done = i + 1
 	}
 	if done == 0 {
 		return s
@@ -273,6 +314,12 @@ func lowerWord(r rune) (rune, bool) {
 	case 0x100 <= r && r <= 0x12F, 0x132 <= r && r <= 0x137, 0x1EA0 <= r && r <= 0x1EFF:
 		// Pairs of upper case (even) and lower case (odd): Ā ā … Đ đ … Ķ ķ, Ạ ạ … Ỹ ỹ.
 		return r | 1, true
+	case 0x14A <= r && r <= 0x177:
+		// Pairs of upper case (even) and lower case (odd): Ŋ ŋ … Ũ ũ … Ŷ ŷ.
+		return r | 1, true
+	case 0x139 <= r && r <= 0x148, 0x179 <= r && r <= 0x17E:
+		// Pairs of upper case (odd) and lower case (even): Ĺ ĺ … Ň ň, Ź ź … Ž ž.
+		return (r + 1) &^ 1, true
 	case r == 'Ơ':
 		return 'ơ', true
 	case r == 'Ư':
@@ -281,6 +328,8 @@ func lowerWord(r rune) (rune, bool) {
 		return r, true
 	case 0x300 <= r && r <= 0x36F: // combining diacritical marks
 		return r, true
+	case 0x2000 <= r && r <= 0x206F: // general punctuation: spaces, dashes, quotes, format characters
+		return r, false
 	}
 	if unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) {
 		return unicode.ToLower(r), true
@@ -298,11 +347,26 @@ func TitleKey(s string) string {
 	if isKey(s) {
 		return s
 	}
-	var b strings.Builder
-	b.Grow(len(s))
+	key, recheck := appendKey(make([]byte, 0, len(s)), s)
+	if len(key) == 0 {
+		return ""
+	}
+	k := unsafe.String(unsafe.SliceData(key), len(key)) // key is not written again: one allocation
+	if recheck && !isNFC(k) {
+		// Some upper-case letters followed by a mark have no precomposed form while their
+		// lower case has: "J\u030C" is NFC, "j\u030C" is not, it composes to "ǰ". Lower-casing
+		// cannot undo NFC otherwise (TestLowerKeepsNFC).
+		k = Normalize(k)
+	}
+	return k
+}
+
+// appendKey appends to the empty slice key the words of the Normalize'd s lower-cased and
+// joined by single spaces, which is TitleKey(s) unless recheck is set: then the key may have
+// to be normalised again.
+func appendKey(key []byte, s string) (_ []byte, recheck bool) {
 	space := false   // a separator is pending between two words
 	lowered := false // the previous rune was lower-cased
-	recheck := false // a lower-cased rune was followed by a mark
 	for i := 0; i < len(s); {
 		if c := s[i]; c < utf8.RuneSelf { // the common case, without lowerWord
 			i++
@@ -313,43 +377,96 @@ func TitleKey(s string) string {
 				c += 'a' - 'A'
 				lowered = true
 			default:
-				space = b.Len() > 0
+				space = len(key) > 0
 				lowered = false
 				continue
 			}
 			if space {
-				b.WriteByte(' ')
+				key = append(key, ' ')
 				space = false
 			}
-			b.WriteByte(c)
+			key = append(key, c)
 			continue
+		}
+		if c, l, lower, ok := lowerLatin(s[i:]); ok { // the common Vietnamese letters
+			if space {
+				key = append(key, ' ')
+				space = false
+			}
+			key = append(key, c, l)
+			i += 2
+			lowered = lower
+			continue
+		}
+		if c := s[i]; c == 0xE1 && i+2 < len(s) && (s[i+1] == 0xBA || s[i+1] == 0xBB) {
+			// U+1E80 … U+1EFF; the Vietnamese letters from U+1EA0 on are pairs of upper case
+			// (even) and lower case (odd), so lower-casing sets the low bit (lowerWord).
+			if c2 := s[i+2]; c2 <= 0xBF && (s[i+1] == 0xBB && c2 >= 0x80 || c2 >= 0xA0) {
+				if space {
+					key = append(key, ' ')
+					space = false
+				}
+				key = append(key, 0xE1, s[i+1], c2|1)
+				i += 3
+				lowered = c2&1 == 0
+				continue
+			}
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 		l, word := lowerWord(r)
 		if !word {
-			space = b.Len() > 0
+			space = len(key) > 0
 			lowered = false
 			continue
 		}
 		if space {
-			b.WriteByte(' ')
+			key = append(key, ' ')
 			space = false
 		}
 		if lowered && unicode.IsMark(r) {
 			recheck = true
 		}
 		lowered = l != r
-		b.WriteRune(l)
+		key = utf8.AppendRune(key, l)
 	}
-	key := b.String()
-	if recheck && !isNFC(key) {
-		// Some upper-case letters followed by a mark have no precomposed form while their
-		// lower case has: "J\u030C" is NFC, "j\u030C" is not, it composes to "ǰ". Lower-casing
-		// cannot undo NFC otherwise (TestLowerKeepsNFC).
-		key = Normalize(key)
+	return key, recheck
+}
+
+// lowerLatin returns, when s starts with a two-byte letter of Latin-1, Latin Extended-A, ơ or
+// ư, the UTF-8 of its lower case c, l (always two bytes), whether lower-casing changed it, and ok.
+// For other text ok is false. It is lowerWord for these letters, without decoding
+// (TestLowerLatin).
+func lowerLatin(s string) (c, l byte, lower, ok bool) {
+	if len(s) < 2 {
+		return 0, 0, false, false
 	}
-	return key
+	c, l = s[0], s[1]
+	if l < 0x80 || l > 0xBF {
+		return 0, 0, false, false
+	}
+	switch c {
+	case 0xC3: // U+00C0 … U+00FF
+		switch {
+		case l == 0x97 || l == 0xB7: // × ÷
+			return 0, 0, false, false
+		case l <= 0x9E: // À … Þ
+			return c, l + 0x20, true, true
+		}
+		return c, l, false, true // ß à … ÿ
+	case 0xC4: // U+0100 … U+013F
+		if l <= 0xAF || 0xB2 <= l && l <= 0xB7 { // Ā ā … Đ đ … Į į, Ĳ ĳ … Ķ ķ
+			return c, l | 1, l&1 == 0, true
+		}
+	case 0xC6:
+		switch l {
+		case 0xA0, 0xAF: // Ơ Ư
+			return c, l + 1, true, true
+		case 0xA1, 0xB0: // ơ ư
+			return c, l, false, true
+		}
+	}
+	return 0, 0, false, false
 }
 
 // isKey reports whether the Normalize'd s is already what TitleKey returns.
@@ -372,12 +489,29 @@ func isKey(s string) bool {
 			}
 			return false
 		}
+		prevSpace = false
+		if _, _, lower, ok := lowerLatin(s[i:]); ok { // the common Vietnamese letters
+			if lower {
+				return false
+			}
+			i += 2
+			continue
+		}
+		if c == 0xE1 && i+2 < len(s) && s[i+2] <= 0xBF &&
+			(s[i+1] == 0xBA && s[i+2] >= 0xA0 || s[i+1] == 0xBB && s[i+2] >= 0x80) {
+			// U+1EA0 … U+1EFF, Vietnamese letters in pairs of upper case (even) and lower
+			// case (odd), as in appendKey.
+			if s[i+2]&1 == 0 {
+				return false
+			}
+			i += 3
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 		if l, word := lowerWord(r); !word || l != r {
 			return false
 		}
-		prevSpace = false
 	}
 	return !prevSpace || len(s) == 0
 }

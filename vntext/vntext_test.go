@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
@@ -364,4 +365,20 @@ var benchTitles = []struct{ name, s string }{
 	{"nfd", nfd("Thành phố Hồ Chí Minh tăng cường sử dụng các phương thức truyền thông trên không gian mạng")},
 	{"key", "thành phố hồ chí minh tăng cường sử dụng các phương thức truyền thông trên không gian mạng"},
 	{"long", strings.Repeat("Giá xăng giảm – người dân “thở phào”. ", 20)},
+}
+
+// TestLowerLatin checks lowerLatin against lowerWord for every two-byte string.
+func TestLowerLatin(t *testing.T) {
+	for i := range 1 << 16 {
+		s := string([]byte{byte(i >> 8), byte(i)})
+		c, l, lower, ok := lowerLatin(s)
+		if !ok {
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s)
+		want, word := lowerWord(r)
+		if size != 2 || !word || string([]byte{c, l}) != string(want) || lower != (want != r) {
+			t.Errorf("lowerLatin(%+q) = %+q, %v; lowerWord: %+q, %v", s, []byte{c, l}, lower, want, word)
+		}
+	}
 }
