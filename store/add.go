@@ -8,6 +8,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/pressfeed/pressfeed/vntext"
 )
@@ -45,11 +46,6 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 		return Result{}, err
 	}
 	now := db.opts.Now().UTC()
-	for i := range items {
-		if items[i].SimHash == 0 {
-			items[i].SimHash = vntext.SimHash(items[i].Title, items[i].Summary)
-		}
-	}
 	// A read-only pass first: most fetches bring nothing new, and a read
 	// transaction costs no fsync.
 	var dry Result
@@ -66,6 +62,9 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 	}
 	var res Result
 	err = db.update(func(tx *bolt.Tx) error {
+		if err := db.checkReserve(tx); err != nil {
+			return err
+		}
 		var err error
 		res, err = db.apply(tx, feed, items, now, true)
 		if err != nil || st == nil {
@@ -134,7 +133,7 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, now time.Time, w
 					return res, err
 				}
 			}
-			if rec == nil && db.opts.NearDuplicates && in.SimHash != 0 {
+			if rec == nil && db.opts.NearDuplicates && in.simHash() != 0 {
 				if rec, dist, err = db.findNear(tx, feed, in, in.SimHash); err != nil {
 					return res, err
 				}
@@ -168,7 +167,7 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, now time.Time, w
 						return res, err
 					}
 				}
-				if err := db.reindexNear(tx, rec, in.SimHash); err != nil {
+				if err := db.reindexNear(tx, rec, in); err != nil {
 					return res, err
 				}
 			}
@@ -198,17 +197,28 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, now time.Time, w
 	return res, nil
 }
 
-// reindexNear moves rec's near entries to the fingerprint h of its
-// corrected text.
-func (db *DB) reindexNear(tx *bolt.Tx, rec *record, h uint64) error {
+// reindexNear moves rec's near entries to the fingerprint of its text
+// corrected by in.
+func (db *DB) reindexNear(tx *bolt.Tx, rec *record, in *Incoming) error {
 	if err := deleteNear(tx, rec); err != nil {
 		return err
 	}
-	rec.SimHash = h
+	rec.SimHash = 0
 	if db.opts.NearDuplicates {
+		rec.SimHash = in.simHash()
 		return putNear(tx, rec)
 	}
 	return nil
+}
+
+// simHash returns in.SimHash, computing it first when it is 0. Add
+// computes it only for items that need it (new stories with the near
+// index, near lookups, corrections): most items of a fetch are known.
+func (in *Incoming) simHash() uint64 {
+	if in.SimHash == 0 {
+		in.SimHash = vntext.SimHash(in.Title, in.Summary)
+	}
+	return in.SimHash
 }
 
 // ownKeys returns the keys that identify in within its feed, strongest first.
@@ -276,7 +286,10 @@ func titleEntry(titleKey string, it *Item) []byte {
 }
 
 func (db *DB) insert(tx *bolt.Tx, feed string, in *Incoming, own [][]byte, now time.Time) error {
-	rec := &record{Item: in.Item, SimHash: in.SimHash}
+	rec := &record{Item: in.Item}
+	if db.opts.NearDuplicates {
+		rec.SimHash = in.simHash() // else derived when asked for (see record)
+	}
 	rec.ID = mintID(string(own[0]), now)
 	rec.Seen = now
 	rec.Updated = time.Time{}
@@ -322,4 +335,25 @@ func corrected(it *Item, in *Incoming) bool {
 
 func sameText(a, b string) bool {
 	return strings.Join(strings.Fields(a), " ") == strings.Join(strings.Fields(b), " ")
+}
+
+// Add leaves 1/pruneReserve of Options.MaxSize to Prune. Deleting needs
+// free pages (bbolt copies every page it changes, and the tombs it leaves
+// take room), so a file that Add filled to the last page could not be
+// pruned.
+const pruneReserve = 8
+
+// checkReserve fails with ErrMaxSizeReached when the pages in use (the
+// file's high-water mark less its free pages, as of the last commit)
+// already reach into the part of Options.MaxSize kept for Prune.
+func (db *DB) checkReserve(tx *bolt.Tx) error {
+	if db.opts.MaxSize <= 0 {
+		return nil
+	}
+	st := db.bolt.Stats()
+	used := tx.Size() - int64(st.FreePageN+st.PendingPageN)*int64(db.bolt.Info().PageSize)
+	if limit := int64(db.opts.MaxSize - db.opts.MaxSize/pruneReserve); used > limit {
+		return fmt.Errorf("%w: %d bytes in use, the last %d are kept for pruning", berrors.ErrMaxSizeReached, used, int64(db.opts.MaxSize)-limit)
+	}
+	return nil
 }

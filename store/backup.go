@@ -237,7 +237,7 @@ func (db *DB) Keys(ctx context.Context, id string) ([]string, uint64, error) {
 		if err != nil || rec == nil {
 			return err
 		}
-		h = rec.SimHash
+		h = rec.fingerprint()
 		for _, k := range rec.Keys {
 			kind, rest, _ := strings.Cut(k, "\x00")
 			switch kind {

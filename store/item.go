@@ -78,7 +78,7 @@ type FeedState struct {
 	Title        string    `json:"title,omitempty"`         // the feed's own title
 	ETag         string    `json:"etag,omitempty"`          // validator of the last 200
 	LastModified string    `json:"last_modified,omitempty"` // validator of the last 200
-	BodyHash     string    `json:"body_hash,omitempty"`     // sha256 of the last body parsed
+	BodyHash     string    `json:"body_hash,omitempty"`     // xxHash64 and length of the last body parsed
 	NextPoll     time.Time `json:"next_poll,omitzero"`
 	LastFetch    time.Time `json:"last_fetch,omitzero"`
 	LastSuccess  time.Time `json:"last_success,omitzero"`

@@ -3,18 +3,19 @@ package store
 import (
 	"bytes"
 	"fmt"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/pressfeed/pressfeed/vntext"
 )
 
-// upgradeFrom1 rewrites a schema 1 file into schema 2, inside the
-// transaction that creates the new buckets, so a crash leaves either
+// upgradeFrom1 rewrites a schema 1 file into the current schema, inside
+// the transaction that creates the new buckets, so a crash leaves either
 // layout whole. Schema 1 stored the bare Item under its ID and knew no
 // near, tombs or tomb_time buckets. Schema 2 records carry their keys,
 // title entries and SimHash; the keys of items pruned under schema 1 become
-// tombs last listed now.
+// tombs last listed now. The records are written in the current form.
 func (db *DB) upgradeFrom1(tx *bolt.Tx) error {
 	now := db.opts.Now().UTC()
 	recs := make(map[string]*record)
@@ -87,5 +88,85 @@ func (db *DB) upgradeFrom1(tx *bolt.Tx) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// metaRewrite, in the meta bucket, marks a file upgraded from schema 2
+// whose item records may still be JSON.
+var metaRewrite = []byte("rewrite")
+
+// rewriteBatch is how many records one upgrade transaction rewrites.
+var rewriteBatch = 1000
+
+// rewriteRecords finishes the upgrade from schema 2 to 3: it rewrites every
+// JSON item record (schema 2) in the binary form, rewriteBatch records per
+// transaction, then clears metaRewrite. Only the records change: keys,
+// index entries and tombs are the same in both schemas. A crash in between
+// leaves a file this code reads (getRecord reads both forms) and whose next
+// Open carries on.
+func (db *DB) rewriteRecords() error {
+	var pending bool
+	if err := db.bolt.View(func(tx *bolt.Tx) error {
+		pending = tx.Bucket(bucketMeta).Get(metaRewrite) != nil
+		return nil
+	}); err != nil || !pending {
+		return err
+	}
+	start := time.Now()
+	var after []byte // the last key rewritten
+	total := 0
+	for {
+		done := false
+		err := db.update(func(tx *bolt.Tx) error {
+			type pair struct {
+				id  []byte
+				rec *record
+			}
+			var batch []pair
+			c := tx.Bucket(bucketItems).Cursor()
+			k, v := c.First()
+			if after != nil {
+				k, v = c.Seek(after)
+				if k != nil && bytes.Equal(k, after) {
+					k, v = c.Next()
+				}
+			}
+			var last []byte
+			for ; k != nil && len(batch) < rewriteBatch; k, v = c.Next() {
+				last = k
+				if len(v) == 0 || v[0] != '{' {
+					continue // already rewritten
+				}
+				rec, err := decodeRecord(k, v)
+				if err != nil {
+					return fmt.Errorf("decode item %s: %w", k, err)
+				}
+				batch = append(batch, pair{bytes.Clone(k), rec})
+			}
+			done = k == nil
+			if last != nil {
+				last = bytes.Clone(last)
+			}
+			for _, p := range batch {
+				if err := tx.Bucket(bucketItems).Put(p.id, encodeRecord(p.rec)); err != nil {
+					return err
+				}
+			}
+			total += len(batch)
+			after = last
+			if done {
+				return tx.Bucket(bucketMeta).Delete(metaRewrite)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("rewrite records for schema %d: %w", schemaVersion, err)
+		}
+		if done {
+			break
+		}
+	}
+	db.opts.Logger.Info("store upgraded", "path", db.path, "from_schema", 2, "to_schema", schemaVersion,
+		"records", total, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }

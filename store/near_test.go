@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -301,8 +302,8 @@ func TestUpgradeFrom1(t *testing.T) {
 	ctx := context.Background()
 	var schema string
 	_ = db.bolt.View(func(tx *bolt.Tx) error { schema = string(tx.Bucket(bucketMeta).Get([]byte("schema"))); return nil })
-	if schema != "2" {
-		t.Errorf("schema after upgrade = %q, want 2", schema)
+	if want := strconv.Itoa(schemaVersion); schema != want {
+		t.Errorf("schema after upgrade = %q, want %s", schema, want)
 	}
 	got, err := db.Get(ctx, live.ID)
 	if err != nil || got == nil || got.Title != live.Title || len(got.Members) != 1 {

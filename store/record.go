@@ -21,8 +21,17 @@ type record struct {
 	Item
 	Keys    []string `json:"keys,omitempty"`    // dedup keys pointing at the item
 	Titles  []string `json:"titles,omitempty"`  // normalised titles under which the titles index names it
-	SimHash uint64   `json:"simhash,omitempty"` // of the current title and summary
+	SimHash uint64   `json:"simhash,omitempty"` // of the current title and summary; 0: not kept (see fingerprint)
 	Near    bool     `json:"near,omitempty"`    // the near bucket holds its bands
+}
+
+// fingerprint returns the SimHash of rec's title and summary. Records
+// without near entries need not keep it, since it follows from their text.
+func (rec *record) fingerprint() uint64 {
+	if rec.SimHash != 0 {
+		return rec.SimHash
+	}
+	return vntext.SimHash(rec.Title, rec.Summary)
 }
 
 func getRecord(tx *bolt.Tx, id []byte) (*record, error) {
@@ -30,19 +39,15 @@ func getRecord(tx *bolt.Tx, id []byte) (*record, error) {
 	if v == nil {
 		return nil, nil
 	}
-	var rec record
-	if err := json.Unmarshal(v, &rec); err != nil {
+	rec, err := decodeRecord(id, v)
+	if err != nil {
 		return nil, fmt.Errorf("store: decode item %s: %w", id, err)
 	}
-	return &rec, nil
+	return rec, nil
 }
 
 func putRecord(tx *bolt.Tx, rec *record) error {
-	v, err := json.Marshal(rec)
-	if err != nil {
-		return fmt.Errorf("encode item %s: %w", rec.ID, err)
-	}
-	return tx.Bucket(bucketItems).Put([]byte(rec.ID), v)
+	return tx.Bucket(bucketItems).Put([]byte(rec.ID), encodeRecord(rec))
 }
 
 // addKeys points every key of ks that is not taken yet at rec and records
@@ -154,7 +159,7 @@ func (db *DB) findNear(tx *bolt.Tx, feed string, in *Incoming, h uint64) (*recor
 		if rec == nil || rec.HasFeed(feed) {
 			continue
 		}
-		if d, ok := vntext.NearDuplicate(rec.Title, rec.Summary, rec.SimHash, in.Title, in.Summary, h); ok {
+		if d, ok := vntext.NearDuplicate(rec.Title, rec.Summary, rec.fingerprint(), in.Title, in.Summary, h); ok {
 			return rec, d, nil
 		}
 	}
@@ -235,9 +240,11 @@ func (db *DB) Prune(ctx context.Context, before time.Time) (int, error) {
 	total := 0
 	limit := timeKey(before)
 	// A full file has few free pages, and deleting needs some (bbolt copies
-	// every page it changes): on ErrFull, retry with smaller transactions
-	// until one fits, then grow again as pages come free.
+	// every page it changes): on ErrFull, delete in key order once, then
+	// retry with smaller transactions until one fits, and grow again as
+	// pages come free.
 	batch := pruneBatch
+	keyOrder := false // pruneInKeyOrder ran
 	for {
 		if err := ctx.Err(); err != nil {
 			return total, err
@@ -258,6 +265,20 @@ func (db *DB) Prune(ctx context.Context, before time.Time) (int, error) {
 			}
 			return nil
 		})
+		if errors.Is(err, ErrFull) && !keyOrder {
+			// Free whole pages first (see pruneInKeyOrder), then finish
+			// here.
+			keyOrder = true
+			m, kerr := db.pruneInKeyOrder(ctx, limit, now)
+			total += m
+			if m > 0 {
+				db.version.Add(1)
+			}
+			if kerr == nil || errors.Is(kerr, ErrFull) {
+				continue
+			}
+			err = kerr
+		}
 		if errors.Is(err, ErrFull) && batch > 1 {
 			batch = max(batch/4, 1) // never 0, which would delete nothing, forever
 			continue
@@ -280,6 +301,67 @@ func (db *DB) Prune(ctx context.Context, before time.Time) (int, error) {
 		}
 	}
 	return total, nil
+}
+
+// pruneInKeyOrder deletes the items first seen before limit in the order of
+// the items bucket and returns how many it deleted. It is Prune's way out
+// of a full file: items sit in that bucket in ID order, unrelated to their
+// age, so deleting the oldest first takes a record off many pages and frees
+// none of them, while the tombs it leaves need room; deleting neighbours
+// empties whole pages. Transactions start with one item and grow as pages
+// come free.
+func (db *DB) pruneInKeyOrder(ctx context.Context, limit []byte, now time.Time) (int, error) {
+	total, batch := 0, 1
+	var after []byte // the last item ID looked at
+	for {
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+		n, end := 0, false
+		var last []byte
+		err := db.update(func(tx *bolt.Tx) error {
+			n = 0
+			var doomed [][]byte // by_seen keys
+			c := tx.Bucket(bucketItems).Cursor()
+			k, v := c.First()
+			if after != nil {
+				if k, v = c.Seek(after); bytes.Equal(k, after) {
+					k, v = c.Next()
+				}
+			}
+			for ; k != nil && len(doomed) < batch; k, v = c.Next() {
+				last = bytes.Clone(k)
+				rec, err := decodeRecord(k, v)
+				if err != nil {
+					return fmt.Errorf("store: decode item %s: %w", k, err)
+				}
+				if sk := timeKey(rec.Seen); bytes.Compare(sk, limit) < 0 {
+					doomed = append(doomed, concat(sk, k))
+				}
+			}
+			end = k == nil
+			for _, sk := range doomed {
+				if err := pruneOne(tx, sk, now); err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		})
+		if errors.Is(err, ErrFull) && batch > 1 {
+			batch = max(batch/4, 1)
+			continue
+		}
+		if err != nil {
+			return total, err
+		}
+		total += n
+		after = last
+		if end {
+			return total, nil
+		}
+		batch = min(batch*2, 64)
+	}
 }
 
 // pruneOne deletes the item of the by_seen entry k and every index entry

@@ -3,9 +3,12 @@
 //
 // Buckets and keys (changing them needs a migration; see schemaVersion):
 //
-//	meta       "schema" → decimal schema version (2; see migrate.go for 1)
-//	items      item ID → JSON record: the Item, its dedup keys, the titles
-//	           it is indexed under and its SimHash
+//	meta       "schema" → decimal schema version (3; see migrate.go for 1
+//	           and 2); "rewrite" → present while records of schema 2 remain
+//	items      item ID → binary record (see codec.go): the Item, its dedup
+//	           keys, the titles it is indexed under and its SimHash (written
+//	           with near entries; else derived from the text when asked
+//	           for); zstd-compressed when that makes it smaller
 //	by_time    12-byte time key of Published, then item ID → nil (newest is last)
 //	by_seen    12-byte time key of Seen, then item ID → nil (oldest first; pruning)
 //	keys       dedup key → item ID; outlives Prune so pruned items are not re-added
@@ -52,7 +55,7 @@ import (
 )
 
 // schemaVersion is the bucket layout this package reads and writes.
-const schemaVersion = 2
+const schemaVersion = 3
 
 var (
 	bucketMeta   = []byte("meta")
@@ -74,15 +77,19 @@ const defaultLockTimeout = time.Second
 // ErrLocked means another process holds the database file.
 var ErrLocked = errors.New("store: database is locked")
 
-// ErrFull means a write failed because the file reached Options.MaxSize or
-// the disk is full. Reads go on; writes resume once Prune frees pages.
+// ErrFull means a write failed because the file reached Options.MaxSize (for
+// Add, the part of it not kept for Prune) or the disk is full. Reads go on;
+// writes resume once Prune frees pages.
 var ErrFull = errors.New("store: database is full")
 
 // Options tune a DB. The zero value works.
 type Options struct {
 	TitleWindow time.Duration // same title from two feeds within this = one story; default 48h
 	LockTimeout time.Duration // how long Open waits for the file lock; default 1s
-	MaxSize     int           // largest file size in bytes, else writes fail with ErrFull; 0: no limit
+	// MaxSize is the largest file size in bytes; 0: no limit. Add fails
+	// with ErrFull once the pages in use pass seven eighths of it: the
+	// rest is kept for Prune, which needs free pages to delete.
+	MaxSize int
 	// NearDuplicates also merges lightly edited copies of a story from
 	// other feeds within TitleWindow (see vntext.NearDuplicate).
 	NearDuplicates bool
@@ -135,6 +142,9 @@ func Open(path string, opts Options) (*DB, error) {
 	if err := bdb.Update(db.initBuckets); err != nil {
 		return nil, errors.Join(fmt.Errorf("store: init %s: %w", path, err), bdb.Close())
 	}
+	if err := db.rewriteRecords(); err != nil {
+		return nil, errors.Join(fmt.Errorf("store: upgrade %s: %w", path, err), bdb.Close())
+	}
 	db.version.Store(1)
 	return db, nil
 }
@@ -157,11 +167,18 @@ func (db *DB) initBuckets(tx *bolt.Tx) error {
 			return err
 		}
 	}
-	if from == 1 {
+	switch from {
+	case 1:
 		if err := db.upgradeFrom1(tx); err != nil {
 			return fmt.Errorf("upgrade schema 1 to %d: %w", schemaVersion, err)
 		}
 		db.opts.Logger.Info("store upgraded", "path", db.path, "from_schema", 1, "to_schema", schemaVersion)
+	case 2:
+		// The records are rewritten after this transaction, in bounded
+		// ones (rewriteRecords); until then both forms are read.
+		if err := tx.Bucket(bucketMeta).Put(metaRewrite, []byte("2")); err != nil {
+			return err
+		}
 	}
 	return tx.Bucket(bucketMeta).Put([]byte("schema"), []byte(strconv.Itoa(schemaVersion)))
 }
