@@ -92,7 +92,11 @@ type Options struct {
 	OnPrune       func(n int)    // called after every pruning run that deleted items; nil: none
 	Now           func() time.Time
 
-	parses chan struct{} // documents parsed at once: one per core
+	// cpu bounds the fetches that parse, normalise or store at once: one
+	// per core but one, so that a core stays free to answer readers
+	// however busy the ingest (the Go scheduler looks for network events
+	// only when a core runs out of work, or every 10 ms).
+	cpu chan struct{}
 }
 
 func (o *Options) setDefaults() {
@@ -126,8 +130,29 @@ func (o *Options) setDefaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.parses == nil {
-		o.parses = make(chan struct{}, runtime.GOMAXPROCS(0))
+	if o.cpu == nil {
+		o.cpu = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))
+	}
+}
+
+// takeCPU waits for one of the CPU slots that parsing, normalising and
+// storing share.
+func (o *Options) takeCPU(ctx context.Context) error {
+	if o.cpu == nil {
+		return nil
+	}
+	select {
+	case o.cpu <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// releaseCPU gives back a slot that takeCPU took.
+func (o *Options) releaseCPU() {
+	if o.cpu != nil {
+		<-o.cpu
 	}
 }
 
@@ -267,16 +292,12 @@ func fetch(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (Re
 		return Result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
 	}
 	// gofeed's Parse cannot be cancelled: its time is bounded by MaxBody,
-	// by the items it translates (maxItems) and by parsing one document
-	// per core at most.
-	if opts.parses != nil {
-		select {
-		case opts.parses <- struct{}{}:
-			defer func() { <-opts.parses }()
-		case <-ctx.Done():
-			return Result{}, fmt.Errorf("fetch %s: %w", f.Name, context.Cause(ctx))
-		}
+	// by the items it translates (maxItems) and by the CPU slots (see
+	// Options.cpu).
+	if err := opts.takeCPU(ctx); err != nil {
+		return Result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
 	}
+	defer opts.releaseCPU()
 	doc, ttl, err := parseDocument(clean)
 	if err != nil {
 		if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {

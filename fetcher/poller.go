@@ -364,7 +364,12 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 				st.Title = res.Title
 			}
 			var r store.Result
+			if err := p.opts.takeCPU(ctx); err != nil {
+				rep.Err = err // shutting down: not the feed's failure
+				return 0, rep
+			}
 			r, err = p.db.Add(ctx, f.Name, res.Items, &st)
+			p.opts.releaseCPU()
 			if err != nil {
 				// Keep the old validators: the next poll must bring
 				// these items again.
