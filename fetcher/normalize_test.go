@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/mmcdole/gofeed"
+	"golang.org/x/net/html"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -203,5 +204,30 @@ func TestTruncate(t *testing.T) {
 	w := truncateWords(long, 50)
 	if n := utf8.RuneCountInString(w); n > 50 || !strings.HasSuffix(w, "…") || strings.HasSuffix(w, " …") {
 		t.Errorf("truncateWords = %q (%d runes)", w, n)
+	}
+}
+
+// TestSanitizeDepth: however deep a document nests, at most maxDepth
+// elements are open at once (which bounds the work per tag), the text
+// stays, and every element is closed.
+func TestSanitizeDepth(t *testing.T) {
+	in := strings.Repeat("<b>", 5000) + "chữ" + strings.Repeat("</i>", 5000) + strings.Repeat("<table><tr><td>", 100)
+	out, text := sanitize(in, testBase, true)
+	if strings.TrimSpace(text) != "chữ" {
+		t.Errorf("text = %q", text)
+	}
+	depth, deepest := 0, 0
+	z := html.NewTokenizer(strings.NewReader(out))
+	for tt := z.Next(); tt != html.ErrorToken; tt = z.Next() {
+		switch tt {
+		case html.StartTagToken:
+			depth++
+			deepest = max(deepest, depth)
+		case html.EndTagToken:
+			depth--
+		}
+	}
+	if depth != 0 || deepest > maxDepth {
+		t.Errorf("depth at the end %d, deepest %d (max %d)", depth, deepest, maxDepth)
 	}
 }

@@ -101,6 +101,9 @@ func (t *tidier) run(safe string) {
 			}
 			t.pre = false
 			t.implicitEnds(a)
+			if len(t.open) >= maxDepth-2 && !voidElements[a] {
+				continue // too deep: the element goes, its text stays
+			}
 			t.tableParents(a)
 			t.out.WriteByte('<')
 			t.out.Write(name)
@@ -337,6 +340,10 @@ func escapeTo(b *strings.Builder, s string) {
 		s = s[i+1:]
 	}
 }
+
+// maxDepth bounds the elements open at once (browsers stop at 512): it
+// keeps the work per tag bounded however deep a hostile document nests.
+const maxDepth = 128
 
 // formatting marks HTML's formatting elements.
 var formatting = atomSet(atom.A, atom.B, atom.Big, atom.Code, atom.Em, atom.Font, atom.I, atom.Nobr, atom.S,

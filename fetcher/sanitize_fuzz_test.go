@@ -48,7 +48,9 @@ func FuzzSanitize(f *testing.F) {
 			tok := z.Token()
 			switch tt {
 			case html.StartTagToken:
-				open = append(open, tok.Data)
+				if open = append(open, tok.Data); len(open) > maxDepth {
+					t.Fatalf("sanitize(%q) = %q: more than %d elements open", in, out, maxDepth)
+				}
 			case html.EndTagToken:
 				if len(open) == 0 || open[len(open)-1] != tok.Data {
 					t.Fatalf("sanitize(%q) = %q: </%s> closes %v", in, out, tok.Data, open)
