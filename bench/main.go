@@ -381,23 +381,16 @@ func (b *bench) ingest() error {
 		runtime.GC()
 		resetPeakRSS()
 		c0 := commits(db)
-		if b.cpuprofile != "" && r == 0 {
-			f, err := os.Create(b.cpuprofile)
-			if err != nil {
-				return err
-			}
-			if err := pprof.StartCPUProfile(f); err != nil {
-				return err
-			}
+		stop, err := profileFirst(b.cpuprofile, r)
+		if err != nil {
+			return err
 		}
 		start := time.Now()
 		if err := fetcher.NewPoller(db, b.fetcherOptions(feeds)).Once(context.Background(), nil, nil); err != nil {
 			return err
 		}
 		d := time.Since(start)
-		if b.cpuprofile != "" && r == 0 {
-			pprof.StopCPUProfile()
-		}
+		stop()
 		peak = max(peak, peakRSS())
 		commitsNew = commits(db) - c0
 		n, _ := db.Count()
@@ -482,29 +475,39 @@ func (b *bench) unchangedBodies() error {
 	}
 	var rates, parse []float64
 	for r := range c.runs {
-		if b.bodiesProfile != "" && r == 0 {
-			f, err := os.Create(b.bodiesProfile)
-			if err != nil {
-				return err
-			}
-			if err := pprof.StartCPUProfile(f); err != nil {
-				return err
-			}
+		stop, err := profileFirst(b.bodiesProfile, r)
+		if err != nil {
+			return err
 		}
 		start := time.Now()
 		if err := fetcher.NewPoller(db, b.fetcherOptions(feeds)).Once(context.Background(), nil, nil); err != nil {
 			return err
 		}
 		rates = append(rates, float64(len(feeds))/time.Since(start).Seconds())
-		if b.bodiesProfile != "" && r == 0 {
-			pprof.StopCPUProfile()
-		}
+		stop()
 		_, dps := parseRate(docs)
 		parse = append(parse, dps)
 	}
 	r, p := median(rates), median(parse)
 	b.add("unchanged bodies without validators, feeds/s", fmt.Sprintf("%.0f (gofeed parses %.0f docs/s; %.1f×)", r, p, r/p), "≥ 10× parse rate", check(r/p >= 10))
 	return nil
+}
+
+// profileFirst starts a CPU profile into path during repetition 0 when path
+// is set, and returns what stops it.
+func profileFirst(path string, repetition int) (stop func(), err error) {
+	if path == "" || repetition != 0 {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // latency is a reader in a child process (readers are other programs,

@@ -49,7 +49,7 @@ func TestGolden(t *testing.T) {
 			}
 			for _, in := range res.Items {
 				for _, s := range []string{in.Title, in.Summary, in.Content, in.Author, in.GUID, in.Link} {
-					if !utf8.ValidString(s) || !norm.NFC.IsNormalString(s) || strings.ContainsFunc(s, func(r rune) bool { return !isXMLChar(r) }) {
+					if !utf8.ValidString(s) || !norm.NFC.IsNormalString(s) || strings.ContainsFunc(s, func(r rune) bool { return !decIsXMLChar(r) }) {
 						t.Errorf("string %q is not valid NFC XML text", s)
 					}
 				}

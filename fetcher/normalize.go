@@ -288,21 +288,6 @@ func encodeQuery(q url.Values) string {
 	return b.String()
 }
 
-// isXMLChar reports whether XML 1.0 allows r in a document.
-func isXMLChar(r rune) bool {
-	switch {
-	case r == 0x9 || r == 0xA || r == 0xD:
-		return true
-	case r >= 0x20 && r <= 0xD7FF:
-		return true
-	case r >= 0xE000 && r <= 0xFFFD:
-		return true
-	case r >= 0x10000 && r <= 0x10FFFF:
-		return true
-	}
-	return false
-}
-
 // cleanText returns s as NFC, without characters XML 1.0 forbids, and with
 // invalid UTF-8 replaced. Tone-mark placement is the publisher's and stays.
 func cleanText(s string) string {
@@ -315,7 +300,7 @@ func cleanText(s string) string {
 		}
 		ascii = false
 		r, n := utf8.DecodeRuneInString(s[i:])
-		clean = !(r == utf8.RuneError && n == 1) && isXMLChar(r)
+		clean = !(r == utf8.RuneError && n == 1) && decIsXMLChar(r)
 		i += n
 	}
 	if clean && ascii {
@@ -323,7 +308,7 @@ func cleanText(s string) string {
 	}
 	if !clean {
 		s = strings.Map(func(r rune) rune {
-			if !isXMLChar(r) {
+			if !decIsXMLChar(r) {
 				return -1
 			}
 			return r
@@ -351,10 +336,11 @@ func plainText(s string) string {
 				}
 			case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
 				name, _ := z.TagName()
-				switch atom.Lookup(name) {
-				case atom.Script, atom.Style, atom.Noscript, atom.Template, atom.Iframe, atom.Object:
+				switch a := atom.Lookup(name); {
+				case a == atom.Script || a == atom.Style || a == atom.Noscript || a == atom.Template ||
+					a == atom.Iframe || a == atom.Object:
 					hidden = tt == html.StartTagToken
-				case atom.Br, atom.P, atom.Div, atom.Li, atom.Td, atom.Tr, atom.H1, atom.H2, atom.H3, atom.H4, atom.Blockquote:
+				case blockText[a]:
 					b.WriteByte(' ') // block elements separate words
 				}
 			}

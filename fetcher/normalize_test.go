@@ -165,8 +165,8 @@ func TestSanitizeHTMLWellFormed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := sanitizeHTML(tt.in, testBase); got != tt.want {
-				t.Errorf("sanitizeHTML(%q) = %q, want %q", tt.in, got, tt.want)
+			if got, _ := sanitize(tt.in, testBase, false); got != tt.want {
+				t.Errorf("sanitize(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 		})
 	}

@@ -35,16 +35,10 @@ func htmlPolicy() *bluemonday.Policy {
 	return policy
 }
 
-// sanitizeHTML returns raw as safe, well-formed HTML: sanitised, with
-// relative links made absolute against base (or dropped), tags balanced and
-// every character one that XML allows.
-func sanitizeHTML(raw string, base *url.URL) string {
-	out, _ := sanitize(raw, base, false)
-	return out
-}
-
-// sanitize is sanitizeHTML that also returns the text of the HTML, white
-// space collapsed, when withText is set: one pass over the markup gives both.
+// sanitize returns raw as safe, well-formed HTML: sanitised, with relative
+// links made absolute against base (or dropped), tags balanced and every
+// character one that XML allows. With withText it also returns the text of
+// the HTML, white space collapsed: one pass over the markup gives both.
 func sanitize(raw string, base *url.URL, withText bool) (out, text string) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
@@ -140,7 +134,7 @@ func (t *tidier) run(safe string) {
 				t.addText(" ")
 				t.out.WriteString("<br/>")
 				continue
-			case a == atom.P && !t.inScope(atom.P): // and "</p>" as <p></p>
+			case a == atom.P && t.find(pRule) < 0: // and "</p>" as <p></p>
 				t.out.WriteString("<p></p>")
 				continue
 			}
@@ -219,19 +213,26 @@ const maxTextBytes = maxSummary * utf8.UTFMax
 // rows, and an <a> inside an <a>.
 func (t *tidier) implicitEnds(a atom.Atom) {
 	for _, r := range implicitRules[a] {
-		for i := len(t.open) - 1; i >= 0; i-- {
-			o := t.open[i]
-			if r.closes[o] {
-				for len(t.open) > i {
-					t.pop()
-				}
-				break
-			}
-			if r.stops[o] {
-				break
+		if i := t.find(r); i >= 0 {
+			for len(t.open) > i {
+				t.pop()
 			}
 		}
 	}
+}
+
+// find returns the index in t.open of the innermost element that r closes,
+// or -1 when none is open or an element in r.stops is open inside it.
+func (t *tidier) find(r implicitRule) int {
+	for i := len(t.open) - 1; i >= 0; i-- {
+		switch o := t.open[i]; {
+		case r.closes[o]:
+			return i
+		case r.stops[o]:
+			return -1
+		}
+	}
+	return -1
 }
 
 // push opens the element a, named name.
@@ -264,21 +265,6 @@ func (t *tidier) tableParents(a atom.Atom) {
 		t.out.WriteString("<tr>")
 		t.push(atom.Tr, nil)
 	}
-}
-
-// inScope reports whether a is open and no element of HTML's scope
-// boundaries is open inside it.
-func (t *tidier) inScope(a atom.Atom) bool {
-	r := implicitRules[atom.Hr][0] // the scope of <p>
-	for i := len(t.open) - 1; i >= 0; i-- {
-		switch o := t.open[i]; {
-		case o == a:
-			return true
-		case r.stops[o]:
-			return false
-		}
-	}
-	return false
 }
 
 // closeTo closes the innermost open element a (named name when a is 0) and
@@ -355,18 +341,24 @@ var voidElements = atomSet(atom.Area, atom.Base, atom.Br, atom.Col, atom.Embed, 
 	atom.Keygen, atom.Link, atom.Meta, atom.Param, atom.Source, atom.Track, atom.Wbr)
 
 // blockText marks the elements whose start and end separate words in the
-// text, as plainText does.
+// text (here and in plainText).
 var blockText = atomSet(atom.Br, atom.P, atom.Div, atom.Li, atom.Td, atom.Tr, atom.H1, atom.H2, atom.H3, atom.H4,
 	atom.Blockquote)
 
 type implicitRule struct{ closes, stops map[atom.Atom]bool }
 
+// scopeBounds are the elements that HTML's scopes stop at (simplified):
+// what is open outside them is out of reach of a tag inside.
+var scopeBounds = []atom.Atom{atom.Table, atom.Td, atom.Th, atom.Caption, atom.Object, atom.Template, atom.Button}
+
+// pRule finds the <p> that a block start tag closes.
+var pRule = implicitRule{atomSet(atom.P), atomSet(scopeBounds...)}
+
 // implicitRules: the start tag of the key closes the innermost open element
 // in closes, unless an element in stops is open inside it (HTML's scopes,
 // simplified).
 var implicitRules = func() map[atom.Atom][]implicitRule {
-	scope := []atom.Atom{atom.Table, atom.Td, atom.Th, atom.Caption, atom.Object, atom.Template, atom.Button}
-	p := implicitRule{atomSet(atom.P), atomSet(scope...)}
+	scope, p := scopeBounds, pRule
 	rules := map[atom.Atom][]implicitRule{}
 	for _, a := range []atom.Atom{atom.Address, atom.Article, atom.Aside, atom.Blockquote, atom.Center,
 		atom.Details, atom.Dialog, atom.Dir, atom.Div, atom.Dl, atom.Fieldset, atom.Figcaption, atom.Figure,

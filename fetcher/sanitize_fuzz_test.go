@@ -30,7 +30,7 @@ func FuzzSanitize(f *testing.F) {
 				t.Fatalf("sanitize(%q) = %q, %q: not UTF-8 NFC", in, out, text)
 			}
 			for _, r := range s {
-				if !isXMLChar(r) {
+				if !decIsXMLChar(r) {
 					t.Fatalf("sanitize(%q) = %q, %q: %U", in, out, text, r)
 				}
 			}

@@ -188,18 +188,7 @@ func TestUpgradeFrom2(t *testing.T) {
 			}
 
 			ck := &clock{now: t0.Add(2 * time.Hour)}
-			db, err := Open(path, Options{Now: ck.Now, NearDuplicates: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				if err := db.Check(); err != nil {
-					t.Error(err)
-				}
-				if err := db.Close(); err != nil {
-					t.Error(err)
-				}
-			})
+			db := openAt(t, path, Options{Now: ck.Now, NearDuplicates: true})
 			ctx := context.Background()
 			err = db.bolt.View(func(tx *bolt.Tx) error {
 				meta := tx.Bucket(bucketMeta)

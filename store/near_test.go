@@ -287,18 +287,7 @@ func TestUpgradeFrom1(t *testing.T) {
 	}
 
 	ck := &clock{now: t0.Add(time.Hour)}
-	db, err := Open(path, Options{Now: ck.Now, NearDuplicates: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := db.Check(); err != nil {
-			t.Error(err)
-		}
-		if err := db.Close(); err != nil {
-			t.Error(err)
-		}
-	})
+	db := openAt(t, path, Options{Now: ck.Now, NearDuplicates: true})
 	ctx := context.Background()
 	var schema string
 	_ = db.bolt.View(func(tx *bolt.Tx) error { schema = string(tx.Bucket(bucketMeta).Get([]byte("schema"))); return nil })

@@ -24,6 +24,13 @@ func (c *clock) advance(d time.Duration) { c.now = c.now.Add(d) }
 func openTest(t *testing.T, opts Options) (*DB, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "sub", "pressfeed.db")
+	return openAt(t, path, opts), path
+}
+
+// openAt opens the store at path; at the end of the test it must pass
+// Check and close cleanly.
+func openAt(t *testing.T, path string, opts Options) *DB {
+	t.Helper()
 	db, err := Open(path, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -36,7 +43,7 @@ func openTest(t *testing.T, opts Options) (*DB, string) {
 			t.Errorf("close: %v", err)
 		}
 	})
-	return db, path
+	return db
 }
 
 func incoming(title, guid, link string, published time.Time) Incoming {
