@@ -23,7 +23,6 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -35,6 +34,7 @@ import (
 	"github.com/mmcdole/gofeed/json"
 	"github.com/mmcdole/gofeed/rss"
 
+	"github.com/pressfeed/pressfeed/internal/cpu"
 	"github.com/pressfeed/pressfeed/store"
 )
 
@@ -91,12 +91,6 @@ type Options struct {
 	OnFetch       func(Report)   // called after every fetch, from the fetching goroutine; nil: none
 	OnPrune       func(n int)    // called after every pruning run that deleted items; nil: none
 	Now           func() time.Time
-
-	// cpu bounds the fetches that parse, normalise or store at once: one
-	// per core but one, so that a core stays free to answer readers
-	// however busy the ingest (the Go scheduler looks for network events
-	// only when a core runs out of work, or every 10 ms).
-	cpu chan struct{}
 }
 
 func (o *Options) setDefaults() {
@@ -129,30 +123,6 @@ func (o *Options) setDefaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
-	}
-	if o.cpu == nil {
-		o.cpu = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)-1))
-	}
-}
-
-// takeCPU waits for one of the CPU slots that parsing, normalising and
-// storing share.
-func (o *Options) takeCPU(ctx context.Context) error {
-	if o.cpu == nil {
-		return nil
-	}
-	select {
-	case o.cpu <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return context.Cause(ctx)
-	}
-}
-
-// releaseCPU gives back a slot that takeCPU took.
-func (o *Options) releaseCPU() {
-	if o.cpu != nil {
-		<-o.cpu
 	}
 }
 
@@ -292,13 +262,26 @@ func fetch(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (Re
 		return Result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
 	}
 	// gofeed's Parse cannot be cancelled: its time is bounded by MaxBody,
-	// by the items it translates (maxItems) and by the CPU slots (see
-	// Options.cpu).
-	if err := opts.takeCPU(ctx); err != nil {
-		return Result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
+	// by the items it translates (maxItems) and by the background slots
+	// (see package cpu).
+	var doc *gofeed.Feed
+	var ttl time.Duration
+	loc := f.Location
+	if loc == nil {
+		loc = opts.Location
 	}
-	defer opts.releaseCPU()
-	doc, ttl, err := parseDocument(clean)
+	base := u
+	if u.Scheme == "file" {
+		base = nil
+	}
+	if cerr := cpu.Run(ctx, func() {
+		if doc, ttl, err = parseDocument(clean); err == nil {
+			res.Title = truncateRunes(plainText(doc.Title), maxTitleRunes)
+			res.Items = normalize(doc, base, loc, opts.Now().UTC())
+		}
+	}); cerr != nil {
+		return Result{}, fmt.Errorf("fetch %s: %w", f.Name, cerr)
+	}
 	if err != nil {
 		if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
 			if challengePage(clean) {
@@ -309,16 +292,6 @@ func fetch(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (Re
 		return Result{}, fmt.Errorf("fetch %s: %w: %w", f.Name, ErrParse, err)
 	}
 	res.TTL = ttl
-	loc := f.Location
-	if loc == nil {
-		loc = opts.Location
-	}
-	res.Title = truncateRunes(plainText(doc.Title), maxTitleRunes)
-	base := u
-	if u.Scheme == "file" {
-		base = nil
-	}
-	res.Items = normalize(doc, base, loc, opts.Now().UTC())
 	return res, nil
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/net/publicsuffix"
 
+	"github.com/pressfeed/pressfeed/internal/cpu"
 	"github.com/pressfeed/pressfeed/store"
 )
 
@@ -364,12 +365,10 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 				st.Title = res.Title
 			}
 			var r store.Result
-			if err := p.opts.takeCPU(ctx); err != nil {
-				rep.Err = err // shutting down: not the feed's failure
+			if cerr := cpu.Run(ctx, func() { r, err = p.db.Add(ctx, f.Name, res.Items, &st) }); cerr != nil {
+				rep.Err = cerr // shutting down: not the feed's failure
 				return 0, rep
 			}
-			r, err = p.db.Add(ctx, f.Name, res.Items, &st)
-			p.opts.releaseCPU()
 			if err != nil {
 				// Keep the old validators: the next poll must bring
 				// these items again.

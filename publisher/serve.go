@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pressfeed/pressfeed/internal/cpu"
 	"github.com/pressfeed/pressfeed/store"
 )
 
@@ -218,10 +219,13 @@ func (h *handler) document(ctx context.Context, o *output, f format) (*document,
 		return d, nil
 	} else if h.maxStale > 0 {
 		// Render in the background and serve the page we have: with
-		// MaxStale set, no reader waits for a render once a page exists.
+		// MaxStale set, no reader waits for a render once a page exists,
+		// nor for the core a render takes (see package cpu).
 		go func() {
 			defer e.mu.Unlock()
-			if _, err := h.renderLocked(context.Background(), o, f); err != nil {
+			var err error
+			_ = cpu.Run(context.Background(), func() { _, err = h.renderLocked(context.Background(), o, f) })
+			if err != nil {
 				h.log.Error("render", "output", o.Name, "format", formats[f].name, "err", err)
 			}
 		}()

@@ -19,6 +19,7 @@ import (
 	_ "time/tzdata" // time zones on hosts without a zoneinfo database
 
 	"github.com/pressfeed/pressfeed/fetcher"
+	"github.com/pressfeed/pressfeed/internal/cpu"
 	"github.com/pressfeed/pressfeed/store"
 )
 
@@ -98,6 +99,7 @@ func commandUsage(name string, c command, fs *flag.FlagSet) string {
 }
 
 func main() {
+	cpu.ReserveReaderProc()
 	ctx, cancel := context.WithCancelCause(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)

@@ -1,0 +1,68 @@
+// Package cpu runs pressfeed's background work (parsing, normalising and
+// storing fetched feeds, rendering merged feeds ahead of readers) so that
+// it never keeps a reader waiting: in a bounded number of slots, which
+// leaves a Go processor free, on threads of lower priority, which the
+// kernel sets aside for a waking reader.
+package cpu
+
+import (
+	"context"
+	"os"
+	"runtime"
+)
+
+// slots bounds the background work running at once. The Go scheduler
+// looks for network events only when a processor runs out of work, or
+// every 10 ms: with every processor busy in the background, a reader could
+// wait that long. So the work gets one slot per core, and the process one
+// processor more than it has cores (ReserveReaderProc); with GOMAXPROCS
+// set in the environment, one processor but one.
+var slots = make(chan struct{}, initialSlots())
+
+func initialSlots() int {
+	n := runtime.GOMAXPROCS(0)
+	if os.Getenv("GOMAXPROCS") != "" {
+		n--
+	}
+	return max(1, n)
+}
+
+// Slots returns how many functions Run runs at once.
+func Slots() int { return cap(slots) }
+
+// ReserveReaderProc gives the process one Go processor more than it has
+// cores, unless GOMAXPROCS is set in the environment. Call it once, first
+// thing in main.
+func ReserveReaderProc() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
+	}
+}
+
+// Run runs f in one of the slots, on a goroutine of its own locked to an
+// OS thread of lower priority (see lowerPriority), and waits for it; it
+// returns the context's cause, without running f, when ctx ends while it
+// waits for a slot. The kernel gives a core to the threads answering
+// readers as soon as they wake, however busy the background; with nothing
+// to answer, the background has every core. The thread ends with the
+// goroutine, so nothing else ever runs at the lower priority.
+func Run(ctx context.Context, f func()) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	select {
+	case slots <- struct{}{}:
+		defer func() { <-slots }()
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	done := make(chan struct{})
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
+		lowerPriority()
+		defer close(done)
+		f()
+	}()
+	<-done
+	return nil
+}

@@ -1,0 +1,83 @@
+package cpu
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+)
+
+// threadNice returns the nice value of the calling thread.
+func threadNice(t *testing.T) int {
+	t.Helper()
+	raw, err := syscall.Getpriority(syscall.PRIO_PROCESS, syscall.Gettid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 20 - raw
+}
+
+// TestRunLowersPriority checks that Run runs its work on a thread
+// backgroundNice nicer than the caller's, in a slot, and leaves the
+// caller's thread as it was.
+func TestRunLowersPriority(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	before := threadNice(t)
+	var inside, taken int
+	if err := Run(context.Background(), func() {
+		inside = threadNice(t)
+		taken = len(slots)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if want := min(19, before+backgroundNice); inside != want {
+		t.Errorf("nice inside Run = %d, want %d", inside, want)
+	}
+	if taken < 1 {
+		t.Errorf("slots taken inside Run = %d, want at least 1", taken)
+	}
+	if after := threadNice(t); after != before {
+		t.Errorf("caller's thread nice %d, was %d", after, before)
+	}
+}
+
+// TestRunBounded checks that no more than Slots functions run at once and
+// that every slot is given back.
+func TestRunBounded(t *testing.T) {
+	var running, most atomic.Int32
+	var wg sync.WaitGroup
+	for range 4 * Slots() {
+		wg.Go(func() {
+			if err := Run(context.Background(), func() {
+				n := running.Add(1)
+				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+				}
+				runtime.Gosched()
+				running.Add(-1)
+			}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if m := most.Load(); m < 1 || int(m) > Slots() {
+		t.Errorf("at most %d ran at once, want 1..%d", m, Slots())
+	}
+	if len(slots) != 0 {
+		t.Errorf("%d slots not given back", len(slots))
+	}
+}
+
+// TestRunCancelled checks that Run gives up, without running the work,
+// when its context has ended.
+func TestRunCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	ran := false
+	if err := Run(ctx, func() { ran = true }); err == nil || ran {
+		t.Fatalf("Run with a cancelled context: err %v, ran %v", err, ran)
+	}
+}
