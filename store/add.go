@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,12 +47,16 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 		return Result{}, err
 	}
 	now := db.opts.Now().UTC()
+	plans := make([]plan, len(items))
+	for i := range items {
+		plans[i].own = ownKeys(feed, &items[i])
+	}
 	// A read-only pass first: most fetches bring nothing new, and a read
 	// transaction costs no fsync.
 	var dry Result
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		var err error
-		dry, err = db.apply(tx, feed, items, now, false)
+		dry, err = db.apply(tx, feed, items, plans, now, false)
 		return err
 	})
 	if err != nil {
@@ -60,13 +65,30 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 	if !dry.Changed() && dry.touched == 0 {
 		return dry, nil
 	}
+	// bbolt runs one write transaction at a time: build the stories the
+	// read pass found new out here, where concurrent Adds run side by
+	// side, and leave the transaction the lookups and Puts. Another writer
+	// may commit in between; the write pass decides afresh, uses what it
+	// too finds new and builds what was not prepared.
+	for i := range plans {
+		if plans[i].isNew {
+			plans[i].story = db.story(feed, &items[i], plans[i].own, now)
+		}
+	}
+	if db.afterRead != nil {
+		db.afterRead()
+	}
 	var res Result
+	var locked time.Time
 	err = db.update(func(tx *bolt.Tx) error {
+		if db.writeHeld != nil {
+			locked = time.Now()
+		}
 		if err := db.checkReserve(tx); err != nil {
 			return err
 		}
 		var err error
-		res, err = db.apply(tx, feed, items, now, true)
+		res, err = db.apply(tx, feed, items, plans, now, true)
 		if err != nil || st == nil {
 			return err
 		}
@@ -77,6 +99,9 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 		}
 		return putState(tx, feed, st2)
 	})
+	if db.writeHeld != nil && !locked.IsZero() {
+		db.writeHeld(locked, time.Now())
+	}
 	if err != nil {
 		return Result{}, fmt.Errorf("store: add %s: %w", feed, err)
 	}
@@ -92,14 +117,22 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 	return res, nil
 }
 
+// A plan is what Add works out about one item before its write
+// transaction.
+type plan struct {
+	own   [][]byte  // ownKeys of the item
+	isNew bool      // the read pass found it new
+	story *newStory // the item as a new story, when isNew
+}
+
 // apply runs the dedup rules for items inside tx; with write false it only
-// counts what it would do.
-func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, now time.Time, write bool) (Result, error) {
+// counts what it would do and marks in plans the items it finds new.
+func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, now time.Time, write bool) (Result, error) {
 	var res Result
 	keys := tx.Bucket(bucketKeys)
 	for i := range items {
 		in := &items[i]
-		own := ownKeys(feed, in)
+		own := plans[i].own
 		if len(own) == 0 {
 			continue
 		}
@@ -144,10 +177,16 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, now time.Time, w
 		switch {
 		case rec == nil:
 			res.Added++
-			if write {
-				if err := db.insert(tx, feed, in, own, now); err != nil {
-					return res, err
-				}
+			if !write {
+				plans[i].isNew = true
+				continue
+			}
+			s := plans[i].story
+			if s == nil { // found new only now: a write in between took its match away
+				s = db.story(feed, in, own, now)
+			}
+			if err := insert(tx, s, own); err != nil {
+				return res, err
 			}
 			continue
 		case !rec.HasFeed(feed):
@@ -285,7 +324,24 @@ func titleEntry(titleKey string, it *Item) []byte {
 	return concat([]byte(titleKey), []byte{0}, timeKey(it.Published), []byte(it.ID))
 }
 
-func (db *DB) insert(tx *bolt.Tx, feed string, in *Incoming, own [][]byte, now time.Time) error {
+// newStory is an item made a new story, ready to store: its record, the
+// record's stored form and the index entries naming it. It depends only on
+// the item, its keys and the time, so Add builds it before its write
+// transaction.
+type newStory struct {
+	rec    *record
+	enc    []byte // encodeRecord(rec)
+	byTime []byte // by_time key
+	bySeen []byte // by_seen key
+	title  []byte // titles key; nil when the item has no TitleKey
+	near   [][]byte
+	nearV  []byte // the value of every near entry
+}
+
+// story makes in, identified by own, a new story first seen now. The
+// record names all of own: insert stores it only when no key of own is
+// known.
+func (db *DB) story(feed string, in *Incoming, own [][]byte, now time.Time) *newStory {
 	rec := &record{Item: in.Item}
 	if db.opts.NearDuplicates {
 		rec.SimHash = in.simHash() // else derived when asked for (see record)
@@ -297,34 +353,65 @@ func (db *DB) insert(tx *bolt.Tx, feed string, in *Incoming, own [][]byte, now t
 		rec.Published = now
 	}
 	rec.Members = []Member{{Feed: feed, Link: in.Link, Title: in.Title, By: MergedFirst, Seen: now}}
+	rec.Keys = make([]string, len(own))
+	for i, k := range own {
+		rec.Keys[i] = string(k)
+	}
+	id := []byte(rec.ID)
+	s := &newStory{rec: rec, byTime: concat(timeKey(rec.Published), id), bySeen: concat(timeKey(rec.Seen), id)}
+	if in.TitleKey != "" {
+		rec.Titles = []string{in.TitleKey}
+		s.title = titleEntry(in.TitleKey, &rec.Item)
+	}
+	if db.opts.NearDuplicates {
+		s.near, s.nearV = nearEntries(rec)
+		rec.Near = s.near != nil
+	}
+	s.enc = encodeRecord(rec)
+	return s
+}
+
+// insert stores the new story s, whose keys own are all unknown in tx.
+func insert(tx *bolt.Tx, s *newStory, own [][]byte) error {
+	rec := s.rec
 	id := []byte(rec.ID)
 	if tx.Bucket(bucketItems).Get(id) != nil {
 		return fmt.Errorf("minted id %s twice", rec.ID)
 	}
+	want := rec.Keys
+	rec.Keys = nil
 	if err := addKeys(tx.Bucket(bucketKeys), rec, own); err != nil {
 		return err
 	}
+	enc := s.enc
+	if !slices.Equal(rec.Keys, want) {
+		// Some key of own is taken after all, and the record must not
+		// list it. (Add looks every key up first, so this does not
+		// happen; s.enc would be wrong if it did.)
+		enc = encodeRecord(rec)
+	}
 	byTime := tx.Bucket(bucketByTime)
 	byTime.FillPercent = 0.9
-	if err := byTime.Put(concat(timeKey(rec.Published), id), nil); err != nil {
+	if err := byTime.Put(s.byTime, nil); err != nil {
 		return err
 	}
 	bySeen := tx.Bucket(bucketBySeen)
 	bySeen.FillPercent = 0.9
-	if err := bySeen.Put(concat(timeKey(rec.Seen), id), nil); err != nil {
+	if err := bySeen.Put(s.bySeen, nil); err != nil {
 		return err
 	}
-	if in.TitleKey != "" {
-		if err := addTitle(tx, rec, in.TitleKey); err != nil {
+	if s.title != nil {
+		if err := tx.Bucket(bucketTitles).Put(s.title, nil); err != nil {
 			return err
 		}
 	}
-	if db.opts.NearDuplicates {
-		if err := putNear(tx, rec); err != nil {
+	near := tx.Bucket(bucketNear)
+	for _, k := range s.near {
+		if err := near.Put(k, s.nearV); err != nil {
 			return err
 		}
 	}
-	return putRecord(tx, rec)
+	return tx.Bucket(bucketItems).Put(id, enc)
 }
 
 // corrected reports whether in changes the headline or text of it in more

@@ -91,18 +91,31 @@ func nearPrefix(i int, h uint64) []byte {
 }
 
 func putNear(tx *bolt.Tx, rec *record) error {
-	if rec.SimHash == 0 {
+	ks, v := nearEntries(rec)
+	if ks == nil {
 		return nil
 	}
 	b := tx.Bucket(bucketNear)
-	v := append(binary.BigEndian.AppendUint64(nil, rec.SimHash), rec.Leader()...)
-	for i := range nearBands {
-		if err := b.Put(concat(nearPrefix(i, rec.SimHash), timeKey(rec.Published), []byte(rec.ID)), v); err != nil {
+	for _, k := range ks {
+		if err := b.Put(k, v); err != nil {
 			return err
 		}
 	}
 	rec.Near = true
 	return nil
+}
+
+// nearEntries returns the keys of rec's near entries and their value, or
+// nil when rec has no fingerprint to index.
+func nearEntries(rec *record) ([][]byte, []byte) {
+	if rec.SimHash == 0 {
+		return nil, nil
+	}
+	ks := make([][]byte, nearBands)
+	for i := range ks {
+		ks[i] = concat(nearPrefix(i, rec.SimHash), timeKey(rec.Published), []byte(rec.ID))
+	}
+	return ks, append(binary.BigEndian.AppendUint64(nil, rec.SimHash), rec.Leader()...)
 }
 
 func deleteNear(tx *bolt.Tx, rec *record) error {

@@ -107,6 +107,10 @@ type DB struct {
 	// nil after a successful write.
 	writeErr  atomic.Pointer[error] // what WriteErr returns
 	retention atomic.Int64          // now-before of the last Prune, in nanoseconds
+
+	// Set by tests only; nil otherwise.
+	afterRead func()                   // runs between Add's read pass and its write transaction
+	writeHeld func(from, to time.Time) // gets when each write transaction of Add started and when Add saw it end
 }
 
 // Open opens or creates the store at path, creating its folder.
