@@ -324,7 +324,8 @@ func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 func (b *bench) openStore(name string) (*store.DB, error) {
 	path := filepath.Join(b.c.dir, name)
 	_ = os.Remove(path)
-	return store.Open(path, store.Options{})
+	// The dedup settings of the shipped config.toml.
+	return store.Open(path, store.Options{NearDuplicates: true, TitleWindow: 48 * time.Hour})
 }
 
 func commits(db *store.DB) int {

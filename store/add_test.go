@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,13 +19,14 @@ import (
 func entries(t *testing.T, db *DB, id string) map[string]string {
 	t.Helper()
 	out := make(map[string]string)
+	ref := []byte(strings.TrimPrefix(id, IDPrefix)) // near entries name it so
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
 			if bytes.Equal(name, bucketFeeds) {
 				continue
 			}
 			err := tx.Bucket(name).ForEach(func(k, v []byte) error {
-				if bytes.Contains(k, []byte(id)) || bytes.Contains(v, []byte(id)) {
+				if bytes.Contains(k, ref) || bytes.Contains(v, ref) {
 					out[fmt.Sprintf("%s %q", name, k)] = string(v)
 				}
 				return nil

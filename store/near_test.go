@@ -387,3 +387,78 @@ func dumpBucket(t *testing.T, db *DB, name []byte) {
 		return tx.Bucket(name).ForEach(func(k, v []byte) error { t.Logf("%s: %q", name, k); return nil })
 	})
 }
+
+// toLegacyEntries rewrites the title and near entries of every stored item
+// in the forms earlier versions wrote (whole titles, whole ids).
+func toLegacyEntries(t *testing.T, db *DB) {
+	t.Helper()
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketItems).ForEach(func(id, _ []byte) error {
+			rec, err := getRecord(tx, id)
+			if err != nil || rec == nil {
+				return err
+			}
+			for _, tk := range rec.Titles {
+				if err := tx.Bucket(bucketTitles).Delete(titleEntry(tk, &rec.Item)); err != nil {
+					return err
+				}
+				if err := tx.Bucket(bucketTitles).Put(legacyTitleEntry(tk, &rec.Item), nil); err != nil {
+					return err
+				}
+			}
+			if !rec.Near {
+				return nil
+			}
+			_, v := nearEntries(rec)
+			for i := range nearBands {
+				if err := tx.Bucket(bucketNear).Delete(nearKey(i, rec, false)); err != nil {
+					return err
+				}
+				if err := tx.Bucket(bucketNear).Put(nearKey(i, rec, true), v); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLegacyEntries checks that title and near entries in the forms
+// earlier versions wrote still merge copies, and that Prune removes them.
+func TestLegacyEntries(t *testing.T) {
+	ck := &clock{now: t0}
+	db, _ := openTest(t, Options{Now: ck.Now, NearDuplicates: true})
+	mustAdd(t, db, "sggp", wire(wireTitle, wireLead, "s1", "https://sggp.example/xang", t0))
+	other := "Hà Nội cấm xe máy xăng trong vành đai 1 từ năm 2027"
+	mustAdd(t, db, "sggp", wire(other, "Hà Nội lấy ý kiến về lộ trình hạn chế xe máy chạy xăng.", "s2", "https://sggp.example/xe", t0))
+	toLegacyEntries(t, db)
+	legacyTitles, legacyNear := countBucket(t, db, bucketTitles), countBucket(t, db, bucketNear)
+	if legacyTitles != 2 || legacyNear != 2*nearBands {
+		t.Fatalf("%d title and %d near entries, want 2 and %d", legacyTitles, legacyNear, 2*nearBands)
+	}
+
+	ck.advance(time.Hour)
+	if r := mustAdd(t, db, "tuoitre", wire(other, "Lộ trình hạn chế xe máy xăng ở Hà Nội.", "t2", "https://tuoitre.example/xe", t0.Add(time.Hour))); r.Merged != 1 {
+		t.Errorf("same title against a legacy title entry: %+v, want merged", r)
+	}
+	near := "Giá xăng RON 95 giảm 500 đồng/lít từ 15h chiều nay"
+	if r := mustAdd(t, db, "tuoitre", wire(near, wireLead, "t1", "https://tuoitre.example/xang", t0.Add(time.Hour))); r.Merged != 1 {
+		t.Errorf("near copy against legacy near entries: %+v, want merged", r)
+	}
+	items, err := db.Latest(context.Background(), 10, nil)
+	if err != nil || len(items) != 2 {
+		t.Fatalf("latest = %d items, %v; want 2 stories", len(items), err)
+	}
+
+	if n, err := db.Prune(context.Background(), t0.Add(2*time.Hour)); err != nil || n != 2 {
+		t.Fatalf("prune = %d, %v; want 2", n, err)
+	}
+	if n, m := countBucket(t, db, bucketTitles), countBucket(t, db, bucketNear); n != 0 || m != 0 {
+		t.Errorf("after prune: %d title and %d near entries left, want none", n, m)
+		dumpBucket(t, db, bucketTitles)
+		dumpBucket(t, db, bucketNear)
+	}
+}

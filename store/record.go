@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -113,9 +114,29 @@ func nearEntries(rec *record) ([][]byte, []byte) {
 	}
 	ks := make([][]byte, nearBands)
 	for i := range ks {
-		ks[i] = concat(nearPrefix(i, rec.SimHash), timeKey(rec.Published), []byte(rec.ID))
+		ks[i] = nearKey(i, rec, false)
 	}
 	return ks, append(binary.BigEndian.AppendUint64(nil, rec.SimHash), rec.Leader()...)
+}
+
+// nearKey returns rec's near entry in band i: the band, the publication
+// time and the item ID without IDPrefix; with legacy, the whole ID, as
+// earlier versions wrote it. Lookups and deletions handle both.
+func nearKey(i int, rec *record, legacy bool) []byte {
+	id := rec.ID
+	if !legacy {
+		id = strings.TrimPrefix(id, IDPrefix)
+	}
+	return concat(nearPrefix(i, rec.SimHash), timeKey(rec.Published), []byte(id))
+}
+
+// nearID returns the item ID a near entry's key ends with.
+func nearID(k []byte) []byte {
+	id := k[15:]
+	if bytes.HasPrefix(id, []byte(IDPrefix)) {
+		return id
+	}
+	return concat([]byte(IDPrefix), id)
 }
 
 func deleteNear(tx *bolt.Tx, rec *record) error {
@@ -124,8 +145,10 @@ func deleteNear(tx *bolt.Tx, rec *record) error {
 	}
 	b := tx.Bucket(bucketNear)
 	for i := range nearBands {
-		if err := b.Delete(concat(nearPrefix(i, rec.SimHash), timeKey(rec.Published), []byte(rec.ID))); err != nil {
-			return err
+		for _, legacy := range []bool{false, true} {
+			if err := b.Delete(nearKey(i, rec, legacy)); err != nil {
+				return err
+			}
 		}
 	}
 	rec.Near = false
@@ -156,11 +179,12 @@ func (db *DB) findNear(tx *bolt.Tx, feed string, in *Incoming, h uint64) (*recor
 				break
 			}
 			d := vntext.Distance(h, binary.BigEndian.Uint64(v))
-			if d > vntext.NearDistance || string(v[8:]) == feed || seen[string(k[15:])] {
+			id := nearID(k)
+			if d > vntext.NearDistance || string(v[8:]) == feed || seen[string(id)] {
 				continue // too far, or led by the same feed: never merged
 			}
-			seen[string(k[15:])] = true
-			cands = append(cands, candidate{bytes.Clone(k[15:]), d})
+			seen[string(id)] = true
+			cands = append(cands, candidate{bytes.Clone(id), d})
 		}
 	}
 	slices.SortStableFunc(cands, func(a, b candidate) int { return a.d - b.d })
@@ -390,8 +414,10 @@ func pruneOne(tx *bolt.Tx, k []byte, now time.Time) error {
 			return err
 		}
 		for _, tk := range rec.Titles {
-			if err := tx.Bucket(bucketTitles).Delete(titleEntry(tk, &rec.Item)); err != nil {
-				return err
+			for _, k := range [][]byte{titleEntry(tk, &rec.Item), legacyTitleEntry(tk, &rec.Item)} {
+				if err := tx.Bucket(bucketTitles).Delete(k); err != nil {
+					return err
+				}
 			}
 		}
 		if err := deleteNear(tx, rec); err != nil {

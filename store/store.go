@@ -267,16 +267,24 @@ func concat(parts ...[]byte) []byte {
 	return bytes.Join(parts, nil)
 }
 
-var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+// idEncoding is base32 with digits before letters, lower-cased: byte
+// order is the order of the encoded bytes.
+var idEncoding = base32.HexEncoding.WithPadding(base32.NoPadding)
 
 // mintID derives a new, opaque item ID from the key that first identified
-// the story and the moment it was first seen.
+// the story and the moment it was first seen: 6 bytes of that moment in
+// milliseconds, then 9 of a SHA-256 of both. IDs minted later sort later,
+// so a fetch's new records go to the end of the items bucket, filling its
+// pages, instead of into pages all over it. (IDs minted by earlier
+// versions are random; they keep their value and their place.)
 func mintID(key string, seen time.Time) string {
 	h := sha256.New()
 	h.Write([]byte(key))
 	h.Write(timeKey(seen))
-	sum := h.Sum(nil)
-	return IDPrefix + string(bytes.ToLower([]byte(idEncoding.EncodeToString(sum[:15]))))
+	var b [15]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(max(seen.UnixMilli(), 0))<<16)
+	copy(b[6:], h.Sum(nil))
+	return IDPrefix + string(bytes.ToLower([]byte(idEncoding.EncodeToString(b[:]))))
 }
 
 func getItem(tx *bolt.Tx, id []byte) (*Item, error) {

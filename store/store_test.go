@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -348,4 +349,25 @@ func mustAdd(t *testing.T, db *DB, feed string, items ...Incoming) Result {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// TestMintIDOrder checks that ids minted later sort later, whatever the
+// key, and keep the length and alphabet of an opaque id.
+func TestMintIDOrder(t *testing.T) {
+	t0 := time.Date(2026, 11, 27, 7, 0, 0, 0, time.UTC)
+	var prev string
+	for i := range 2000 {
+		seen := t0.Add(time.Duration(i) * 997 * time.Microsecond) // some within one millisecond
+		id := mintID(fmt.Sprintf("g\x00feed-%d\x00guid-%d", i%7, 2000-i), seen)
+		if len(id) != len(IDPrefix)+24 || !strings.HasPrefix(id, IDPrefix) || strings.Trim(id[len(IDPrefix):], "0123456789abcdefghijklmnopqrstuv") != "" {
+			t.Fatalf("id %q: want %s and 24 of [0-9a-v]", id, IDPrefix)
+		}
+		if prev != "" && seen.UnixMilli() > t0.Add(time.Duration(i-1)*997*time.Microsecond).UnixMilli() && id <= prev {
+			t.Fatalf("id %q minted at %v sorts before %q minted earlier", id, seen, prev)
+		}
+		prev = id
+	}
+	if a, b := mintID("k", t0), mintID("k", t0.Add(time.Nanosecond)); a == b {
+		t.Errorf("same key a nanosecond apart minted the same id %q", a)
+	}
 }
