@@ -16,7 +16,6 @@ import (
 
 	"golang.org/x/net/publicsuffix"
 
-	"github.com/pressfeed/pressfeed/internal/cpu"
 	"github.com/pressfeed/pressfeed/store"
 )
 
@@ -365,8 +364,9 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 				st.Title = res.Title
 			}
 			var r store.Result
-			if cerr := cpu.Run(ctx, func() { r, err = p.db.Add(ctx, f.Name, res.Items, &st) }); cerr != nil {
-				rep.Err = cerr // shutting down: not the feed's failure
+			r, err = p.db.Add(ctx, f.Name, res.Items, &st)
+			if err != nil && ctx.Err() != nil {
+				rep.Err = err // shutting down: not the feed's failure
 				return 0, rep
 			}
 			if err != nil {

@@ -12,6 +12,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
+	"github.com/pressfeed/pressfeed/internal/cpu"
 	"github.com/pressfeed/pressfeed/vntext"
 )
 
@@ -49,59 +50,51 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 	}
 	now := db.opts.Now().UTC()
 	plans := make([]plan, len(items))
-	for i := range items {
-		plans[i].own = ownKeys(feed, &items[i])
-	}
-	// A read-only pass first: most fetches bring nothing new, and a read
-	// transaction costs no fsync.
 	var dry Result
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		var err error
-		dry, err = db.apply(tx, feed, items, plans, now, false)
-		return err
-	})
+	var err error
+	// The work before the write transaction runs in a background slot,
+	// the transaction in the writer's (see package cpu): a fetch waiting
+	// for bbolt's one writer then keeps no core idle.
+	if cerr := cpu.Run(ctx, func() { dry, err = db.prepare(feed, items, plans, now) }); cerr != nil {
+		return Result{}, fmt.Errorf("store: add %s: %w", feed, cerr)
+	}
 	if err != nil {
 		return Result{}, fmt.Errorf("store: add %s: %w", feed, err)
 	}
 	if !dry.Changed() && dry.touched == 0 {
 		return dry, nil
 	}
-	// bbolt runs one write transaction at a time: build the stories the
-	// read pass found new out here, where concurrent Adds run side by
-	// side, and leave the transaction the lookups and Puts. Another writer
-	// may commit in between; the write pass decides afresh, uses what it
-	// too finds new and builds what was not prepared.
-	for i := range plans {
-		if plans[i].isNew {
-			plans[i].story = db.story(feed, &items[i], plans[i].own, now)
-		}
-	}
 	if db.afterRead != nil {
 		db.afterRead()
 	}
 	var res Result
 	var locked time.Time
-	err = db.update(func(tx *bolt.Tx) error {
-		if db.writeHeld != nil {
-			locked = time.Now()
-		}
-		if err := db.checkReserve(tx); err != nil {
-			return err
-		}
-		var err error
-		res, err = db.apply(tx, feed, items, plans, now, true)
-		if err != nil || st == nil {
-			return err
-		}
-		st2 := *st
-		st2.Items += res.Added
-		if res.Added+res.Merged > 0 {
-			st2.LastNew = now
-		}
-		return putState(tx, feed, st2)
+	cerr := cpu.Write(ctx, func() {
+		err = db.update(func(tx *bolt.Tx) error {
+			if db.writeHeld != nil {
+				locked = time.Now()
+			}
+			if err := db.checkReserve(tx); err != nil {
+				return err
+			}
+			var err error
+			res, err = db.apply(tx, feed, items, plans, now, true)
+			if err != nil || st == nil {
+				return err
+			}
+			st2 := *st
+			st2.Items += res.Added
+			if res.Added+res.Merged > 0 {
+				st2.LastNew = now
+			}
+			return putState(tx, feed, st2)
+		})
 	})
 	if db.writeHeld != nil && !locked.IsZero() {
 		db.writeHeld(locked, time.Now())
+	}
+	if cerr != nil {
+		err = cerr
 	}
 	if err != nil {
 		return Result{}, fmt.Errorf("store: add %s: %w", feed, err)
@@ -116,6 +109,34 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 		db.version.Add(1)
 	}
 	return res, nil
+}
+
+// prepare is Add's work before its write transaction: a read-only pass
+// first, as most fetches bring nothing new and a read transaction costs
+// no fsync; then, as bbolt runs one write transaction at a time, it builds
+// the stories the read pass found new, so that concurrent Adds do that side
+// by side and the transaction is left the lookups and Puts. Another
+// writer may commit in between: the write pass decides afresh, uses what
+// it too finds new and builds what was not prepared.
+func (db *DB) prepare(feed string, items []Incoming, plans []plan, now time.Time) (Result, error) {
+	for i := range items {
+		plans[i].own = ownKeys(feed, &items[i])
+	}
+	var dry Result
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		var err error
+		dry, err = db.apply(tx, feed, items, plans, now, false)
+		return err
+	})
+	if err != nil || (!dry.Changed() && dry.touched == 0) {
+		return dry, err
+	}
+	for i := range plans {
+		if plans[i].isNew {
+			plans[i].story = db.story(feed, &items[i], plans[i].own, now)
+		}
+	}
+	return dry, nil
 }
 
 // A plan is what Add works out about one item before its write

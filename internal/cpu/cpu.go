@@ -14,15 +14,20 @@ import (
 // slots bounds the background work running at once. The Go scheduler
 // looks for network events only when a processor runs out of work, or
 // every 10 ms: with every processor busy in the background, a reader could
-// wait that long. So the work gets one slot per core, and the process one
-// processor more than it has cores (ReserveReaderProc); with GOMAXPROCS
-// set in the environment, one processor but one.
+// wait that long. So the work gets one slot per core, the store's writer
+// one of its own (Write), and the process two processors more than it has
+// cores (ReserveReaderProc), one for the writer and one left for readers.
+// With GOMAXPROCS set in the environment, the work gets every processor
+// but two (at least one).
 var slots = make(chan struct{}, initialSlots())
+
+// writer is the slot of the store's one writer.
+var writer = make(chan struct{}, 1)
 
 func initialSlots() int {
 	n := runtime.GOMAXPROCS(0)
 	if os.Getenv("GOMAXPROCS") != "" {
-		n--
+		n -= 2
 	}
 	return max(1, n)
 }
@@ -30,12 +35,12 @@ func initialSlots() int {
 // Slots returns how many functions Run runs at once.
 func Slots() int { return cap(slots) }
 
-// ReserveReaderProc gives the process one Go processor more than it has
+// ReserveReaderProc gives the process two Go processors more than it has
 // cores, unless GOMAXPROCS is set in the environment. Call it once, first
 // thing in main.
 func ReserveReaderProc() {
 	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
+		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 2)
 	}
 }
 
@@ -46,7 +51,14 @@ func ReserveReaderProc() {
 // readers as soon as they wake, however busy the background; with nothing
 // to answer, the background has every core. The thread ends with the
 // goroutine, so nothing else ever runs at the lower priority.
-func Run(ctx context.Context, f func()) error {
+func Run(ctx context.Context, f func()) error { return run(ctx, slots, f) }
+
+// Write runs f like Run, but in the slot kept for the store's writer:
+// bbolt runs one write transaction at a time, and a fetch waiting for it
+// in one of Run's slots would keep a core idle.
+func Write(ctx context.Context, f func()) error { return run(ctx, writer, f) }
+
+func run(ctx context.Context, slots chan struct{}, f func()) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}

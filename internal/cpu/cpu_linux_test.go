@@ -26,12 +26,18 @@ func TestRunLowersPriority(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	before := threadNice(t)
-	var inside, taken int
+	var inside, taken, insideWrite int
 	if err := Run(context.Background(), func() {
 		inside = threadNice(t)
 		taken = len(slots)
 	}); err != nil {
 		t.Fatal(err)
+	}
+	if err := Write(context.Background(), func() { insideWrite = threadNice(t) }); err != nil {
+		t.Fatal(err)
+	}
+	if insideWrite != inside {
+		t.Errorf("nice inside Write = %d, want %d as in Run", insideWrite, inside)
 	}
 	if want := min(19, before+backgroundNice); inside != want {
 		t.Errorf("nice inside Run = %d, want %d", inside, want)
@@ -44,30 +50,38 @@ func TestRunLowersPriority(t *testing.T) {
 	}
 }
 
-// TestRunBounded checks that no more than Slots functions run at once and
-// that every slot is given back.
+// TestRunBounded checks that no more than Slots functions run at once in
+// Run, one in Write, and that every slot is given back.
 func TestRunBounded(t *testing.T) {
-	var running, most atomic.Int32
-	var wg sync.WaitGroup
-	for range 4 * Slots() {
-		wg.Go(func() {
-			if err := Run(context.Background(), func() {
-				n := running.Add(1)
-				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
-				}
-				runtime.Gosched()
-				running.Add(-1)
-			}); err != nil {
-				t.Error(err)
+	for _, tt := range []struct {
+		name  string
+		run   func(context.Context, func()) error
+		limit int
+	}{{"Run", Run, Slots()}, {"Write", Write, 1}} {
+		t.Run(tt.name, func(t *testing.T) {
+			var running, most atomic.Int32
+			var wg sync.WaitGroup
+			for range 4 * tt.limit {
+				wg.Go(func() {
+					if err := tt.run(context.Background(), func() {
+						n := running.Add(1)
+						for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+						}
+						runtime.Gosched()
+						running.Add(-1)
+					}); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			if m := most.Load(); m < 1 || int(m) > tt.limit {
+				t.Errorf("at most %d ran at once, want 1..%d", m, tt.limit)
+			}
+			if len(slots) != 0 || len(writer) != 0 {
+				t.Errorf("%d slots and %d writer slots not given back", len(slots), len(writer))
 			}
 		})
-	}
-	wg.Wait()
-	if m := most.Load(); m < 1 || int(m) > Slots() {
-		t.Errorf("at most %d ran at once, want 1..%d", m, Slots())
-	}
-	if len(slots) != 0 {
-		t.Errorf("%d slots not given back", len(slots))
 	}
 }
 
