@@ -103,7 +103,7 @@ func run(args []string, out io.Writer) error {
 		c.dir = dir
 	}
 	b := &bench{c: c, out: out, cpuprofile: *cpuprofile, bodiesProfile: *bodiesProfile}
-	fmt.Fprintf(out, "pressfeed bench: %s/%s, %d CPUs, GOMAXPROCS %d, %s\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
+	fmt.Fprintf(out, "pressfeed bench: %s/%s, %d CPUs, GOMAXPROCS %d (%d background slots, 1 writer), %s\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.GOMAXPROCS(0), cpu.Slots(), runtime.Version())
 	steps := []struct {
 		name string
 		run  func() error
