@@ -116,7 +116,7 @@ func normalizeItem(gi *gofeed.Item, base *url.URL, loc *time.Location, now time.
 		h.Write([]byte(in.Content))
 		in.HashKey = hex.EncodeToString(h.Sum(nil)[:16])
 	}
-	if len(strings.Fields(in.TitleKey)) < minTitleWords || utf8.RuneCountInString(in.TitleKey) < minTitleRunes {
+	if !hasFields(in.TitleKey, minTitleWords) || utf8.RuneCountInString(in.TitleKey) < minTitleRunes {
 		in.TitleKey = ""
 	}
 
@@ -184,9 +184,12 @@ func absoluteURL(base *url.URL, ref string) (string, error) {
 	if ref == "" {
 		return "", nil
 	}
-	u, err := url.Parse(ref)
-	if err != nil {
-		return "", err
+	u := &url.URL{Path: ref} // what url.Parse returns for a plain path
+	if !plainPath(ref) {
+		var err error
+		if u, err = url.Parse(ref); err != nil {
+			return "", err
+		}
 	}
 	if base != nil {
 		u = base.ResolveReference(u)
@@ -208,12 +211,8 @@ func validHost(h string) bool {
 	if strings.Contains(h, ":") {
 		return true // an IPv6 literal; url.Parse checked the brackets
 	}
-	for _, label := range strings.Split(h, ".") {
-		if label == "" {
-			return false
-		}
-	}
-	return true
+	// No empty label: strings.Split(h, ".") without "".
+	return h[0] != '.' && h[len(h)-1] != '.' && !strings.Contains(h, "..")
 }
 
 // trackingParams are query parameters that name a campaign or a click, not a
@@ -291,6 +290,9 @@ func encodeQuery(q url.Values) string {
 // cleanText returns s as NFC, without characters XML 1.0 forbids, and with
 // invalid UTF-8 replaced. Tone-mark placement is the publisher's and stays.
 func cleanText(s string) string {
+	if cleanNFC(s) {
+		return s // the common case, checked in one pass without norm's tables
+	}
 	clean, ascii := true, true
 	for i := 0; i < len(s) && clean; {
 		if c := s[i]; c < utf8.RuneSelf {
@@ -347,7 +349,41 @@ func plainText(s string) string {
 		}
 		s = b.String()
 	}
-	return strings.Join(strings.Fields(cleanText(s)), " ")
+	return collapseSpace(cleanText(s))
+}
+
+// collapseSpace returns strings.Join(strings.Fields(s), " "): s without
+// white space at either end and with each run inside made one space. Most
+// text is so already, and is returned as it is.
+func collapseSpace(s string) string {
+	prevSpace := true // at the start, a space would be leading
+	for _, r := range s {
+		space := unicode.IsSpace(r)
+		if space && (r != ' ' || prevSpace) {
+			return strings.Join(strings.Fields(s), " ")
+		}
+		prevSpace = space
+	}
+	if prevSpace && s != "" {
+		return strings.Join(strings.Fields(s), " ") // trailing space
+	}
+	return s
+}
+
+// hasFields reports whether len(strings.Fields(s)) >= n, without the slice.
+func hasFields(s string, n int) bool {
+	fields, inField := 0, false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			inField = false
+		} else if !inField {
+			inField = true
+			if fields++; fields >= n {
+				return true
+			}
+		}
+	}
+	return fields >= n
 }
 
 func truncateRunes(s string, n int) string {
@@ -368,9 +404,14 @@ func runeOffset(s string, n int) int {
 		if i == len(s) {
 			return -1
 		}
-		if s[i] < utf8.RuneSelf {
+		switch c := s[i]; {
+		case c < utf8.RuneSelf:
 			i++
-		} else {
+		case c >= 0xC2 && c <= 0xDF && i+1 < len(s) && s[i+1]&0xC0 == 0x80:
+			i += 2 // a valid two-byte sequence, as DecodeRuneInString reads it
+		case c >= 0xE1 && c <= 0xEC && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80:
+			i += 3 // a valid three-byte sequence, U+1000–U+CFFF (Vietnamese letters with two marks among them)
+		default:
 			_, size := utf8.DecodeRuneInString(s[i:])
 			i += size
 		}
@@ -383,10 +424,24 @@ func runeOffset(s string, n int) int {
 
 // truncateWords cuts s to at most n runes at a word boundary, marking the cut.
 func truncateWords(s string, n int) string {
-	if runeOffset(s, n) < 0 {
-		return s
+	var cut string
+	if n < 1 {
+		if runeOffset(s, n) < 0 {
+			return s
+		}
+		cut = truncateRunes(s, n-1)
+	} else {
+		// One walk finds both the end of the first n-1 runes and whether
+		// an (n+1)th follows the nth.
+		i := runeOffset(s, n-1)
+		if i < 0 {
+			return s
+		}
+		if _, size := utf8.DecodeRuneInString(s[i:]); i+size == len(s) {
+			return s
+		}
+		cut = s[:i]
 	}
-	cut := truncateRunes(s, n-1)
 	if i := strings.LastIndexFunc(cut, unicode.IsSpace); i > len(cut)/2 {
 		cut = cut[:i]
 	}

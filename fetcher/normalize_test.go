@@ -1,10 +1,12 @@
 package fetcher
 
 import (
+	"math/rand/v2"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/mmcdole/gofeed"
@@ -229,5 +231,107 @@ func TestSanitizeDepth(t *testing.T) {
 	}
 	if depth != 0 || deepest > maxDepth {
 		t.Errorf("depth at the end %d, deepest %d (max %d)", depth, deepest, maxDepth)
+	}
+}
+
+// TestRuneOffset compares runeOffset with rune-by-rune decoding on valid
+// and invalid UTF-8.
+func TestRuneOffset(t *testing.T) {
+	want := func(s string, n int) int {
+		i := 0
+		for range n {
+			if i == len(s) {
+				return -1
+			}
+			_, size := utf8.DecodeRuneInString(s[i:])
+			i += size
+		}
+		if i == len(s) {
+			return -1
+		}
+		return i
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	pieces := []string{"a", "ệ", "é", "\u0301", "\xe1", "\xe1\xbb", "\xc3", "\x80", "\xed\xa0\x80", "\xe0\x80\x80", "\xf0\x9f\x98\x80", "\xef\xbf\xbd", "\xc0\xaf"}
+	for range 100000 {
+		var b strings.Builder
+		for range rng.IntN(12) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		s := b.String()
+		for n := range len(s) + 2 {
+			if got, w := runeOffset(s, n), want(s, n); got != w {
+				t.Fatalf("runeOffset(%+q, %d) = %d, want %d", s, n, got, w)
+			}
+		}
+	}
+}
+
+// TestTruncateWordsWalk compares truncateWords with its form before it
+// walked the runes once.
+func TestTruncateWordsWalk(t *testing.T) {
+	want := func(s string, n int) string {
+		if runeOffset(s, n) < 0 {
+			return s
+		}
+		cut := truncateRunes(s, n-1)
+		if i := strings.LastIndexFunc(cut, unicode.IsSpace); i > len(cut)/2 {
+			cut = cut[:i]
+		}
+		return strings.TrimRightFunc(cut, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) }) + "…"
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	pieces := []string{"a", "ệ", " ", ".", "\u3000", "\xe1", "\xc3", "\x80", "\xf0\x9f\x98\x80", "bc"}
+	for range 50000 {
+		var b strings.Builder
+		for range rng.IntN(14) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		s := b.String()
+		for n := -1; n < len(s)+2; n++ {
+			if got, w := truncateWords(s, n), want(s, n); got != w {
+				t.Fatalf("truncateWords(%+q, %d) = %+q, want %+q", s, n, got, w)
+			}
+		}
+	}
+}
+
+// TestFieldHelpers compares collapseSpace, hasFields and validHost with the
+// forms they replace, which built slices.
+func TestFieldHelpers(t *testing.T) {
+	oldValidHost := func(h string) bool {
+		h = strings.TrimSuffix(h, ".")
+		if h == "" {
+			return false
+		}
+		if strings.Contains(h, ":") {
+			return true
+		}
+		for _, label := range strings.Split(h, ".") {
+			if label == "" {
+				return false
+			}
+		}
+		return true
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	pieces := []string{"a", "ệ", " ", "  ", "\t", "\n", "\u00a0", "\u3000", ".", ":", "\xe1", "\x85", "bc"}
+	for range 200000 {
+		var b strings.Builder
+		for range rng.IntN(8) {
+			b.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		s := b.String()
+		if got, want := collapseSpace(s), strings.Join(strings.Fields(s), " "); got != want {
+			t.Fatalf("collapseSpace(%+q) = %+q, want %+q", s, got, want)
+		}
+		for n := range 5 {
+			if got, want := hasFields(s, n), len(strings.Fields(s)) >= n; got != want {
+				t.Fatalf("hasFields(%+q, %d) = %v", s, n, got)
+			}
+		}
+		if got, want := validHost(s), oldValidHost(s); got != want {
+			t.Fatalf("validHost(%+q) = %v", s, got)
+		}
 	}
 }

@@ -6,39 +6,18 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"unicode"
 	"unicode/utf8"
 
-	"github.com/microcosm-cc/bluemonday"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
 
-var (
-	policyOnce sync.Once
-	policy     *bluemonday.Policy
-)
-
-// htmlPolicy allows the markup of news articles: text, links, images,
-// lists, tables, quotes. No scripts, event handlers, styles, frames, forms
-// or non-http(s) URLs.
-func htmlPolicy() *bluemonday.Policy {
-	policyOnce.Do(func() {
-		p := bluemonday.UGCPolicy()
-		p.AllowURLSchemes("http", "https", "mailto")
-		p.RequireParseableURLs(true)
-		p.AllowRelativeURLs(true) // made absolute by sanitizeHTML
-		p.AllowAttrs("title").Globally()
-		p.AllowElements("figure", "figcaption", "picture")
-		policy = p
-	})
-	return policy
-}
-
-// sanitize returns raw as safe, well-formed HTML: sanitised, with relative
-// links made absolute against base (or dropped), tags balanced and every
-// character one that XML allows. With withText it also returns the text of
-// the HTML, white space collapsed: one pass over the markup gives both.
+// sanitize returns raw as safe, well-formed HTML: sanitised by the
+// allowlist of sanitize_policy.go (bluemonday's UGCPolicy and pressfeed's
+// additions), with relative links made absolute against base (or dropped),
+// tags balanced and every character one that XML allows. With withText it
+// also returns the text of the HTML, white space collapsed. One pass over
+// the markup does it all.
 func sanitize(raw string, base *url.URL, withText bool) (out, text string) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
@@ -47,162 +26,355 @@ func sanitize(raw string, base *url.URL, withText bool) (out, text string) {
 	if len(raw) > maxContent {
 		raw = truncateRunes(raw[:maxContent], maxContent)
 	}
-	t := tidier{base: base, withText: withText}
-	t.out.Grow(len(raw) + len(raw)/8)
-	t.run(htmlPolicy().Sanitize(raw))
-	return strings.TrimSpace(t.out.String()), t.text.String()
+	t := tidiers.Get().(*tidier)
+	t.reset(base, withText)
+	t.run(raw)
+	out, text = strings.TrimSpace(string(t.out)), string(t.text)
+	if cap(t.out) <= maxPooled && cap(t.pending) <= maxPooled && cap(t.attrs) <= 64 && cap(t.policy.skipEnds) <= 64 {
+		tidiers.Put(t) // not the buffers of an outsized document
+	}
+	return out, text
 }
 
-// tidier writes sanitised HTML again, balanced: a start tag that HTML
+// tidiers keeps tidiers with their buffers between items: fresh buffers
+// cost more (allocated, zeroed, grown, collected) than the work on a
+// typical item's HTML.
+var tidiers = sync.Pool{New: func() any { return new(tidier) }}
+
+// maxPooled bounds the buffers kept in tidiers.
+const maxPooled = 64 << 10
+
+// reset readies t for a document, keeping its buffers' storage.
+func (t *tidier) reset(base *url.URL, withText bool) {
+	*t = tidier{
+		base:     base,
+		withText: withText,
+		out:      t.out[:0],
+		text:     t.text[:0],
+		attrs:    t.attrs[:0],
+		pending:  t.pending[:0],
+		policy:   allowlist{skipEnds: t.policy.skipEnds[:0]},
+		open:     t.open[:0],
+		names:    t.names[:0],
+	}
+}
+
+// tidier writes HTML again, sanitised and balanced. Its allowlist keeps
+// what bluemonday kept, token by token; of that, a start tag that HTML
 // closes implicitly (a <p> before a block, an <li> before the next) is
 // closed, an end tag with nothing open to close is dropped, and what is
 // open at the end is closed. It makes href and src absolute, keeps every
 // character one that XML allows and in NFC, and collects the text.
+//
+// It gives what the previous pipeline gave (bluemonday's output read again
+// by the tidier): that pipeline's second tokenizer saw the tokens
+// bluemonday kept, except that text on either side of what bluemonday
+// dropped (a tag, a comment) was one text token; so text is collected in
+// pending until the next tag kept.
 type tidier struct {
 	base     *url.URL
 	withText bool
-	out      strings.Builder
-	text     strings.Builder
+	out      []byte
+	text     []byte
 	space    bool // text ends with white space (or is empty)
 	pre      bool // the last token opened a <pre>
 	attrs    []html.Attribute
+	pending  []byte // text not yet written
+	policy   allowlist
 	open     []atom.Atom
 	names    []string // of open elements whose atom is 0
 }
 
-func (t *tidier) run(safe string) {
-	z := html.NewTokenizer(strings.NewReader(safe))
+// run reads raw and writes t.out and t.text.
+func (t *tidier) run(raw string) {
+	z := html.NewTokenizer(strings.NewReader(raw))
 	for {
-		switch tt := z.Next(); tt {
+		tt := z.Next()
+		switch tt {
 		case html.ErrorToken:
+			t.flushText()
 			for len(t.open) > 0 {
 				t.pop()
 			}
 			return
 		case html.TextToken:
-			s := cleanText(string(z.Text()))
-			if t.pre && strings.HasPrefix(s, "\n") && !strings.HasPrefix(s, "\n\n") {
-				s = s[1:] // HTML drops the newline that starts a <pre>, and keeps a second one
+			if t.policy.text() {
+				// Text runs on across what the policy drops, as it did in
+				// bluemonday's output.
+				t.pending = append(t.pending, z.Text()...)
 			}
-			t.pre = false
-			escapeTo(&t.out, s)
-			t.addText(s)
 		case html.StartTagToken, html.SelfClosingTagToken:
 			name, hasAttr := z.TagName()
-			a := atom.Lookup(name)
-			if blockText[a] {
-				t.addText(" ")
-			}
-			t.pre = false
-			t.implicitEnds(a)
-			if len(t.open) >= maxDepth-2 && !voidElements[a] {
-				continue // too deep: the element goes, its text stays
-			}
-			t.tableParents(a)
-			t.out.WriteByte('<')
-			t.out.Write(name)
 			t.attrs = t.attrs[:0]
+			if _, ok := policyElements[string(name)]; !ok {
+				hasAttr = false // the policy drops the element whatever its attributes
+			}
+			if cap(t.attrs) < 8 {
+				t.attrs = make([]html.Attribute, 0, 8) // room for rel="nofollow" too
+			}
 			for hasAttr {
 				var k, v []byte
 				k, v, hasAttr = z.TagAttr()
-				t.attrs = append(t.attrs, html.Attribute{Key: string(k), Val: string(v)})
+				// An attribute that the policy allows on no element goes
+				// whatever its value.
+				if key, ok := policyAttrNames[string(k)]; ok {
+					t.attrs = append(t.attrs, html.Attribute{Key: key, Val: string(v)})
+				}
 			}
-			if formatting[a] { // HTML's parser sorts these elements' attributes
-				slices.SortFunc(t.attrs, func(x, y html.Attribute) int {
-					return cmp.Or(strings.Compare(x.Key, y.Key), strings.Compare(x.Val, y.Val))
-				})
+			keep, attrs := t.policy.start(name, t.attrs, tt == html.SelfClosingTagToken)
+			if keep {
+				t.flushText()
+				t.startTag(name, attrs)
 			}
-			for _, at := range t.attrs {
-				t.attr(at.Key, at.Val)
-			}
-			if voidElements[a] {
-				t.out.WriteString("/>")
-				continue
-			}
-			t.out.WriteByte('>')
-			t.push(a, name)
-			t.pre = a == atom.Pre || a == atom.Listing
 		case html.EndTagToken:
-			t.pre = false
 			name, _ := z.TagName()
-			a := atom.Lookup(name)
-			if blockText[a] {
-				t.addText(" ")
+			if t.policy.end(name) {
+				t.flushText()
+				t.endTag(name)
 			}
-			switch {
-			case a == atom.Br: // "</br>" is read as <br>
-				t.addText(" ")
-				t.out.WriteString("<br/>")
-				continue
-			case a == atom.P && t.find(pRule) < 0: // and "</p>" as <p></p>
-				t.out.WriteString("<p></p>")
-				continue
-			}
-			t.closeTo(a, string(name))
 		}
 	}
+}
+
+// flushText writes the text read since the last tag kept.
+func (t *tidier) flushText() {
+	if len(t.pending) == 0 {
+		return
+	}
+	raw := t.pending
+	t.pending = t.pending[:0] // raw keeps the bytes: nothing is read until the next token
+	pre := t.pre
+	t.pre = false
+	s := raw
+	if pre {
+		s = trimPreNewline(s)
+	}
+	// When raw is clean (cleanText returns it as it is), trimming before
+	// cleaning changes nothing, and one pass checks and escapes.
+	out, clean := appendCleanEscaped(t.out, s)
+	if !clean {
+		s = []byte(cleanText(string(raw)))
+		if pre {
+			s = trimPreNewline(s)
+		}
+		out = appendEscaped(t.out, s)
+	}
+	t.out = out
+	t.addText(s)
+}
+
+// trimPreNewline returns the text that starts a <pre> without its first
+// newline: HTML drops it, and keeps a second one.
+func trimPreNewline(s []byte) []byte {
+	if len(s) > 0 && s[0] == '\n' && (len(s) == 1 || s[1] != '\n') {
+		return s[1:]
+	}
+	return s
+}
+
+// startTag writes the start tag of an element the policy keeps.
+func (t *tidier) startTag(name []byte, attrs []html.Attribute) {
+	a := atom.Lookup(name)
+	if blockText[a] {
+		t.addSpace()
+	}
+	t.pre = false
+	t.implicitEnds(a)
+	if len(t.open) >= maxDepth-2 && !voidElements[a] {
+		return // too deep: the element goes, its text stays
+	}
+	t.tableParents(a)
+	t.out = append(t.out, '<')
+	t.out = append(t.out, name...)
+	if formatting[a] { // HTML's parser sorts these elements' attributes
+		slices.SortFunc(attrs, func(x, y html.Attribute) int {
+			return cmp.Or(strings.Compare(x.Key, y.Key), strings.Compare(x.Val, y.Val))
+		})
+	}
+	for _, at := range attrs {
+		t.attr(at.Key, at.Val)
+	}
+	if voidElements[a] {
+		t.out = append(t.out, "/>"...)
+		return
+	}
+	t.out = append(t.out, '>')
+	t.push(a, name)
+	t.pre = a == atom.Pre || a == atom.Listing
+}
+
+// endTag closes an element the policy keeps.
+func (t *tidier) endTag(name []byte) {
+	t.pre = false
+	a := atom.Lookup(name)
+	if blockText[a] {
+		t.addSpace()
+	}
+	switch {
+	case a == atom.Br: // "</br>" is read as <br>
+		t.addSpace()
+		t.out = append(t.out, "<br/>"...)
+		return
+	case a == atom.P && t.find(pRule) < 0: // and "</p>" as <p></p>
+		t.out = append(t.out, "<p></p>"...)
+		return
+	}
+	t.closeTo(a, string(name))
 }
 
 // attr writes the attribute k="v", with href and src made absolute (mailto
 // links stay); it drops a URL that cannot be.
 func (t *tidier) attr(k, v string) {
-	if k == "href" || k == "src" {
-		if !(k == "href" && strings.HasPrefix(strings.ToLower(strings.TrimSpace(v)), "mailto:")) {
-			abs, err := absoluteURL(t.base, v)
-			if err != nil || abs == "" {
-				return
-			}
-			v = abs
+	if (k == "href" || k == "src") && !(k == "href" && strings.HasPrefix(strings.ToLower(strings.TrimSpace(v)), "mailto:")) {
+		abs, err := absoluteURL(t.base, v)
+		if err != nil || abs == "" {
+			return
 		}
+		// absoluteURL returns cleanText's output, which cleanText returns
+		// unchanged (it is valid UTF-8, holds only XML characters and is
+		// NFC): no second pass.
+		v = abs
+	} else {
+		v = cleanText(v)
 	}
-	t.out.WriteByte(' ')
-	t.out.WriteString(k)
-	t.out.WriteString(`="`)
-	escapeTo(&t.out, cleanText(v))
-	t.out.WriteByte('"')
+	t.out = append(t.out, ' ')
+	t.out = append(t.out, k...)
+	t.out = append(t.out, `="`...)
+	t.out = appendEscaped(t.out, v)
+	t.out = append(t.out, '"')
 }
 
-// addText appends s to the text, white space collapsed to single spaces.
-// It stops after maxTextBytes: the summary takes at most maxSummary runes,
-// and more bytes than that many runes can take tell that it is cut.
-func (t *tidier) addText(s string) {
+// addText appends s, valid UTF-8, to the text, white space collapsed to
+// single spaces. It stops after maxTextBytes: the summary takes at most
+// maxSummary runes, and more bytes than that many runes can take tell that
+// it is cut. It stops where collapsing one character at a time would: after
+// the first run of other characters (up to white space or the end of s)
+// that takes the text past maxTextBytes, or at the end of s.
+//
+// Text that needs no collapsing is copied in runs: a run ends at white
+// space other than one ' ' after a character that is not white space.
+func (t *tidier) addText(s []byte) {
 	if !t.withText {
 		return
 	}
-	start := 0 // of the run of other characters that s[i] ends
+	sp := t.space // the text, with s[start:i] appended, ends with white space
+	start := 0
 	for i := 0; i < len(s); {
-		c, n, space := s[i], 1, false
-		if c < utf8.RuneSelf {
-			space = asciiSpace[c]
-		} else {
-			var r rune
-			r, n = utf8.DecodeRuneInString(s[i:])
-			space = unicode.IsSpace(r)
-		}
-		if space {
-			if start < i {
-				t.text.WriteString(s[start:i])
-				t.space = false
-				if t.text.Len() > maxTextBytes {
-					t.withText = false
-					return
-				}
+		if textClass[s[i]] == textPlain {
+			for i++; i < len(s) && textClass[s[i]] == textPlain; i++ {
 			}
-			if !t.space {
-				t.text.WriteByte(' ')
-				t.space = true
+			sp = false
+			continue
+		}
+		n, space := 1, true
+		if textClass[s[i]] == textLead {
+			n, space = spaceAt(s, i)
+		}
+		switch {
+		case !space:
+			sp = false
+		case s[i] == ' ' && !sp:
+			sp = true // kept in the run
+		default:
+			if !t.appendRun(s[start:i]) {
+				return
+			}
+			if !sp {
+				t.text = append(t.text, ' ')
+				sp = true
 			}
 			start = i + n
 		}
 		i += n
 	}
-	if start < len(s) {
-		t.text.WriteString(s[start:])
-		t.space = false
-	}
-	if t.text.Len() > maxTextBytes {
+	t.space = sp
+	if t.appendRun(s[start:]) && len(t.text) > maxTextBytes {
 		t.withText = false
 	}
+}
+
+// appendRun appends run, in which every ' ' but a first follows a character
+// that is not white space, and reports whether the text goes on. It stops
+// the text where collapsing one character at a time would have checked the
+// length: before each ' ' that ends a word and after run when run ends with
+// a word.
+func (t *tidier) appendRun(run []byte) bool {
+	n := len(t.text)
+	if n+len(run) <= maxTextBytes {
+		t.text = append(t.text, run...)
+		return true
+	}
+	for j := 1; j < len(run); j++ {
+		if run[j] == ' ' && n+j > maxTextBytes {
+			t.text = append(t.text, run[:j]...)
+			t.withText = false
+			return false
+		}
+	}
+	t.text = append(t.text, run...)
+	if len(run) > 0 && run[len(run)-1] != ' ' {
+		t.withText = false
+		return false
+	}
+	return true
+}
+
+// textClass sorts the bytes of UTF-8 text for addText: white space,
+// the first byte of a character that may be white space, and the rest
+// (other characters, and continuation bytes, which never start one).
+var textClass = func() (c [256]uint8) {
+	for b, space := range asciiSpace {
+		if space {
+			c[b] = textSpace
+		}
+	}
+	c[0xC2], c[0xE1], c[0xE2], c[0xE3] = textLead, textLead, textLead, textLead
+	return c
+}()
+
+const (
+	textPlain = iota
+	textSpace
+	textLead
+)
+
+// addSpace is addText(" ").
+func (t *tidier) addSpace() {
+	if !t.withText {
+		return
+	}
+	if !t.space {
+		t.text = append(t.text, ' ')
+		t.space = true
+	}
+	if len(t.text) > maxTextBytes {
+		t.withText = false
+	}
+}
+
+// spaceAt returns the length of the character at s[i], which is valid
+// UTF-8, and whether unicode.IsSpace holds for it. Beyond ASCII that is
+// U+0085, U+00A0, U+1680, U+2000–U+200A, U+2028, U+2029, U+202F, U+205F and
+// U+3000 (Unicode's White_Space), whose UTF-8 starts with C2, E1, E2 or E3.
+func spaceAt(s []byte, i int) (n int, space bool) {
+	switch c := s[i]; {
+	case c < utf8.RuneSelf:
+		return 1, asciiSpace[c]
+	case c < 0xE0:
+		return 2, c == 0xC2 && (s[i+1] == 0x85 || s[i+1] == 0xA0)
+	case c < 0xF0:
+		switch c {
+		case 0xE1:
+			return 3, s[i+1] == 0x9A && s[i+2] == 0x80
+		case 0xE2:
+			c1, c2 := s[i+1], s[i+2]
+			return 3, c1 == 0x80 && (c2 <= 0x8A || c2 == 0xA8 || c2 == 0xA9 || c2 == 0xAF) || c1 == 0x81 && c2 == 0x9F
+		case 0xE3:
+			return 3, s[i+1] == 0x80 && s[i+2] == 0x80
+		}
+		return 3, false
+	}
+	return 4, false
 }
 
 // maxTextBytes is where the text stops: more than maxSummary runes.
@@ -257,12 +429,12 @@ func (t *tidier) tableParents(a atom.Atom) {
 		}
 	}
 	if in == atom.Table {
-		t.out.WriteString("<tbody>")
+		t.out = append(t.out, "<tbody>"...)
 		t.push(atom.Tbody, nil)
 		in = atom.Tbody
 	}
 	if a != atom.Tr && in != 0 && in != atom.Tr {
-		t.out.WriteString("<tr>")
+		t.out = append(t.out, "<tr>"...)
 		t.push(atom.Tr, nil)
 	}
 }
@@ -289,43 +461,31 @@ func (t *tidier) closeTo(a atom.Atom, name string) {
 func (t *tidier) pop() {
 	a := t.open[len(t.open)-1]
 	t.open = t.open[:len(t.open)-1]
-	t.out.WriteString("</")
+	t.out = append(t.out, "</"...)
 	if a == 0 {
-		t.out.WriteString(t.names[len(t.names)-1])
+		t.out = append(t.out, t.names[len(t.names)-1]...)
 		t.names = t.names[:len(t.names)-1]
 	} else {
-		t.out.WriteString(a.String())
+		t.out = append(t.out, a.String()...)
 	}
-	t.out.WriteByte('>')
+	t.out = append(t.out, '>')
 }
 
-// escapeTo writes s escaped as html.Render escapes text and attribute
-// values.
-func escapeTo(b *strings.Builder, s string) {
-	for len(s) > 0 {
-		i := strings.IndexAny(s, "&'<>\"\r")
-		if i < 0 {
-			b.WriteString(s)
-			return
+// appendEscaped appends s escaped as html.Render escapes text and
+// attribute values.
+func appendEscaped[S string | []byte](b []byte, s S) []byte {
+	start := 0
+	for i := 0; i < len(s); i++ {
+		if esc := htmlEscapes[s[i]]; esc != "" {
+			b = append(b, s[start:i]...)
+			b = append(b, esc...)
+			start = i + 1
 		}
-		b.WriteString(s[:i])
-		switch s[i] {
-		case '&':
-			b.WriteString("&amp;")
-		case '\'':
-			b.WriteString("&#39;")
-		case '<':
-			b.WriteString("&lt;")
-		case '>':
-			b.WriteString("&gt;")
-		case '"':
-			b.WriteString("&#34;")
-		case '\r':
-			b.WriteString("&#13;")
-		}
-		s = s[i+1:]
 	}
+	return append(b, s[start:]...)
 }
+
+var htmlEscapes = [256]string{'&': "&amp;", '\'': "&#39;", '<': "&lt;", '>': "&gt;", '"': "&#34;", '\r': "&#13;"}
 
 // maxDepth bounds the elements open at once (browsers stop at 512): it
 // keeps the work per tag bounded however deep a hostile document nests.

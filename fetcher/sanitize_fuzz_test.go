@@ -23,58 +23,63 @@ func FuzzSanitize(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, in string) {
-		out, text := sanitize(in, testBase, true)
-		for _, s := range []string{out, text} {
-			if !utf8.ValidString(s) || !norm.NFC.IsNormalString(s) {
-				t.Fatalf("sanitize(%q) = %q, %q: not UTF-8 NFC", in, out, text)
-			}
-			for _, r := range s {
-				if !decIsXMLChar(r) {
-					t.Fatalf("sanitize(%q) = %q, %q: %U", in, out, text, r)
-				}
+	f.Fuzz(checkSanitized)
+}
+
+// checkSanitized checks FuzzSanitize's invariants on what sanitize makes of
+// in.
+func checkSanitized(t *testing.T, in string) {
+	t.Helper()
+	out, text := sanitize(in, testBase, true)
+	for _, s := range []string{out, text} {
+		if !utf8.ValidString(s) || !norm.NFC.IsNormalString(s) {
+			t.Fatalf("sanitize(%q) = %q, %q: not UTF-8 NFC", in, out, text)
+		}
+		for _, r := range s {
+			if !decIsXMLChar(r) {
+				t.Fatalf("sanitize(%q) = %q, %q: %U", in, out, text, r)
 			}
 		}
-		if strings.Contains(text, "  ") || strings.ContainsAny(text, "\t\n\r\f") {
-			t.Fatalf("sanitize(%q) text = %q", in, text)
+	}
+	if strings.Contains(text, "  ") || strings.ContainsAny(text, "\t\n\r\f") {
+		t.Fatalf("sanitize(%q) text = %q", in, text)
+	}
+	var open []string
+	z := html.NewTokenizer(strings.NewReader(out))
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			break
 		}
-		var open []string
-		z := html.NewTokenizer(strings.NewReader(out))
-		for {
-			tt := z.Next()
-			if tt == html.ErrorToken {
-				break
+		tok := z.Token()
+		switch tt {
+		case html.StartTagToken:
+			if open = append(open, tok.Data); len(open) > maxDepth {
+				t.Fatalf("sanitize(%q) = %q: more than %d elements open", in, out, maxDepth)
 			}
-			tok := z.Token()
-			switch tt {
-			case html.StartTagToken:
-				if open = append(open, tok.Data); len(open) > maxDepth {
-					t.Fatalf("sanitize(%q) = %q: more than %d elements open", in, out, maxDepth)
-				}
-			case html.EndTagToken:
-				if len(open) == 0 || open[len(open)-1] != tok.Data {
-					t.Fatalf("sanitize(%q) = %q: </%s> closes %v", in, out, tok.Data, open)
-				}
-				open = open[:len(open)-1]
-			case html.SelfClosingTagToken:
-				if !voidElements[tok.DataAtom] {
-					t.Fatalf("sanitize(%q) = %q: <%s/>", in, out, tok.Data)
-				}
+		case html.EndTagToken:
+			if len(open) == 0 || open[len(open)-1] != tok.Data {
+				t.Fatalf("sanitize(%q) = %q: </%s> closes %v", in, out, tok.Data, open)
 			}
-			switch tok.DataAtom {
-			case atom.Script, atom.Style, atom.Iframe, atom.Object, atom.Embed, atom.Form, atom.Svg, atom.Math, atom.Meta:
-				t.Fatalf("sanitize(%q) = %q: <%s>", in, out, tok.Data)
-			}
-			for _, a := range tok.Attr {
-				v := strings.ToLower(strings.TrimSpace(a.Val))
-				if strings.HasPrefix(a.Key, "on") || a.Key == "style" ||
-					(a.Key == "href" || a.Key == "src") && !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "mailto:") {
-					t.Fatalf("sanitize(%q) = %q: %s=%q", in, out, a.Key, a.Val)
-				}
+			open = open[:len(open)-1]
+		case html.SelfClosingTagToken:
+			if !voidElements[tok.DataAtom] {
+				t.Fatalf("sanitize(%q) = %q: <%s/>", in, out, tok.Data)
 			}
 		}
-		if len(open) > 0 {
-			t.Fatalf("sanitize(%q) = %q: %v left open", in, out, open)
+		switch tok.DataAtom {
+		case atom.Script, atom.Style, atom.Iframe, atom.Object, atom.Embed, atom.Form, atom.Svg, atom.Math, atom.Meta:
+			t.Fatalf("sanitize(%q) = %q: <%s>", in, out, tok.Data)
 		}
-	})
+		for _, a := range tok.Attr {
+			v := strings.ToLower(strings.TrimSpace(a.Val))
+			if strings.HasPrefix(a.Key, "on") || a.Key == "style" ||
+				(a.Key == "href" || a.Key == "src") && !strings.HasPrefix(v, "http://") && !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "mailto:") {
+				t.Fatalf("sanitize(%q) = %q: %s=%q", in, out, a.Key, a.Val)
+			}
+		}
+	}
+	if len(open) > 0 {
+		t.Fatalf("sanitize(%q) = %q: %v left open", in, out, open)
+	}
 }

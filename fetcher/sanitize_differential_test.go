@@ -1,0 +1,165 @@
+package fetcher
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"net/url"
+	"runtime"
+	"strconv"
+	"sync"
+	"testing"
+)
+
+// sanitizeInputs returns the HTML that the differential tests feed to both
+// sanitising pipelines: the description and content of every item gofeed
+// parses in the corpus, then the OWASP vectors of publisher/xss_test.go.
+func sanitizeInputs(t *testing.T) []string {
+	t.Helper()
+	var in []string
+	for _, d := range corpusDocs(t) {
+		clean, err := decodeBody(d.body, d.contentType)
+		if err != nil {
+			continue
+		}
+		doc, _, err := parseDocument(clean)
+		if err != nil {
+			continue
+		}
+		for _, it := range doc.Items {
+			if it == nil {
+				continue
+			}
+			for _, s := range []string{it.Description, it.Content} {
+				if s != "" {
+					in = append(in, s)
+				}
+			}
+		}
+	}
+	if len(in) < 4000 {
+		t.Fatalf("%d HTML fields in the corpus, want the whole corpus", len(in))
+	}
+	return append(in, xssVectors(t)...)
+}
+
+// xssVectors reads the HTML of the OWASP vectors from publisher/xss_test.go,
+// so that both tables stay one.
+func xssVectors(t *testing.T) []string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), "../publisher/xss_test.go", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vs []string
+	ast.Inspect(f, func(n ast.Node) bool {
+		vs2, ok := n.(*ast.ValueSpec)
+		if !ok || len(vs2.Names) != 1 || vs2.Names[0].Name != "xssVectors" || len(vs2.Values) != 1 {
+			return true
+		}
+		for _, e := range vs2.Values[0].(*ast.CompositeLit).Elts {
+			elts := e.(*ast.CompositeLit).Elts
+			lit, ok := elts[len(elts)-1].(*ast.BasicLit)
+			if !ok {
+				t.Fatalf("xssVectors: element %T", elts[len(elts)-1])
+			}
+			s, err := strconv.Unquote(lit.Value)
+			if err != nil {
+				t.Fatal(err)
+			}
+			vs = append(vs, s)
+		}
+		return false
+	})
+	if len(vs) < 40 {
+		t.Fatalf("%d OWASP vectors in publisher/xss_test.go", len(vs))
+	}
+	return vs
+}
+
+// sanitizeDiff compares sanitize with referenceSanitize on in, against
+// base, and returns "" or what differs.
+func sanitizeDiff(in string, base *url.URL) string {
+	for _, withText := range []bool{true, false} {
+		out, text := sanitize(in, base, withText)
+		wantOut, wantText := referenceSanitize(in, base, withText)
+		if out != wantOut || text != wantText {
+			return "sanitize(" + strconv.Quote(in) + ", " + strconv.FormatBool(withText) + ") =\n" +
+				strconv.Quote(out) + ", " + strconv.Quote(text) + "\nwant\n" +
+				strconv.Quote(wantOut) + ", " + strconv.Quote(wantText)
+		}
+	}
+	return ""
+}
+
+// TestSanitizeReference requires sanitize to give byte for byte what the
+// previous pipeline (bluemonday, then the tidier) gives, output and text,
+// for every HTML field of the corpus and every OWASP vector, with and
+// without a base URL.
+func TestSanitizeReference(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads the whole corpus")
+	}
+	inputs := sanitizeInputs(t)
+	var (
+		mu      sync.Mutex
+		differs int
+		wg      sync.WaitGroup
+	)
+	next := make(chan string)
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for in := range next {
+				for _, base := range []*url.URL{testBase, nil} {
+					if d := sanitizeDiff(in, base); d != "" {
+						mu.Lock()
+						if differs++; differs <= 10 {
+							t.Error(d)
+						}
+						mu.Unlock()
+					}
+				}
+			}
+		})
+	}
+	for _, in := range inputs {
+		next <- in
+	}
+	close(next)
+	wg.Wait()
+	t.Logf("%d HTML fields, %d differ", len(inputs), differs)
+}
+
+// FuzzSanitizeReference requires sanitize to give what the previous
+// pipeline gives for any input, with and without a base URL; its output to
+// be one that the previous pipeline keeps as it is (nothing in it that
+// bluemonday and the tidier would remove or change); and FuzzSanitize's
+// invariants.
+func FuzzSanitizeReference(f *testing.F) {
+	for _, s := range []string{
+		"<p>một<p>hai<b>ba", "<table><tr><td>a<td>b<tr><th>c</table>", "<pre>\nx</pre>", "a</p>b</br>",
+		`<a title="t" href="/x">a<a href="javascript:alert(1)">b</a>`, "<ul><li>a<li>b</ul><dl><dt>c<dd>d</dl>",
+		"<svg><script>alert(1)</script></svg><img src=x onerror=alert(1)>", "Ho\u0302\u0300 &#769; \x00 \xff",
+		"<b><i></b></i></p></td><tbody><td>", "<custom-el>x</custom-el><font face=x>y",
+		"e\u0301\u0323 \u1100\u1161 \u0915\u093c a\u0300\u0301 \ufb2c\u05bc <img alt=\"a\u0301\">",
+		`<a href="/ti%E1%BA%BFng?q=Vi%E1%BB%87t#d\u00f2ng" title="Ti\u1ebfng">x</a>`,
+		"e<!-- c -->\u0301<x>\u0301</x><script>s</script>x", "<a>no href</a><img alt=x><area href=/y rel=\"a nofollow\">",
+		"</iframe><iframe>hidden</iframe>still hidden", "<p><title>t</title><style>s</style><script/>after",
+		`<del cite="/why" datetime="2024-01-02">x</del><q cite="http://a b/">y</q><td nowrap scope=x>z`,
+		"<pre><b>\nx</b></pre><pre><!---->\ny</pre>", "<bdo>x</bdo><bdo dir=rtl>y</bdo><details open>z",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		for _, base := range []*url.URL{testBase, nil} {
+			if d := sanitizeDiff(in, base); d != "" {
+				t.Fatal(d)
+			}
+		}
+		out, _ := sanitize(in, testBase, false)
+		if again, _ := referenceSanitize(out, testBase, false); again != out {
+			t.Fatalf("sanitize(%q) = %q, which the previous pipeline makes %q", in, out, again)
+		}
+		checkSanitized(t, in)
+	})
+}
