@@ -254,11 +254,7 @@ func TestRuneOffset(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	pieces := []string{"a", "ệ", "é", "\u0301", "\xe1", "\xe1\xbb", "\xc3", "\x80", "\xed\xa0\x80", "\xe0\x80\x80", "\xf0\x9f\x98\x80", "\xef\xbf\xbd", "\xc0\xaf"}
 	for range 100000 {
-		var b strings.Builder
-		for range rng.IntN(12) {
-			b.WriteString(pieces[rng.IntN(len(pieces))])
-		}
-		s := b.String()
+		s := randomJoin(rng, pieces, 12)
 		for n := range len(s) + 2 {
 			if got, w := runeOffset(s, n), want(s, n); got != w {
 				t.Fatalf("runeOffset(%+q, %d) = %d, want %d", s, n, got, w)
@@ -283,11 +279,7 @@ func TestTruncateWordsWalk(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	pieces := []string{"a", "ệ", " ", ".", "\u3000", "\xe1", "\xc3", "\x80", "\xf0\x9f\x98\x80", "bc"}
 	for range 50000 {
-		var b strings.Builder
-		for range rng.IntN(14) {
-			b.WriteString(pieces[rng.IntN(len(pieces))])
-		}
-		s := b.String()
+		s := randomJoin(rng, pieces, 14)
 		for n := -1; n < len(s)+2; n++ {
 			if got, w := truncateWords(s, n), want(s, n); got != w {
 				t.Fatalf("truncateWords(%+q, %d) = %+q, want %+q", s, n, got, w)
@@ -317,11 +309,7 @@ func TestFieldHelpers(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	pieces := []string{"a", "ệ", " ", "  ", "\t", "\n", "\u00a0", "\u3000", ".", ":", "\xe1", "\x85", "bc"}
 	for range 200000 {
-		var b strings.Builder
-		for range rng.IntN(8) {
-			b.WriteString(pieces[rng.IntN(len(pieces))])
-		}
-		s := b.String()
+		s := randomJoin(rng, pieces, 8)
 		if got, want := collapseSpace(s), strings.Join(strings.Fields(s), " "); got != want {
 			t.Fatalf("collapseSpace(%+q) = %+q, want %+q", s, got, want)
 		}
@@ -334,4 +322,13 @@ func TestFieldHelpers(t *testing.T) {
 			t.Fatalf("validHost(%+q) = %v", s, got)
 		}
 	}
+}
+
+// randomJoin returns up to n-1 pieces drawn at random and joined.
+func randomJoin(rng *rand.Rand, pieces []string, n int) string {
+	var b strings.Builder
+	for range rng.IntN(n) {
+		b.WriteString(pieces[rng.IntN(len(pieces))])
+	}
+	return b.String()
 }

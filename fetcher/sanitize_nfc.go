@@ -24,28 +24,40 @@ func cleanNFC[S string | []byte](s S) bool {
 			i++
 			continue
 		}
-		var r rune
-		switch {
-		case c >= 0xC2 && c <= 0xDF: // U+0080–U+07FF
-			if i+1 >= len(s) || s[i+1]&0xC0 != 0x80 {
-				return false
-			}
-			r = rune(c&0x1F)<<6 | rune(s[i+1]&0x3F)
-			i += 2
-		case c >= 0xE0 && c <= 0xE2: // U+0800–U+2FFF
-			if i+2 >= len(s) || s[i+1]&0xC0 != 0x80 || s[i+2]&0xC0 != 0x80 || c == 0xE0 && s[i+1] < 0xA0 {
-				return false
-			}
-			r = rune(c&0x0F)<<12 | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F)
-			i += 3
-		default: // beyond U+2FFF, or not UTF-8
+		n := stableAt(s, i)
+		if n == 0 {
 			return false
 		}
-		if nfcStable[r>>6]&(1<<(r&63)) == 0 {
-			return false
-		}
+		i += n
 	}
 	return true
+}
+
+// stableAt returns the length of the character that starts at s[i], not
+// ASCII, when it is valid UTF-8 below nfcStableEnd and nfcStable marks it;
+// otherwise 0.
+func stableAt[S string | []byte](s S, i int) int {
+	c := s[i]
+	var r rune
+	var n int
+	switch {
+	case c >= 0xC2 && c <= 0xDF: // U+0080–U+07FF
+		if i+1 >= len(s) || s[i+1]&0xC0 != 0x80 {
+			return 0
+		}
+		r, n = rune(c&0x1F)<<6|rune(s[i+1]&0x3F), 2
+	case c >= 0xE0 && c <= 0xE2: // U+0800–U+2FFF
+		if i+2 >= len(s) || s[i+1]&0xC0 != 0x80 || s[i+2]&0xC0 != 0x80 || c == 0xE0 && s[i+1] < 0xA0 {
+			return 0
+		}
+		r, n = rune(c&0x0F)<<12|rune(s[i+1]&0x3F)<<6|rune(s[i+2]&0x3F), 3
+	default: // beyond U+2FFF, or not UTF-8
+		return 0
+	}
+	if nfcStable[r>>6]&(1<<(r&63)) == 0 {
+		return 0
+	}
+	return n
 }
 
 // nfcStableEnd bounds the characters nfcStable covers: the scripts of
@@ -86,26 +98,11 @@ func appendCleanEscaped(b, s []byte) ([]byte, bool) {
 			i++
 			continue
 		}
-		var r rune
-		switch {
-		case c >= 0xC2 && c <= 0xDF: // U+0080–U+07FF
-			if i+1 >= len(s) || s[i+1]&0xC0 != 0x80 {
-				return b, false
-			}
-			r = rune(c&0x1F)<<6 | rune(s[i+1]&0x3F)
-			i += 2
-		case c >= 0xE0 && c <= 0xE2: // U+0800–U+2FFF
-			if i+2 >= len(s) || s[i+1]&0xC0 != 0x80 || s[i+2]&0xC0 != 0x80 || c == 0xE0 && s[i+1] < 0xA0 {
-				return b, false
-			}
-			r = rune(c&0x0F)<<12 | rune(s[i+1]&0x3F)<<6 | rune(s[i+2]&0x3F)
-			i += 3
-		default:
+		n := stableAt(s, i)
+		if n == 0 {
 			return b, false
 		}
-		if nfcStable[r>>6]&(1<<(r&63)) == 0 {
-			return b, false
-		}
+		i += n
 	}
 	return append(b, s[start:]...), true
 }
