@@ -320,10 +320,15 @@ func missing(keys *bolt.Bucket, ks [][]byte) bool {
 
 // findByTitle returns a story from another feed with in's normalised title
 // published within the title window of in, or nil. It reads entries of
-// both forms (see titleEntry).
+// the earlier form too when the file held some when opened (see
+// titleEntry).
 func (db *DB) findByTitle(tx *bolt.Tx, feed string, in *Incoming) (*record, error) {
 	c := tx.Bucket(bucketTitles).Cursor()
-	for _, prefix := range [][]byte{titlePrefix(in.TitleKey), []byte(in.TitleKey + "\x00")} {
+	prefixes := [][]byte{titlePrefix(in.TitleKey)}
+	if db.legacyTitles {
+		prefixes = append(prefixes, []byte(in.TitleKey+"\x00"))
+	}
+	for _, prefix := range prefixes {
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
 			rest := k[len(prefix):]
 			if len(rest) <= 12 {

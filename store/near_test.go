@@ -430,11 +430,20 @@ func toLegacyEntries(t *testing.T, db *DB) {
 // earlier versions wrote still merge copies, and that Prune removes them.
 func TestLegacyEntries(t *testing.T) {
 	ck := &clock{now: t0}
-	db, _ := openTest(t, Options{Now: ck.Now, NearDuplicates: true})
-	mustAdd(t, db, "sggp", wire(wireTitle, wireLead, "s1", "https://sggp.example/xang", t0))
+	opts := Options{Now: ck.Now, NearDuplicates: true}
+	path := filepath.Join(t.TempDir(), "pressfeed.db")
+	old, err := Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAdd(t, old, "sggp", wire(wireTitle, wireLead, "s1", "https://sggp.example/xang", t0))
 	other := "Hà Nội cấm xe máy xăng trong vành đai 1 từ năm 2027"
-	mustAdd(t, db, "sggp", wire(other, "Hà Nội lấy ý kiến về lộ trình hạn chế xe máy chạy xăng.", "s2", "https://sggp.example/xe", t0))
-	toLegacyEntries(t, db)
+	mustAdd(t, old, "sggp", wire(other, "Hà Nội lấy ý kiến về lộ trình hạn chế xe máy chạy xăng.", "s2", "https://sggp.example/xe", t0))
+	toLegacyEntries(t, old)
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db := openAt(t, path, opts) // as an earlier version left it
 	legacyTitles, legacyNear := countBucket(t, db, bucketTitles), countBucket(t, db, bucketNear)
 	if legacyTitles != 2 || legacyNear != 2*nearBands {
 		t.Fatalf("%d title and %d near entries, want 2 and %d", legacyTitles, legacyNear, 2*nearBands)

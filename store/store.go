@@ -107,6 +107,9 @@ type DB struct {
 	// nil after a successful write.
 	writeErr  atomic.Pointer[error] // what WriteErr returns
 	retention atomic.Int64          // now-before of the last Prune, in nanoseconds
+	// legacyTitles: the file held title entries of the earlier form when
+	// it was opened (see legacyTitleEntry), so lookups seek that form too.
+	legacyTitles bool
 
 	// Set by tests only; nil otherwise.
 	afterRead func()                   // runs between Add's read pass and its write transaction
@@ -148,6 +151,16 @@ func Open(path string, opts Options) (*DB, error) {
 	}
 	if err := db.rewriteRecords(); err != nil {
 		return nil, errors.Join(fmt.Errorf("store: upgrade %s: %w", path, err), bdb.Close())
+	}
+	err = bdb.View(func(tx *bolt.Tx) error {
+		// Earlier entries start with the title, the current ones with a 0
+		// byte: any earlier entry sorts last.
+		k, _ := tx.Bucket(bucketTitles).Cursor().Last()
+		db.legacyTitles = len(k) > 0 && k[0] != 0
+		return nil
+	})
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("store: open %s: %w", path, err), bdb.Close())
 	}
 	db.version.Store(1)
 	return db, nil
