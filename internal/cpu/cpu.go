@@ -51,14 +51,25 @@ func ReserveReaderProc() {
 // readers as soon as they wake, however busy the background; with nothing
 // to answer, the background has every core. The thread ends with the
 // goroutine, so nothing else ever runs at the lower priority.
-func Run(ctx context.Context, f func()) error { return run(ctx, slots, f) }
+func Run(ctx context.Context, f func()) error { return run(ctx, slots, backgroundNice, f) }
 
-// Write runs f like Run, but in the slot kept for the store's writer:
-// bbolt runs one write transaction at a time, and a fetch waiting for it
-// in one of Run's slots would keep a core idle.
-func Write(ctx context.Context, f func()) error { return run(ctx, writer, f) }
+// Write runs f like Run, but in the slot kept for the store's writer and
+// at writerNice: bbolt runs one write transaction at a time, and a fetch
+// waiting for it in one of Run's slots would keep a core idle.
+func Write(ctx context.Context, f func()) error { return run(ctx, writer, writerNice, f) }
 
-func run(ctx context.Context, slots chan struct{}, f func()) error {
+// How much nicer than the process the background threads run: under
+// contention the kernel gives a thread of the process's own priority
+// about ten times the share of one 10 nicer, and a waking one the core at
+// once. The store's writer, the one stage that cannot spread over cores,
+// runs ahead of the rest of the background (about three times its share)
+// and still behind readers.
+const (
+	backgroundNice = 10
+	writerNice     = 5
+)
+
+func run(ctx context.Context, slots chan struct{}, nice int, f func()) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
@@ -71,7 +82,7 @@ func run(ctx context.Context, slots chan struct{}, f func()) error {
 	done := make(chan struct{})
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
-		lowerPriority()
+		lowerPriority(nice)
 		defer close(done)
 		f()
 	}()

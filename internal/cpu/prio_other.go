@@ -4,4 +4,4 @@ package cpu
 
 // lowerPriority does nothing outside Linux, where thread priorities are
 // not set per thread the same way.
-func lowerPriority() {}
+func lowerPriority(int) {}
