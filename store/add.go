@@ -32,9 +32,7 @@ func (r Result) Changed() bool { return r.Added+r.Merged+r.Corrected > 0 }
 // Add stores the items of one fetch of feed in one transaction, together
 // with st when st is not nil. When nothing is new it writes nothing at all,
 // not even st: a fetch that brings nothing costs no commit (except, at most
-// once in a while, to note that a source still lists a pruned item). Adds
-// that reach the writer while it is busy share its next transaction, in
-// the order they arrived; a failing one is retried alone and fails alone.
+// once in a while, to note that a source still lists a pruned item).
 //
 // An item is known by its GUID within the feed, else its canonical link,
 // else its content hash. An unknown item joins a story another feed brought
@@ -70,22 +68,34 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 		db.afterRead()
 	}
 	var res Result
-	err = db.commit(ctx, func(tx *bolt.Tx) error {
-		if err := db.checkReserve(tx); err != nil {
-			return err
-		}
-		var err error
-		res, err = db.apply(tx, feed, items, plans, now, true)
-		if err != nil || st == nil {
-			return err
-		}
-		st2 := *st
-		st2.Items += res.Added
-		if res.Added+res.Merged > 0 {
-			st2.LastNew = now
-		}
-		return putState(tx, feed, st2)
+	var locked time.Time
+	cerr := cpu.Write(ctx, func() {
+		err = db.update(func(tx *bolt.Tx) error {
+			if db.writeHeld != nil {
+				locked = time.Now()
+			}
+			if err := db.checkReserve(tx); err != nil {
+				return err
+			}
+			var err error
+			res, err = db.apply(tx, feed, items, plans, now, true)
+			if err != nil || st == nil {
+				return err
+			}
+			st2 := *st
+			st2.Items += res.Added
+			if res.Added+res.Merged > 0 {
+				st2.LastNew = now
+			}
+			return putState(tx, feed, st2)
+		})
 	})
+	if db.writeHeld != nil && !locked.IsZero() {
+		db.writeHeld(locked, time.Now())
+	}
+	if cerr != nil {
+		err = cerr
+	}
 	if err != nil {
 		return Result{}, fmt.Errorf("store: add %s: %w", feed, err)
 	}
@@ -410,8 +420,7 @@ func (db *DB) story(feed string, in *Incoming, own [][]byte, now time.Time) *new
 
 // insert stores the new story s, whose keys own are all unknown in tx.
 func insert(tx *bolt.Tx, s *newStory, own [][]byte) error {
-	r := *s.rec // s stays as prepared: a failed group commit runs this again
-	rec := &r
+	rec := s.rec
 	id := []byte(rec.ID)
 	if tx.Bucket(bucketItems).Get(id) != nil {
 		return fmt.Errorf("minted id %s twice", rec.ID)

@@ -30,9 +30,7 @@
 // it; every tomb has exactly one entry in tomb_time; an item ID, once
 // minted, is never reused for another story; all writes for one fetched feed
 // happen in one transaction, and none happens when the fetch brings nothing
-// new (but for a rare refresh of a tomb's last-seen time). Fetches that
-// finish while a transaction runs share the next one (see DB.commit): each
-// is still whole in it, and one that fails is rolled back alone.
+// new (but for a rare refresh of a tomb's last-seen time).
 package store
 
 import (
@@ -112,11 +110,10 @@ type DB struct {
 	// legacyTitles: the file held title entries of the earlier form when
 	// it was opened (see legacyTitleEntry), so lookups seek that form too.
 	legacyTitles bool
-	group        group // writes queued for the next transaction (see commit)
 
 	// Set by tests only; nil otherwise.
 	afterRead func()                   // runs between Add's read pass and its write transaction
-	writeHeld func(from, to time.Time) // gets when each write transaction of Add started and when its leader saw it end
+	writeHeld func(from, to time.Time) // gets when each write transaction of Add started and when Add saw it end
 }
 
 // Open opens or creates the store at path, creating its folder.
