@@ -293,20 +293,18 @@ func cleanText(s string) string {
 	if cleanNFC(s) {
 		return s // the common case, checked in one pass without norm's tables
 	}
-	clean, ascii := true, true
+	// Not ASCII only (cleanNFC passes clean ASCII): find whether anything
+	// must go before normalising.
+	clean := true
 	for i := 0; i < len(s) && clean; {
 		if c := s[i]; c < utf8.RuneSelf {
 			clean = c >= 0x20 || c == '\t' || c == '\n' || c == '\r'
 			i++
 			continue
 		}
-		ascii = false
 		r, n := utf8.DecodeRuneInString(s[i:])
 		clean = !(r == utf8.RuneError && n == 1) && decIsXMLChar(r)
 		i += n
-	}
-	if clean && ascii {
-		return s // ASCII is NFC
 	}
 	if !clean {
 		s = strings.Map(func(r rune) rune {

@@ -453,11 +453,8 @@ func insert(tx *bolt.Tx, s *newStory, own [][]byte) error {
 			return err
 		}
 	}
-	near := tx.Bucket(bucketNear)
-	for _, k := range s.near {
-		if err := near.Put(k, s.nearV); err != nil {
-			return err
-		}
+	if err := putAll(tx.Bucket(bucketNear), s.near, s.nearV); err != nil {
+		return err
 	}
 	items := tx.Bucket(bucketItems)
 	items.FillPercent = 1 // ids ascend (see mintID); with 0.9 a page of ~1.3 KB records held two

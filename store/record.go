@@ -96,13 +96,20 @@ func putNear(tx *bolt.Tx, rec *record) error {
 	if ks == nil {
 		return nil
 	}
-	b := tx.Bucket(bucketNear)
+	if err := putAll(tx.Bucket(bucketNear), ks, v); err != nil {
+		return err
+	}
+	rec.Near = true
+	return nil
+}
+
+// putAll puts v under every key of ks in b.
+func putAll(b *bolt.Bucket, ks [][]byte, v []byte) error {
 	for _, k := range ks {
 		if err := b.Put(k, v); err != nil {
 			return err
 		}
 	}
-	rec.Near = true
 	return nil
 }
 
