@@ -331,13 +331,18 @@ func (d *recDecoding) time() time.Time {
 	case timeUTC:
 		return t.UTC()
 	case timeOffset:
-		off := int(d.varint())
+		off := d.varint()
+		if off%60 != 0 || off <= -24*3600 || off >= 24*3600 {
+			// appendTime writes whole minutes within a day, as RFC 3339 has them
+			d.fail(fmt.Errorf("time with a UTC offset of %d seconds", off))
+			return time.Time{}
+		}
 		// As time.Parse does: Local when it has this offset at t, else
 		// an unnamed fixed zone.
-		if _, lo := t.In(time.Local).Zone(); lo == off {
+		if _, lo := t.In(time.Local).Zone(); lo == int(off) {
 			return t.In(time.Local)
 		}
-		return t.In(time.FixedZone("", off))
+		return t.In(time.FixedZone("", int(off)))
 	}
 	d.fail(fmt.Errorf("unknown time kind %#x", kind))
 	return time.Time{}
