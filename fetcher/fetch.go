@@ -488,9 +488,11 @@ func lifetime(h http.Header, now time.Time) time.Duration {
 		if err != nil || n <= 0 {
 			return 0
 		}
+		// Both in [0, maxLifetime] before the subtraction: an Age of
+		// 2^40 s would overflow the Duration and come out positive.
+		limit := int64(maxLifetime / time.Second)
 		age, _ := strconv.ParseInt(h.Get("Age"), 10, 64)
-		life := time.Duration(min(n, int64(maxLifetime/time.Second))-max(age, 0)) * time.Second
-		return max(life, 0)
+		return max(time.Duration(min(n, limit)-min(max(age, 0), limit))*time.Second, 0)
 	}
 	if e := h.Get("Expires"); e != "" {
 		exp, err := http.ParseTime(e)
@@ -570,7 +572,7 @@ func parseFeed(b []byte) (*gofeed.Feed, time.Duration, error) {
 				f.Items = f.Items[:maxItems]
 			}
 			if n, err := strconv.Atoi(strings.TrimSpace(f.TTL)); err == nil && n > 0 {
-				ttl = min(time.Duration(n)*time.Minute, maxLifetime)
+				ttl = time.Duration(min(n, int(maxLifetime/time.Minute))) * time.Minute // capped before it can overflow
 			}
 		}
 		// pressfeed uses no item image: skip the HTML parse of every item

@@ -267,6 +267,10 @@ func TestLifetime(t *testing.T) {
 		{"max-age", http.Header{"Cache-Control": {"public, max-age=7200"}}, 2 * time.Hour},
 		{"max-age less age", http.Header{"Cache-Control": {"max-age=7200"}, "Age": {"3600"}}, time.Hour},
 		{"max-age capped", http.Header{"Cache-Control": {"max-age=9999999"}}, 24 * time.Hour},
+		{"age past max-age", http.Header{"Cache-Control": {"max-age=3600"}, "Age": {"7200"}}, 0},
+		{"huge age", http.Header{"Cache-Control": {"max-age=3600"}, "Age": {"1099511627776"}}, 0},
+		{"largest age", http.Header{"Cache-Control": {"max-age=3600"}, "Age": {"9223372036854775807"}}, 0},
+		{"negative age", http.Header{"Cache-Control": {"max-age=3600"}, "Age": {"-60"}}, time.Hour},
 		{"no-cache wins", http.Header{"Cache-Control": {"no-cache, max-age=600"}}, 0},
 		{"max-age beats expires", http.Header{"Cache-Control": {"max-age=60"}, "Expires": {now.Add(5 * time.Hour).Format(http.TimeFormat)}}, time.Minute},
 		{"expires less date", http.Header{"Expires": {now.Add(3 * time.Hour).Format(http.TimeFormat)}, "Date": {now.Add(time.Hour).Format(http.TimeFormat)}}, 2 * time.Hour},
@@ -276,6 +280,32 @@ func TestLifetime(t *testing.T) {
 	for _, tt := range tests {
 		if got := lifetime(tt.h, now); got != tt.want {
 			t.Errorf("%s: lifetime = %s, want %s", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestParseFeedTTL checks that a channel's <ttl> (minutes) is read as a
+// duration within maxLifetime, whatever number the feed writes.
+func TestParseFeedTTL(t *testing.T) {
+	tests := []struct {
+		ttl  string
+		want time.Duration
+	}{
+		{"180", 3 * time.Hour},
+		{" 30 ", 30 * time.Minute},
+		{"1440", 24 * time.Hour},
+		{"100000", 24 * time.Hour},
+		{"9999999999999", 24 * time.Hour}, // overflowed the Duration when multiplied first
+		{"9223372036854775807", 24 * time.Hour},
+		{"0", 0},
+		{"-60", 0},
+		{"soon", 0},
+	}
+	for _, tt := range tests {
+		doc := strings.Replace(rssDoc("Tin"), "<description>d</description>", "<description>d</description><ttl>"+tt.ttl+"</ttl>", 1)
+		_, ttl, err := parseFeed([]byte(doc))
+		if err != nil || ttl != tt.want {
+			t.Errorf("<ttl>%s</ttl>: ttl %s, error %v; want %s", tt.ttl, ttl, err, tt.want)
 		}
 	}
 }
