@@ -239,8 +239,8 @@ func fetch(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (Re
 				return res, nil
 			}
 			contentType = resp.Header.Get("Content-Type")
-			res.ETag = resp.Header.Get("ETag")
-			res.LastModified = resp.Header.Get("Last-Modified")
+			res.ETag = validator(resp.Header.Get("ETag"))
+			res.LastModified = validator(resp.Header.Get("Last-Modified"))
 			if err == nil && resp.Header.Get("Cf-Mitigated") != "" {
 				// A challenge page served with 200 (Cloudflare).
 				err = fmt.Errorf("%w (cf-mitigated: %s)", ErrBot, resp.Header.Get("Cf-Mitigated"))
@@ -369,6 +369,22 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w (over %d bytes)", ErrTooLarge, limit)
 	}
 	return body, nil
+}
+
+// maxValidator bounds the ETag and Last-Modified kept for a feed. They go
+// into its stored state and back to the server in every request; one of
+// tens of kilobytes (the response header limit allows 64 KiB) would be
+// rewritten at each state checkpoint, and servers refuse request headers
+// that large (431), which would fail every later fetch of the feed.
+const maxValidator = 1 << 10
+
+// validator returns v, or "" when it is too long to keep: the next fetch is
+// then unconditional, and an unchanged body is still known by its hash.
+func validator(v string) string {
+	if len(v) > maxValidator {
+		return ""
+	}
+	return v
 }
 
 // parseRetryAfter reads a Retry-After value, delay-seconds or an HTTP date

@@ -82,6 +82,38 @@ func testOptions(feeds ...Feed) Options {
 	return Options{Feeds: feeds, AllowNetworks: loopback, Timeout: 5 * time.Second, Location: time.FixedZone("ICT", 7*3600)}
 }
 
+// TestLongValidatorNotKept checks that an ETag over maxValidator is not
+// stored nor sent back, while one at the limit is.
+func TestLongValidatorNotKept(t *testing.T) {
+	for _, tt := range []struct {
+		n    int
+		kept bool
+	}{{maxValidator, true}, {maxValidator + 1, false}, {60 << 10, false}} {
+		db := openStore(t)
+		etag := `"` + strings.Repeat("e", tt.n-2) + `"`
+		srv := &feedServer{body: rssDoc("Tin về giá vàng"), etag: etag}
+		ts := httptest.NewServer(srv)
+		feed := Feed{Name: "bao", URL: ts.URL}
+		for range 2 {
+			if err := NewPoller(db, testOptions(feed)).Once(context.Background(), nil, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ts.Close()
+		want := ""
+		if tt.kept {
+			want = etag
+		}
+		states, _ := db.FeedStates(context.Background())
+		if got := srv.validators(); len(got) != 2 || got[0] != "" || got[1] != want {
+			t.Errorf("ETag of %d bytes: If-None-Match sent %d and %d bytes, want 0 and %d", tt.n, len(got[0]), len(got[len(got)-1]), len(want))
+		}
+		if st := states["bao"]; st.ETag != want || st.LastSuccess.IsZero() {
+			t.Errorf("ETag of %d bytes: stored ETag of %d bytes, last success %v; want %d bytes", tt.n, len(st.ETag), st.LastSuccess, len(want))
+		}
+	}
+}
+
 func TestConditionalGet(t *testing.T) {
 	db := openStore(t)
 	srv := &feedServer{body: rssDoc("Tin một về giá xăng dầu", "Tin hai về thời tiết"), etag: `"v1"`}
