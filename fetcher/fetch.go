@@ -312,11 +312,11 @@ func get(ctx context.Context, opts *Options, feedURL string, prev store.FeedStat
 	}
 	req.Header.Set("User-Agent", opts.UserAgent)
 	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5")
-	if prev.ETag != "" {
-		req.Header.Set("If-None-Match", prev.ETag)
+	if v := validator(prev.ETag); v != "" { // a longer one may be in a state written before maxValidator
+		req.Header.Set("If-None-Match", v)
 	}
-	if prev.LastModified != "" {
-		req.Header.Set("If-Modified-Since", prev.LastModified)
+	if v := validator(prev.LastModified); v != "" {
+		req.Header.Set("If-Modified-Since", v)
 	}
 	resp, err := opts.Client.Do(req)
 	if err != nil {

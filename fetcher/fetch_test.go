@@ -112,6 +112,23 @@ func TestLongValidatorNotKept(t *testing.T) {
 			t.Errorf("ETag of %d bytes: stored ETag of %d bytes, last success %v; want %d bytes", tt.n, len(st.ETag), st.LastSuccess, len(want))
 		}
 	}
+
+	// A state written before the limit may hold a longer one: it is not sent.
+	db := openStore(t)
+	long := `"` + strings.Repeat("e", 4<<10) + `"`
+	srv := &feedServer{body: rssDoc("Tin về giá vàng"), etag: long}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	feed := Feed{Name: "bao", URL: ts.URL}
+	if err := db.SaveStates(context.Background(), map[string]store.FeedState{"bao": {ETag: long, LastModified: strings.Repeat("x", 2<<10)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := NewPoller(db, testOptions(feed)).Once(context.Background(), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.validators(); len(got) != 1 || got[0] != "" {
+		t.Errorf("stored ETag of %d bytes: If-None-Match sent %d bytes, want none", len(long), len(got[0]))
+	}
 }
 
 func TestConditionalGet(t *testing.T) {
