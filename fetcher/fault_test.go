@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -336,5 +337,48 @@ func TestFaultInjection(t *testing.T) {
 		if !utf8.ValidString(it.Title) || !norm.NFC.IsNormalString(it.Title) {
 			t.Errorf("healthy item title %q not UTF-8 NFC", it.Title)
 		}
+	}
+}
+
+func TestClipText(t *testing.T) {
+	tests := []struct {
+		s    string
+		n    int
+		want string
+	}{
+		{"ngắn", 20, "ngắn"},
+		{"abcdefgh", 8, "abcdefgh"},
+		{"abcdefghi", 8, "abcde…"},
+		{"Lỗi ở máy chủ", 8, "Lỗi…"}, // never inside the three bytes of "ỗ" or "ở"
+		{"ỗỗỗ", 5, "…"},
+	}
+	for _, tt := range tests {
+		got := clipText(tt.s, tt.n)
+		if got != tt.want || len(got) > tt.n || !utf8.ValidString(got) {
+			t.Errorf("clipText(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.want)
+		}
+	}
+}
+
+// TestLongErrorClipped checks that a server cannot make a fetch error, kept
+// in the feed's state and shown on the status page, as long as its headers.
+func TestLongErrorClipped(t *testing.T) {
+	db := openStore(t)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cf-Mitigated", strings.Repeat("challenge ", 3000))
+		fmt.Fprint(w, rssDoc("Tin"))
+	}))
+	defer ts.Close()
+	var rep Report
+	if err := NewPoller(db, testOptions(Feed{Name: "bao", URL: ts.URL})).Once(context.Background(), nil, func(r Report) { rep = r }); err != nil {
+		t.Fatal(err)
+	}
+	states, err := db.FeedStates(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := states["bao"]
+	if rep.Class != "bot_protection" || len(st.LastError) > maxErrorText || !strings.HasPrefix(st.LastError, "fetch bao: fetcher: blocked by bot protection (cf-mitigated: challenge") || !strings.HasSuffix(st.LastError, "…") {
+		t.Errorf("class %q, stored error of %d bytes: %.120q…; want bot_protection, at most %d bytes", rep.Class, len(st.LastError), st.LastError, maxErrorText)
 	}
 }

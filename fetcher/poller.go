@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/net/publicsuffix"
 
@@ -386,7 +387,7 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 			rep.Class = Classify(err)
 		}
 		st.Failures++
-		st.LastError, st.ErrorClass = err.Error(), rep.Class
+		st.LastError, st.ErrorClass = clipText(err.Error(), maxErrorText), rep.Class
 		if st.ErrorSince.IsZero() {
 			st.ErrorSince = now
 		}
@@ -413,7 +414,7 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 	switch {
 	case err != nil:
 		p.log.Warn("fetch failed", "feed", f.Name, "class", rep.Class, "failures", st.Failures,
-			"failing_since", st.ErrorSince.Format(time.RFC3339), "retry_in", wait.Round(time.Second), "err", err)
+			"failing_since", st.ErrorSince.Format(time.RFC3339), "retry_in", wait.Round(time.Second), "err", st.LastError)
 	case rep.Result.Changed():
 		p.log.Info("fetched", "feed", f.Name, "added", rep.Result.Added, "merged", rep.Result.Merged,
 			"corrected", rep.Result.Corrected, "duration", rep.Duration.Round(time.Millisecond))
@@ -421,6 +422,24 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 		p.log.Debug("nothing new", "feed", f.Name, "not_modified", rep.NotModified)
 	}
 	return wait, rep
+}
+
+// maxErrorText bounds the text of a fetch error kept in the feed's state
+// and logged: errors can quote what a server sent (a Location of a refused
+// redirect, a Cf-Mitigated value), which may run to the 64 KiB header limit.
+const maxErrorText = 512
+
+// clipText returns s cut to at most n bytes at a character boundary, with
+// "…" in place of what was cut.
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	i := n - len("…")
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }
 
 // jitter returns d ±10%, so that feeds added together drift apart.
