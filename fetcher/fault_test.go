@@ -382,3 +382,25 @@ func TestLongErrorClipped(t *testing.T) {
 		t.Errorf("class %q, stored error of %d bytes: %.120q…; want bot_protection, at most %d bytes", rep.Class, len(st.LastError), st.LastError, maxErrorText)
 	}
 }
+
+// TestLongLinkCostsNothing checks that an item whose link is longer than a
+// store key may be (32 KiB) neither fails its feed nor loses its fellows,
+// also when the long URL comes as the GUID.
+func TestLongLinkCostsNothing(t *testing.T) {
+	for _, item := range []string{
+		`<item><title>Tin dài</title><link>https://bao.example/` + strings.Repeat("a", 40<<10) + `</link><guid>g1</guid></item>`,
+		`<item><title>Tin dài</title><guid>https://bao.example/` + strings.Repeat("g", 40<<10) + `</guid></item>`,
+	} {
+		db := openStore(t)
+		doc := strings.Replace(rssDoc("Tin thường về giá lúa"), "<item>", item+"<item>", 1)
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, doc) }))
+		var rep Report
+		if err := NewPoller(db, testOptions(Feed{Name: "bao", URL: ts.URL})).Once(context.Background(), nil, func(r Report) { rep = r }); err != nil {
+			t.Fatal(err)
+		}
+		ts.Close()
+		if n, _ := db.Count(); rep.Err != nil || rep.Result.Added != 2 || n != 2 {
+			t.Errorf("%.60s…: error %v, added %d, stored %d; want 2 added", item, rep.Err, rep.Result.Added, n)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -297,7 +298,18 @@ func ownKeys(feed string, in *Incoming) [][]byte {
 	return ks
 }
 
-func linkKey(link string) []byte { return []byte("l\x00" + link) }
+// linkKey returns the keys bucket's key of a canonical link. bbolt refuses
+// keys over bolt.MaxKeySize, and a feed can write a longer link: such a
+// link is keyed by its SHA-256 instead, which keeps equal links equal (and
+// changes no key a store could already hold).
+func linkKey(link string) []byte {
+	k := []byte("l\x00" + link)
+	if len(k) <= bolt.MaxKeySize {
+		return k
+	}
+	sum := sha256.Sum256([]byte(link))
+	return []byte("l\x00sha256:" + hex.EncodeToString(sum[:]))
+}
 
 // lookup returns the item ID under the first of ks that is known.
 func lookup(keys *bolt.Bucket, ks [][]byte) []byte {

@@ -139,3 +139,38 @@ func TestAddStoryMergedInWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAddLongLink checks that a link too long for a bbolt key costs
+// nothing: the fetch is stored, and another feed's copy with the same link
+// still merges by it. A link at the limit is keyed as it is.
+func TestAddLongLink(t *testing.T) {
+	db, _ := openTest(t, Options{Now: (&clock{t0}).Now})
+	ctx := context.Background()
+	long := "https://bao.example/" + strings.Repeat("a", 40<<10)
+	atLimit := "https://bao.example/" + strings.Repeat("b", bolt.MaxKeySize-2-len("https://bao.example/"))
+	res, err := db.Add(ctx, "bao-a", []Incoming{
+		incoming("Tin có đường dẫn rất dài", "g1", long, t0),
+		incoming("Tin có đường dẫn vừa đủ", "g2", atLimit, t0),
+		incoming("Tin thường", "g3", "https://bao.example/tin", t0),
+	}, nil)
+	if err != nil || res.Added != 3 {
+		t.Fatalf("Add = %+v, %v; want 3 added", res, err)
+	}
+	res, err = db.Add(ctx, "bao-b", []Incoming{incoming("Một tiêu đề khác hẳn", "x1", long, t0.Add(72*time.Hour))}, nil)
+	if err != nil || res.Merged != 1 {
+		t.Fatalf("second feed, same long link: Add = %+v, %v; want 1 merged", res, err)
+	}
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		keys := tx.Bucket(bucketKeys)
+		if keys.Get([]byte("l\x00"+atLimit)) == nil {
+			t.Error("a link at the limit is not keyed as it is")
+		}
+		if k := linkKey(long); len(k) > 100 || keys.Get(k) == nil {
+			t.Errorf("the long link is not keyed by its hash (key of %d bytes)", len(k))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

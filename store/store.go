@@ -22,7 +22,8 @@
 //	feeds      feed name → JSON FeedState
 //
 // Dedup keys are "g\x00feed\x00guid" (a GUID, scoped to its feed),
-// "l\x00link" (a canonical link, shared by all feeds) and
+// "l\x00link" (a canonical link, shared by all feeds; "l\x00sha256:" and its
+// hash in hex for a link too long for a key) and
 // "h\x00feed\x00hash" (a content hash, for items with neither).
 //
 // Invariants: every item in items has exactly one entry in by_time and in
