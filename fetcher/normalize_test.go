@@ -1,6 +1,7 @@
 package fetcher
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"net/url"
 	"strings"
@@ -331,4 +332,34 @@ func randomJoin(rng *rand.Rand, pieces []string, n int) string {
 		b.WriteString(pieces[rng.IntN(len(pieces))])
 	}
 	return b.String()
+}
+
+// TestNormalizeGrowthBounded checks that a document cannot make its items'
+// content many times larger than itself: relative links against a long
+// channel <link> once turned an 8 MB document into 918 MB of content.
+func TestNormalizeGrowthBounded(t *testing.T) {
+	base := "https://bao.example/" + strings.Repeat("p", 1900) + "/"
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0"?><rss version="2.0"><channel><title>B</title><link>` + base + `</link><description>d</description>`)
+	const items = 100
+	for i := range items {
+		fmt.Fprintf(&b, `<item><title>Tin số %d</title><guid>g%d</guid><description><![CDATA[%s]]></description></item>`, i, i, strings.Repeat(`<a href="b">x</a>`, 470))
+	}
+	b.WriteString(`</channel></rss>`)
+	doc, _, err := parseFeed([]byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := normalize(doc, nil, time.UTC, time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC))
+	total := 0
+	for _, in := range got {
+		total += len(in.Content)
+		if !strings.HasPrefix(in.Content, `<a href="`+base+`b" rel="nofollow">x</a>`) {
+			t.Fatalf("content %.100q…: want the links kept, made absolute", in.Content)
+		}
+	}
+	// Each item may pass its limit by the one tag that reached it, here a link of 2 KB.
+	if limit := 4*b.Len() + items*8<<10; len(got) != items || total > limit {
+		t.Errorf("%d items, %d bytes of content from a document of %d bytes; want %d items, at most %d bytes", len(got), total, b.Len(), items, limit)
+	}
 }

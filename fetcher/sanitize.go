@@ -18,22 +18,43 @@ import (
 // tags balanced and every character one that XML allows. With withText it
 // also returns the text of the HTML, white space collapsed. One pass over
 // the markup does it all.
+//
+// The HTML written stops, its open elements closed, once it is
+// outputLimit(len(raw)) bytes long.
 func sanitize(raw string, base *url.URL, withText bool) (out, text string) {
+	out, text, _ = sanitizeCut(raw, base, withText)
+	return out, text
+}
+
+// sanitizeCut is sanitize, and reports whether the output reached its limit
+// and stopped there.
+func sanitizeCut(raw string, base *url.URL, withText bool) (out, text string, cut bool) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return "", ""
+		return "", "", false
 	}
 	if len(raw) > maxContent {
 		raw = truncateRunes(raw[:maxContent], maxContent)
 	}
 	t := tidiers.Get().(*tidier)
 	t.reset(base, withText)
+	t.limit = outputLimit(len(raw))
 	t.run(raw)
-	out, text = strings.TrimSpace(string(t.out)), string(t.text)
+	out, text, cut = strings.TrimSpace(string(t.out)), string(t.text), t.cut
 	if cap(t.out) <= maxPooled && cap(t.pending) <= maxPooled && cap(t.attrs) <= 64 && cap(t.policy.skipEnds) <= 64 {
 		tidiers.Put(t) // not the buffers of an outsized document
 	}
-	return out, text
+	return out, text, cut
+}
+
+// outputLimit is how much HTML sanitize writes for n bytes of input: at
+// most maxContent, and at most four times the input and 4 KiB. Markup can
+// grow: a relative link becomes absolute, and a long base (a feed's
+// <link> is its own) turned 8 MB of <a href="b"> into 918 MB of content
+// in one document. Escaping (& to &amp;) and absolute links in press text
+// stay far below four times.
+func outputLimit(n int) int {
+	return min(maxContent, 4*n+4<<10)
 }
 
 // tidiers keeps tidiers with their buffers between items: fresh buffers
@@ -74,6 +95,8 @@ func (t *tidier) reset(base *url.URL, withText bool) {
 type tidier struct {
 	base     *url.URL
 	withText bool
+	limit    int  // run stops once out is this long
+	cut      bool // and it did
 	out      []byte
 	text     []byte
 	space    bool // text ends with white space (or is empty)
@@ -89,6 +112,15 @@ type tidier struct {
 func (t *tidier) run(raw string) {
 	z := html.NewTokenizer(strings.NewReader(raw))
 	for {
+		if len(t.out) >= t.limit {
+			// Enough: what is open is closed, and the text seen since
+			// the last tag kept goes with the rest.
+			t.pending, t.cut = t.pending[:0], true
+			for len(t.open) > 0 {
+				t.pop()
+			}
+			return
+		}
 		tt := z.Next()
 		switch tt {
 		case html.ErrorToken:

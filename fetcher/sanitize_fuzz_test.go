@@ -1,6 +1,7 @@
 package fetcher
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -33,7 +34,13 @@ var sanitizeSeeds = []string{
 // in.
 func checkSanitized(t *testing.T, in string) {
 	t.Helper()
-	out, text := sanitize(in, testBase, true)
+	checkSanitizedAt(t, in, testBase)
+}
+
+// checkSanitizedAt is checkSanitized with links resolved against base.
+func checkSanitizedAt(t *testing.T, in string, base *url.URL) {
+	t.Helper()
+	out, text := sanitize(in, base, true)
 	for _, s := range []string{out, text} {
 		if !utf8.ValidString(s) || !norm.NFC.IsNormalString(s) {
 			t.Fatalf("sanitize(%q) = %q, %q: not UTF-8 NFC", in, out, text)
