@@ -2,6 +2,7 @@ package fetcher
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -43,6 +44,9 @@ func FuzzFetchPath(f *testing.F) {
 	f.Add([]byte(`<!DOCTYPE rss [<!ENTITY a "b">]><rss version="2.0"><channel><item><title>&a;</title></item></channel></rss`), "")
 	f.Add([]byte(`{"version":"https://jsonfeed.org/version/1.1","items":[{"id":"1","title":"t\u0001","tags":"a,b","author":"X"}]}`), "")
 	f.Add([]byte(`{"version":"https://jsonfeed.org/version/1.1","title":"t","items":[{"id":"1","title":"Vie\u0302\u0323t\u0000"}]}`), "application/feed+json")
+	// Markup that grows: relative links against a long channel <link>.
+	f.Add([]byte(`<rss version="2.0"><channel><link>https://bao.example/`+strings.Repeat("p", 1000)+`/</link><item><title>Tin</title><description>`+
+		strings.Repeat(`&lt;a href="b"&gt;x&lt;/a&gt;`, 200)+`</description></item></channel></rss>`), "application/rss+xml")
 	base, err := url.Parse("https://bao.example/rss")
 	if err != nil {
 		f.Fatal(err)
@@ -65,6 +69,15 @@ func FuzzFetchPath(f *testing.F) {
 		items := normalize(doc, base, loc, now)
 		if len(items) > maxItems {
 			t.Fatalf("%d items, want at most %d", len(items), maxItems)
+		}
+		// Content grows at most fourfold and 4 KiB per item (outputLimit),
+		// and by the one tag that reaches the limit.
+		total := 0
+		for _, in := range items {
+			total += len(in.Content)
+		}
+		if limit := 8*len(body) + len(items)*8<<10; total > limit {
+			t.Fatalf("%d bytes of content from %d bytes, over %d", total, len(body), limit)
 		}
 		for _, in := range items {
 			for _, s := range []struct{ field, s string }{{"title", in.Title}, {"link", in.Link}, {"summary", in.Summary},
