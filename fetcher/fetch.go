@@ -371,12 +371,13 @@ func readLimited(r io.Reader, limit int64) ([]byte, error) {
 	return body, nil
 }
 
-// maxValidator bounds the ETag and Last-Modified kept for a feed. They go
-// into its stored state and back to the server in every request; one of
-// tens of kilobytes (the response header limit allows 64 KiB) would be
-// rewritten at each state checkpoint, and servers refuse request headers
-// that large (431), which would fail every later fetch of the feed.
-const maxValidator = 1 << 10
+// maxValidator bounds the ETag and Last-Modified kept for a feed, so that
+// every one a server could take back is kept and sent: servers commonly
+// refuse a request header line over 8 KiB (nginx, Apache answer 400 or
+// 431), and sending a longer one would fail every later fetch of the feed.
+// Kept, it would also go into the feed's state at every checkpoint (the
+// response header limit lets one run to 64 KiB).
+const maxValidator = 8000
 
 // validator returns v, or "" when it is too long to keep: the next fetch is
 // then unconditional, and an unchanged body is still known by its hash.

@@ -115,12 +115,12 @@ func TestLongValidatorNotKept(t *testing.T) {
 
 	// A state written before the limit may hold a longer one: it is not sent.
 	db := openStore(t)
-	long := `"` + strings.Repeat("e", 4<<10) + `"`
+	long := `"` + strings.Repeat("e", 2*maxValidator) + `"`
 	srv := &feedServer{body: rssDoc("Tin về giá vàng"), etag: long}
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 	feed := Feed{Name: "bao", URL: ts.URL}
-	if err := db.SaveStates(context.Background(), map[string]store.FeedState{"bao": {ETag: long, LastModified: strings.Repeat("x", 2<<10)}}); err != nil {
+	if err := db.SaveStates(context.Background(), map[string]store.FeedState{"bao": {ETag: long, LastModified: strings.Repeat("x", 2*maxValidator)}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := NewPoller(db, testOptions(feed)).Once(context.Background(), nil, nil); err != nil {
