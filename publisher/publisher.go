@@ -101,6 +101,7 @@ type handler struct {
 	loc      *time.Location
 	now      func() time.Time
 	maxStale time.Duration
+	maxScan  int // items one reader's page may read (see selectItems)
 	metrics  *metrics
 	renders  atomic.Int64 // documents rendered, for tests
 	down     atomic.Bool  // the last store read failed; logged once until one succeeds
@@ -130,7 +131,7 @@ type output struct {
 type selection struct {
 	version uint64
 	items   []store.Item // newest first
-	more    bool         // older items follow
+	next    cursor       // where the next page starts; zero when none follows
 	states  map[string]store.FeedState
 }
 
@@ -161,6 +162,7 @@ func newHandler(db *store.DB, opts Options) (*handler, error) {
 		loc:     opts.Location,
 		now:     opts.Now,
 
+		maxScan:    maxScan,
 		checkEvery: 2 * time.Second,
 		retryBase:  5 * time.Second,
 	}

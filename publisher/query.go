@@ -149,10 +149,19 @@ type page struct {
 	hubs bool   // advertise the WebSub hubs (the first, unfiltered page)
 }
 
+// maxScan bounds the items a reader's page reads (a query, a page after
+// the first, a limit of its own): a keyword that matches nothing would
+// otherwise read and decode every stored item, tens of microseconds each,
+// at every request. Such a page may hold fewer items than its limit, even
+// none; its next link goes on from where the reading stopped. The first
+// page of an output, rendered ahead of readers and cached, reads as far as
+// it takes.
+const maxScan = 5000
+
 // selectItems reads the page of o that qr asks for: up to limit items kept
 // by o and by qr's keyword, newest first, starting after qr.before, and
-// whether more follow.
-func (h *handler) selectItems(ctx context.Context, o *output, qr *query) (items []store.Item, more bool, err error) {
+// where the next page starts (zero when no older item is kept).
+func (h *handler) selectItems(ctx context.Context, o *output, qr *query) (items []store.Item, next cursor, err error) {
 	limit := o.limit
 	if qr.limit != 0 {
 		limit = qr.limit
@@ -163,33 +172,46 @@ func (h *handler) selectItems(ctx context.Context, o *output, qr *query) (items 
 			return o.keep(it) && (qr.kw.Matches(vntext.Split(it.Title)) || qr.kw.Matches(vntext.Split(it.Summary)))
 		}
 	}
+	budget := -1
+	if !qr.isFirst() {
+		budget = h.maxScan
+	}
+	var read int
+	var last cursor // of the last item read
 	err = h.db.Walk(ctx, qr.before.published, qr.before.id, func(it *store.Item) bool {
+		if read == budget {
+			next = last
+			return false
+		}
+		read++
 		if !keep(it) {
+			last = cursorOf(it)
 			return true
 		}
 		if len(items) == limit {
-			more = true
+			next = cursorOf(&items[len(items)-1])
 			return false
 		}
 		items = append(items, *it)
+		last = cursorOf(it)
 		return true
 	})
 	if err != nil {
-		return nil, false, err
+		return nil, cursor{}, err
 	}
-	return items, more, nil
+	return items, next, nil
 }
 
-// pageLinks returns the self and next links of the page of o in format f
-// that holds items.
-func pageLinks(o *output, f format, qr *query, items []store.Item, more bool) page {
+// pageLinks returns the self and next links of the page of o in format f,
+// whose next page starts at next.
+func pageLinks(o *output, f format, qr *query, next cursor) page {
 	base := o.selfLinks[f]
 	pg := page{self: base, hubs: qr.isFirst()}
 	if v := qr.values(qr.before); len(v) > 0 {
 		pg.self = base + "?" + v.Encode()
 	}
-	if more {
-		pg.next = base + "?" + qr.values(cursorOf(&items[len(items)-1])).Encode()
+	if !next.isZero() {
+		pg.next = base + "?" + qr.values(next).Encode()
 	}
 	return pg
 }

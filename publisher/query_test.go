@@ -161,6 +161,53 @@ func TestPaging(t *testing.T) {
 	}
 }
 
+// TestPagingScanBudget follows next links as TestPaging does with pages
+// that may read only one or two items: a page may then hold fewer items
+// than its limit, or none, but following its next links still gives every
+// item once, in order, and a keyword matching nothing still ends.
+func TestPagingScanBudget(t *testing.T) {
+	h, _, ids := newFixtureHandler(t, Options{Outputs: []Output{{Name: "all"}}})
+	all := []string{ids[titleXang], ids[titleMetro], ids[titleWorld], ids[titleRice]}
+	tests := []struct {
+		start string
+		want  []string
+	}{
+		{"/feeds/all.json?limit=3", all},
+		{"/feeds/all.json?limit=1&q=xang", []string{ids[titleXang], ids[titleWorld]}},
+		{"/feeds/all.json?q=xang", []string{ids[titleXang], ids[titleWorld]}},
+		{"/feeds/all.json?q=b%C3%B3ng+%C4%91%C3%A1", nil},
+	}
+	for _, budget := range []int{1, 2, 3} {
+		h.maxScan = budget
+		for _, tt := range tests {
+			var got []string
+			path, pages, empty := tt.start, 0, 0
+			for path != "" {
+				if pages++; pages > 10 {
+					t.Fatal("more than 10 pages")
+				}
+				w := get(h, http.MethodGet, path)
+				if w.Code != http.StatusOK {
+					t.Fatalf("GET %s: %d %s", path, w.Code, w.Body)
+				}
+				page := parseIDs(t, formatJSON, w.Body.Bytes())
+				if len(page) == 0 {
+					empty++
+				}
+				got = append(got, page...)
+				_, next := nextLink(t, formatJSON, w.Body.Bytes())
+				path = strings.TrimPrefix(next, "http://127.0.0.1:8080")
+			}
+			if !slices.Equal(got, tt.want) || pages > (len(all)+budget-1)/budget+1 {
+				t.Errorf("budget %d, %s: items over %d pages = %v; want %v", budget, tt.start, pages, got, tt.want)
+			}
+			if budget == 1 && tt.start == "/feeds/all.json?limit=1&q=xang" && empty == 0 {
+				t.Errorf("budget 1, %s: no page without items over %d pages; the budget was not applied", tt.start, pages)
+			}
+		}
+	}
+}
+
 // sameURL compares URLs with their query parameters in any order.
 func sameURL(a, b string) bool {
 	ua, err1 := url.Parse(a)

@@ -265,7 +265,7 @@ func (h *handler) render(ctx context.Context, o *output, f format, qr *query, ve
 		sel = &selection{version: version}
 		err := h.storeRead(ctx, o, f, func(ctx context.Context) error {
 			var err error
-			if sel.items, sel.more, err = h.selectItems(ctx, o, qr); err != nil || len(sel.items) == 0 {
+			if sel.items, sel.next, err = h.selectItems(ctx, o, qr); err != nil || len(sel.items) == 0 {
 				return err
 			}
 			sel.states, err = h.db.FeedStates(ctx) // outlets' own titles
@@ -279,7 +279,7 @@ func (h *handler) render(ctx context.Context, o *output, f format, qr *query, ve
 		}
 	}
 	items, states := sel.items, sel.states
-	pg := pageLinks(o, f, qr, items, sel.more)
+	pg := pageLinks(o, f, qr, sel.next)
 	h.renders.Add(1)
 	body, err := h.encode(o, f, items, states, pg)
 	if err != nil {
