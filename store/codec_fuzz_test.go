@@ -11,17 +11,7 @@ import (
 // beyond the input, and whatever it returns must survive being stored
 // again unchanged.
 func FuzzDecodeRecord(f *testing.F) {
-	ict := time.FixedZone("ICT", 7*3600)
-	big := realisticItems("bao-a", 1, t0)[0]
-	seeds := []record{
-		{Item: Item{ID: IDPrefix + "a", Title: "Tin ngắn", Published: t0, Seen: t0,
-			Members: []Member{{Feed: "a", Title: "Tin ngắn", By: MergedFirst, Seen: t0}}}, Keys: []string{"g\x00a\x001"}},
-		{Item: Item{ID: IDPrefix + "b", Title: big.Title, Link: big.Link, Summary: big.Summary, Content: big.Content,
-			Author: big.Author, Published: t0.In(ict), Updated: t0.Add(time.Minute), Seen: t0,
-			Members: []Member{{Feed: "bao-a", Link: big.Link, Title: big.Title, By: MergedFirst, Seen: t0},
-				{Feed: "bao-b", Title: "Khác", By: MergedNear, Seen: t0.Add(time.Second), Distance: 3}}},
-			Keys: []string{"g\x00bao-a\x00" + big.GUID}, Titles: []string{big.TitleKey}, SimHash: 0xfedcba9876543210, Near: true},
-	}
+	seeds := sampleRecords()
 	for i := range seeds {
 		f.Add(encodeRecord(&seeds[i]))
 	}

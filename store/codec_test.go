@@ -10,23 +10,34 @@ import (
 	"time"
 )
 
+// sampleRecords returns two records: a small one, stored plain, and a
+// large one with two members, a time zone, a SimHash and near entries,
+// stored compressed.
+func sampleRecords() []record {
+	ict := time.FixedZone("ICT", 7*3600)
+	big := realisticItems("bao-a", 1, t0)[0]
+	return []record{
+		{Item: Item{ID: IDPrefix + "a", Title: "Tin ngắn", Published: t0, Seen: t0,
+			Members: []Member{{Feed: "a", Title: "Tin ngắn", By: MergedFirst, Seen: t0}}}, Keys: []string{"g\x00a\x001"}},
+		{Item: Item{ID: IDPrefix + "b", Title: big.Title, Link: big.Link, Summary: big.Summary,
+			Content: big.Content, Author: big.Author, Published: t0.In(ict), Updated: t0.Add(time.Minute), Seen: t0,
+			Members: []Member{{Feed: "bao-a", Link: big.Link, Title: big.Title, By: MergedFirst, Seen: t0},
+				{Feed: "bao-b", Title: "Khác", By: MergedNear, Seen: t0.Add(time.Second), Distance: 3}}},
+			Keys: []string{"g\x00bao-a\x00" + big.GUID, "l\x00" + big.Link}, Titles: []string{big.TitleKey}, SimHash: 0xfedcba9876543210, Near: true},
+	}
+}
+
 // TestRecordCodec checks that a record reads back as its JSON form (schema
 // 2) did, compressed or not, and that a damaged record is an error.
 func TestRecordCodec(t *testing.T) {
-	ict := time.FixedZone("ICT", 7*3600)
-	big := realisticItems("bao-a", 1, t0)[0]
+	recs := sampleRecords()
 	tests := []struct {
 		name string
 		rec  record
 		want byte // envelope
 	}{
-		{"small, no content", record{Item: Item{ID: IDPrefix + "a", Title: "Tin ngắn", Published: t0, Seen: t0,
-			Members: []Member{{Feed: "a", Title: "Tin ngắn", By: MergedFirst, Seen: t0}}}, Keys: []string{"g\x00a\x001"}}, recPlain},
-		{"large, merged, zones", record{Item: Item{ID: IDPrefix + "b", Title: big.Title, Link: big.Link, Summary: big.Summary,
-			Content: big.Content, Author: big.Author, Published: t0.In(ict), Updated: t0.Add(time.Minute), Seen: t0,
-			Members: []Member{{Feed: "bao-a", Link: big.Link, Title: big.Title, By: MergedFirst, Seen: t0},
-				{Feed: "bao-b", Title: "Khác", By: MergedNear, Seen: t0.Add(time.Second), Distance: 3}}},
-			Keys: []string{"g\x00bao-a\x00" + big.GUID, "l\x00" + big.Link}, Titles: []string{big.TitleKey}, SimHash: 0xfedcba9876543210, Near: true}, recZstd},
+		{"small, no content", recs[0], recPlain},
+		{"large, merged, zones", recs[1], recZstd},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
