@@ -454,9 +454,13 @@ func isTimeout(err error) bool {
 }
 
 // effectiveURL is the URL to fetch for f: where a permanent redirect led,
-// as long as the configuration still names the URL that redirected.
+// as long as the configuration still names the URL that redirected, except
+// after an odd number of failures in a row: then the configured URL, so
+// that a move to a URL that stopped working (a maintenance page, a
+// botched migration) is not followed for ever. A success there learns the
+// move again, or ends it (see pollOnce); a failure there leaves it.
 func effectiveURL(f Feed, st store.FeedState) string {
-	if st.MovedTo != "" && st.MovedFrom == f.URL {
+	if st.MovedTo != "" && st.MovedFrom == f.URL && st.Failures%2 == 0 {
 		return st.MovedTo
 	}
 	return f.URL

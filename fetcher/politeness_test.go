@@ -403,3 +403,69 @@ func TestBotProtection(t *testing.T) {
 		})
 	}
 }
+
+// TestMoveFallsBack checks that a remembered permanent redirect whose target
+// fails is not followed for ever: after an odd number of failures the next
+// poll asks the configured URL, which ends the move when it answers for
+// itself; when it fails too, the move stays.
+func TestMoveFallsBack(t *testing.T) {
+	type step struct {
+		routes    map[string]http.HandlerFunc
+		asks      string // the path the poll asks first
+		ok        bool
+		wantMoved string // MovedTo after the poll, as a path
+	}
+	feed, fail := serveRSS("Tin chuyển nhà của báo điện tử"), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "bảo trì", http.StatusInternalServerError)
+	})
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"target broke, origin serves again", []step{
+			{map[string]http.HandlerFunc{"/a": redirectTo(301, "/b"), "/b": feed}, "/a", true, "/b"},
+			{map[string]http.HandlerFunc{"/a": feed, "/b": fail}, "/b", false, "/b"},
+			{map[string]http.HandlerFunc{"/a": feed, "/b": fail}, "/a", true, ""},
+			{map[string]http.HandlerFunc{"/a": feed, "/b": fail}, "/a", true, ""},
+		}},
+		{"target down for a while, origin gone", []step{
+			{map[string]http.HandlerFunc{"/a": redirectTo(301, "/b"), "/b": feed}, "/a", true, "/b"},
+			{map[string]http.HandlerFunc{"/b": fail}, "/b", false, "/b"},
+			{map[string]http.HandlerFunc{"/b": fail}, "/a", false, "/b"},
+			{map[string]http.HandlerFunc{"/b": feed}, "/b", true, "/b"},
+		}},
+		{"origin moved on", []step{
+			{map[string]http.HandlerFunc{"/a": redirectTo(301, "/b"), "/b": feed}, "/a", true, "/b"},
+			{map[string]http.HandlerFunc{"/a": redirectTo(301, "/c"), "/c": feed}, "/b", false, "/b"},
+			{map[string]http.HandlerFunc{"/a": redirectTo(301, "/c"), "/c": feed}, "/a", true, "/c"},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hs, ts := newHitServer(t, nil)
+			p := NewPoller(openStore(t), testOptions(Feed{Name: "bao", URL: ts.URL + "/a"}))
+			for i, s := range tt.steps {
+				hs.mu.Lock()
+				hs.routes, hs.hits = s.routes, map[string]int{}
+				hs.mu.Unlock()
+				if st := p.States()["bao"]; i > 0 {
+					st.BodyHash, st.ETag = "", "" // parse again
+					p.setState("bao", st, false)
+				}
+				rep := onceReports(t, p)["bao"]
+				st := p.States()["bao"]
+				want := ""
+				if s.wantMoved != "" {
+					want = ts.URL + s.wantMoved
+				}
+				if (rep.Err == nil) != s.ok || hs.count(s.asks) == 0 || st.MovedTo != want {
+					t.Errorf("poll %d: error %v, asked %s %d times, moved to %q; want ok %v, %s asked, moved to %q",
+						i+1, rep.Err, s.asks, hs.count(s.asks), st.MovedTo, s.ok, s.asks, want)
+				}
+				if other := map[string]string{"/a": "/b", "/b": "/a"}[s.asks]; s.asks == "/b" && hs.count(other) != 0 {
+					t.Errorf("poll %d: asked %s too", i+1, other)
+				}
+			}
+		})
+	}
+}

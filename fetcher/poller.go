@@ -352,11 +352,17 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 		st.TTL = res.TTL
 		// Cache-Control, Expires and <ttl> can only lengthen the interval.
 		st.NextPoll = now.Add(max(jitter(interval), min(max(res.Lifetime, res.TTL), maxLifetime)))
-		if res.MovedTo != "" && res.MovedTo != st.MovedTo {
-			p.log.Info("feed moved", "feed", f.Name, "from", redactURL(effectiveURL(f, prev)), "to", redactURL(res.MovedTo))
-		}
-		if res.MovedTo != "" {
+		asked := effectiveURL(f, prev)
+		switch {
+		case res.MovedTo != "":
+			if res.MovedTo != st.MovedTo {
+				p.log.Info("feed moved", "feed", f.Name, "from", redactURL(asked), "to", redactURL(res.MovedTo))
+			}
 			st.MovedFrom, st.MovedTo = f.URL, res.MovedTo
+		case asked == f.URL && st.MovedTo != "":
+			// The configured URL answered for itself: the move is over.
+			p.log.Info("feed move ended", "feed", f.Name, "url", redactURL(f.URL), "was", redactURL(st.MovedTo))
+			st.MovedFrom, st.MovedTo = "", ""
 		}
 		rep.NotModified = res.NotModified
 		if !res.NotModified {
