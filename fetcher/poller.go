@@ -311,7 +311,8 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 	defer p.progress.Store(p.opts.Now().UnixNano())
 	prev := p.state(f.Name)
 	rep := Report{Feed: f.Name}
-	host := hostOf(effectiveURL(f, prev))
+	asked := effectiveURL(f, prev)
+	host := hostOf(asked)
 	until := p.hold(host)
 	if prev.NotBefore.After(until) {
 		until = prev.NotBefore
@@ -352,7 +353,6 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 		st.TTL = res.TTL
 		// Cache-Control, Expires and <ttl> can only lengthen the interval.
 		st.NextPoll = now.Add(max(jitter(interval), min(max(res.Lifetime, res.TTL), maxLifetime)))
-		asked := effectiveURL(f, prev)
 		switch {
 		case res.MovedTo != "":
 			if res.MovedTo != st.MovedTo {

@@ -184,15 +184,13 @@ func (h *handler) selectItems(ctx context.Context, o *output, qr *query) (items 
 			return false
 		}
 		read++
-		if !keep(it) {
-			last = cursorOf(it)
-			return true
+		if keep(it) {
+			if len(items) == limit {
+				next = cursorOf(&items[len(items)-1])
+				return false
+			}
+			items = append(items, *it)
 		}
-		if len(items) == limit {
-			next = cursorOf(&items[len(items)-1])
-			return false
-		}
-		items = append(items, *it)
 		last = cursorOf(it)
 		return true
 	})
