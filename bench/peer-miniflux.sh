@@ -11,8 +11,15 @@
 # subscribing to every farm feed with 8 requests in flight is its cold
 # ingest ("tuned to refresh everything at once": 8 workers, one batch).
 # pressfeed's cold ingest is `pressfeed fetch` over the same feeds with
-# fetch.concurrency = 8. Memory is the peak resident size: Miniflux plus
-# every PostgreSQL process, against pressfeed's single process.
+# fetch.concurrency = 8.
+#
+# Memory is the peak proportional set size (PSS, from smaps_rollup,
+# sampled every 0.2 s): Miniflux plus the processes of the PostgreSQL
+# cluster this script starts (its postmaster and that postmaster's
+# children, never another cluster on the machine), against pressfeed's
+# single process. PSS splits shared pages (PostgreSQL's shared buffers)
+# between the processes that map them, so they are counted once. CPU is
+# user + system seconds of the same processes, exited children included.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="/usr/local/go/bin:$PATH"
@@ -32,6 +39,13 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+
+missing=()
+for tool in curl bc python3 runuser pgrep; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+if ((${#missing[@]})); then
+	echo "peer-miniflux: missing tools: ${missing[*]} (apt-get install -y curl bc python3 util-linux procps)" >&2
+	exit 1
+fi
 
 echo "== building pressfeed, the farm and Miniflux v2.3.5"
 go build -o "$tmp/bench" ./bench
@@ -55,14 +69,40 @@ pids+=($!)
 for _ in $(seq 50); do [[ -s $tmp/farm.addr ]] && break; sleep 0.1; done
 farm="http://$(head -1 "$tmp/farm.addr")"
 
-# peak_rss PID...: the sum of VmHWM of the processes, in KiB.
-peak_rss() {
+# pss PID...: the sum of the current PSS of the processes, in KiB.
+pss() {
 	local total=0 p kb
 	for p in "$@"; do
-		kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
+		kb=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || true)
 		total=$((total + ${kb:-0}))
 	done
 	echo "$total"
+}
+
+# cpu_ticks PID...: user + system clock ticks of the processes and of their
+# children that have exited and been waited for.
+cpu_ticks() {
+	local total=0 p t
+	for p in "$@"; do
+		t=$(awk '{sub(/^.*\) /, ""); print $12 + $13 + $14 + $15}' "/proc/$p/stat" 2>/dev/null || true)
+		total=$((total + ${t:-0}))
+	done
+	echo "$total"
+}
+
+# cluster PID: the postmaster PID and its children (this cluster only).
+cluster() { echo "$1" $(pgrep -P "$1" || true); }
+
+# sample_pss FILE PIDFUNC...: writes the highest PSS sum seen to FILE every
+# 0.2 s until killed; PIDFUNC is re-evaluated each time (backends come and go).
+sample_pss() {
+	local out=$1 peak=0 now
+	shift
+	while :; do
+		now=$(pss $("$@"))
+		((now > peak)) && peak=$now && echo "$peak" >"$out"
+		sleep 0.2
+	done
 }
 
 echo "== Miniflux: subscribing to every feed (8 at a time)"
@@ -72,6 +112,11 @@ DATABASE_URL="postgres://postgres@127.0.0.1:$port_pg/miniflux?sslmode=disable" R
 	LOG_LEVEL=error "$miniflux" >"$tmp/miniflux.log" 2>&1 &
 mf_pid=$!
 pids+=("$mf_pid")
+pg_pid=$(head -1 "$tmp/pg/postmaster.pid")
+mf_procs() { echo "$mf_pid" $(cluster "$pg_pid"); }
+echo 0 >"$tmp/mf.pss"
+sample_pss "$tmp/mf.pss" mf_procs &
+pids+=($!)
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port_mf/healthcheck" >/dev/null && break; sleep 0.2; done
 api="http://admin:benchpassword@127.0.0.1:$port_mf/v1"
 category=$(curl -fs "$api/categories" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
@@ -81,7 +126,9 @@ seq 0 $((feeds - 1)) | xargs -P 8 -I{} curl -fs -o /dev/null -X POST "$api/feeds
 end=$(date +%s.%N)
 mf_entries=$(curl -fs "$api/entries?limit=1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
 mf_secs=$(echo "$end - $start" | bc -l)
-mf_rss=$(peak_rss "$mf_pid" $(pgrep -u postgres -f "postgres" || true))
+sleep 0.5
+mf_pss=$(cat "$tmp/mf.pss")
+mf_cpu=$(echo "$(cpu_ticks $(mf_procs)) / $(getconf CLK_TCK)" | bc -l)
 
 echo "== pressfeed: fetch over the same feeds"
 {
@@ -90,12 +137,29 @@ echo "== pressfeed: fetch over the same feeds"
 	printf '[fetch]\nconcurrency = 8\nper_host = 8\nallow_networks = ["127.0.0.0/8"]\n[log]\nlevel = "warn"\n'
 	for i in $(seq 0 $((feeds - 1))); do printf '[[feeds]]\nname = "bao-%d"\nurl = "%s/f/%d.xml"\n' "$i" "$farm" "$i"; done
 } >"$tmp/pressfeed.toml"
-/usr/bin/time -f '%e %M' -o "$tmp/pf.time" "$tmp/pressfeed" fetch -config "$tmp/pressfeed.toml" >"$tmp/pf.out" 2>&1
-read -r pf_secs pf_rss <"$tmp/pf.time"
+start=$(date +%s.%N)
+"$tmp/pressfeed" fetch -config "$tmp/pressfeed.toml" >"$tmp/pf.out" 2>&1 &
+pf_pid=$!
+pf_procs() { echo "$pf_pid"; }
+echo 0 >"$tmp/pf.pss"
+sample_pss "$tmp/pf.pss" pf_procs &
+sampler=$!
+pf_cpu=0
+while kill -0 "$pf_pid" 2>/dev/null; do
+	t=$(cpu_ticks "$pf_pid")
+	((t > 0)) && pf_cpu=$t
+	sleep 0.1
+done
+wait "$pf_pid"
+end=$(date +%s.%N)
+kill "$sampler" 2>/dev/null || true
+pf_secs=$(echo "$end - $start" | bc -l)
+pf_pss=$(cat "$tmp/pf.pss")
+pf_cpu=$(echo "$pf_cpu / $(getconf CLK_TCK)" | bc -l)
 pf_items=$(grep -Eo 'fetched [0-9]+ feeds: [0-9]+ new items' "$tmp/pf.out" | grep -Eo '[0-9]+ new' | grep -Eo '[0-9]+')
 
 echo
-printf '%-10s %10s %10s %12s %14s\n' "" items seconds "items/s" "peak RSS MiB"
-printf '%-10s %10d %10.1f %12.0f %14.0f\n' miniflux "$mf_entries" "$mf_secs" "$(echo "$mf_entries / $mf_secs" | bc -l)" "$(echo "$mf_rss / 1024" | bc -l)"
-printf '%-10s %10d %10.1f %12.0f %14.0f\n' pressfeed "$pf_items" "$pf_secs" "$(echo "$pf_items / $pf_secs" | bc -l)" "$(echo "$pf_rss / 1024" | bc -l)"
-echo "(Miniflux's RSS includes every PostgreSQL process; both ingest the same $((feeds * items)) items from the same farm.)"
+printf '%-10s %10s %10s %12s %12s %14s\n' "" items seconds "items/s" "CPU seconds" "peak PSS MiB"
+printf '%-10s %10d %10.1f %12.0f %12.1f %14.0f\n' miniflux "$mf_entries" "$mf_secs" "$(echo "$mf_entries / $mf_secs" | bc -l)" "$mf_cpu" "$(echo "$mf_pss / 1024" | bc -l)"
+printf '%-10s %10d %10.1f %12.0f %12.1f %14.0f\n' pressfeed "$pf_items" "$pf_secs" "$(echo "$pf_items / $pf_secs" | bc -l)" "$pf_cpu" "$(echo "$pf_pss / 1024" | bc -l)"
+echo "(Miniflux's figures include this script's PostgreSQL cluster and no other; both ingest the same $((feeds * items)) items from the same farm.)"
