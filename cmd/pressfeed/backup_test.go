@@ -137,6 +137,12 @@ func TestStoreCommandsWhileDaemonRuns(t *testing.T) {
 		}
 	}
 
+	// report through the daemon: one story, led by sggp, carried by both.
+	code, out, errOut = pressfeed(t, 20*time.Second, "-config", cfg, "report", "-from", "2000-01-01", "-to", "2100-01-01", "-format", "csv")
+	if want := "group,stories_led,stories_carried,shared_stories\nsggp,1,1,1\ntuoitre,0,1,1\n"; code != 0 || out != want {
+		t.Errorf("report while running: exit %d, stdout %q, stderr %q; want %q", code, out, errOut, want)
+	}
+
 	// The backup route wants loopback and the token.
 	if code, _ := p.get(t, backupRoute); code != http.StatusForbidden {
 		t.Errorf("GET %s without the token: %d, want 403", backupRoute, code)

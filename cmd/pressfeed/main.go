@@ -62,6 +62,7 @@ var commands = map[string]command{
 	"backup":      {runBackup, "FILE", "consistent copy of the database, also while the daemon runs"},
 	"compact":     {runCompact, "", "rewrite the database file smaller (daemon stopped)"},
 	"explain":     {runExplain, "ID-or-URL", "an item, its members, and which key merged each one"},
+	"report":      {runReport, "[-from DATE] [-to DATE] [-by GROUP] [-output NAME] [-format F]", "stories first seen in a range, grouped"},
 }
 
 // usage returns the text printed by -h and after a usage error.
@@ -163,6 +164,7 @@ type invocation struct {
 
 // commandFlags lets a command declare its own flags before parsing.
 var commandFlags = map[string]func(fs *flag.FlagSet){
+	"report": defineReportFlags,
 	"export-opml": func(fs *flag.FlagSet) {
 		fs.Bool("with-credentials", false, "keep user names and passwords in feed URLs")
 	},
