@@ -142,11 +142,11 @@ func trimNewline(b []byte) []byte {
 
 // snapshot writes a consistent copy of the store of cfg to w: from the
 // file when no process holds it, else from the running daemon. It says
-// which on the returned source.
+// which on the returned source. With no store at the path it fails.
 func snapshot(ctx context.Context, cfg *config, logger *slog.Logger, w io.Writer) (source string, n int64, err error) {
 	opts := cfg.storeOptions(logger)
 	opts.LockTimeout = 300 * time.Millisecond
-	db, err := store.Open(cfg.storePath(), opts)
+	db, err := openExisting(cfg, opts)
 	if errors.Is(err, store.ErrLocked) {
 		n, err := copyFromDaemon(ctx, cfg, w)
 		return "the running daemon (" + loopbackURL(cfg.Server.Listen, backupRoute) + ")", n, err
@@ -174,6 +174,11 @@ func runBackup(ctx context.Context, inv *invocation) error {
 	}
 	if src, err := filepath.Abs(cfg.storePath()); err == nil && src == dst {
 		return &usageError{"backup: FILE is the database itself"}
+	}
+	// No copy of a store that is not there: an empty backup looks fine
+	// until the day it is needed.
+	if err := storeExists(cfg); err != nil {
+		return err
 	}
 	var source string
 	var size int64
@@ -204,6 +209,9 @@ func runCompact(ctx context.Context, inv *invocation) error {
 		return err
 	}
 	path := cfg.storePath()
+	if err := storeExists(cfg); err != nil {
+		return err
+	}
 	before, after, err := store.Compact(ctx, path, cfg.storeOptions(inv.logger(cfg)))
 	if err != nil {
 		return err
