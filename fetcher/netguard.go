@@ -114,7 +114,7 @@ var specials = []special{
 	// IPv4 (IANA IPv4 Special-Purpose Address Registry, multicast, broadcast).
 	sp("0.0.0.0/8", "in 0.0.0.0/8 (this network, RFC 791)"),
 	sp("10.0.0.0/8", "private (RFC 1918)"),
-	sp("100.64.0.0/10", "shared address space (RFC 6598: carrier-grade NAT, cloud metadata)"),
+	sp("100.64.0.0/10", "shared address space (RFC 6598)"),
 	sp("127.0.0.0/8", "loopback"),
 	sp("169.254.0.0/16", "link-local"),
 	sp("172.16.0.0/12", "private (RFC 1918)"),
