@@ -134,13 +134,13 @@ var specials = []special{
 	sp("::ffff:0:0/96", "IPv4-mapped"),
 	sp("100::/64", "discard-only (RFC 6666)"),
 	sp("100:0:0:1::/64", "a dummy prefix (RFC 9780)"),
-	sp("2001:1::1/128", ""), // PCP anycast
-	sp("2001:1::2/128", ""), // TURN anycast
-	sp("2001:1::3/128", ""), // DNS-SD SRP anycast
-	sp("2001:3::/32", ""),   // AMT
-	sp("2001:4:112::/48", ""),
-	sp("2001:20::/28", ""), // ORCHIDv2
-	sp("2001:30::/28", ""), // drone remote ID
+	sp("2001:1::1/128", ""),   // PCP anycast
+	sp("2001:1::2/128", ""),   // TURN anycast
+	sp("2001:1::3/128", ""),   // DNS-SD SRP anycast
+	sp("2001:3::/32", ""),     // AMT
+	sp("2001:4:112::/48", ""), // AS112-v6
+	sp("2001:20::/28", ""),    // ORCHIDv2
+	sp("2001:30::/28", ""),    // drone remote ID
 	sp("2001::/32", "Teredo (RFC 4380)"),
 	sp("2001:2::/48", "benchmarking (RFC 5180)"),
 	sp("2001:10::/28", "ORCHID (deprecated, RFC 4843)"),
