@@ -128,8 +128,8 @@ func (o *Options) setDefaults() {
 
 // NewHTTPClient returns the one client pressfeed fetches with: bounded in
 // time, at most 10 redirects and never from https to http, and a dialer that
-// refuses loopback, private, link-local, multicast and unspecified
-// addresses unless opts.AllowNetworks lists them. The check runs at dial
+// refuses every address that is not globally reachable (CheckAddr) unless
+// opts.AllowNetworks lists it. The check runs at dial
 // time, so neither a redirect nor a DNS change gets around it.
 func NewHTTPClient(opts Options) *http.Client {
 	timeout := opts.Timeout
@@ -145,10 +145,7 @@ func NewHTTPClient(opts Options) *http.Client {
 			if err != nil {
 				return fmt.Errorf("%w: %s", ErrBlocked, address)
 			}
-			if !addrAllowed(ap.Addr(), allow) {
-				return fmt.Errorf("%w: %s", ErrBlocked, ap.Addr())
-			}
-			return nil
+			return CheckAddr(ap.Addr(), allow)
 		},
 	}
 	tr := &http.Transport{
@@ -181,16 +178,9 @@ func NewHTTPClient(opts Options) *http.Client {
 // maxRedirects is how many redirects one fetch follows.
 const maxRedirects = 10
 
-// addrAllowed reports whether a feed may connect to a.
+// addrAllowed reports whether a feed may connect to a (see CheckAddr).
 func addrAllowed(a netip.Addr, allow []netip.Prefix) bool {
-	a = a.Unmap()
-	for _, p := range allow {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return !(a.IsLoopback() || a.IsPrivate() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
-		a.IsMulticast() || a.IsInterfaceLocalMulticast() || a.IsUnspecified())
+	return CheckAddr(a, allow) == nil
 }
 
 // Result is what one fetch brought.

@@ -386,7 +386,10 @@ func carriedBy(it *store.Item, feeds map[string]bool) bool {
 func (h *handler) serveHealth(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if err := errors.Join(h.db.Ping(r.Context()), h.db.WriteErr()); err != nil { // WriteErr: file full (store.ErrFull)
-		http.Error(w, oneLine("store: "+err.Error()), http.StatusServiceUnavailable)
+		if !errors.Is(err, store.ErrFull) { // the store logs a full file itself
+			h.log.Warn("health check: store not readable", "err", err)
+		}
+		http.Error(w, storeTrouble(err), http.StatusServiceUnavailable)
 		return
 	}
 	if h.healthy != nil {
@@ -397,6 +400,16 @@ func (h *handler) serveHealth(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	fmt.Fprintln(w, "ok")
+}
+
+// storeTrouble says what is wrong with the store in words fit for any
+// client: store errors name the database file, which an HTTP answer must
+// not (the details go to the log).
+func storeTrouble(err error) string {
+	if errors.Is(err, store.ErrFull) {
+		return "store: database is full"
+	}
+	return "store: not readable"
 }
 
 // oneLine joins the lines of s with spaces.

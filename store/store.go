@@ -96,6 +96,10 @@ type Options struct {
 	NearDuplicates bool
 	Now            func() time.Time // default time.Now
 	Logger         *slog.Logger     // default discards
+
+	// NoCreate makes Open fail with an error matching fs.ErrNotExist
+	// when there is no file at path, instead of creating it and its folder.
+	NoCreate bool
 }
 
 // DB is an open store. Its methods are safe for concurrent use.
@@ -117,7 +121,8 @@ type DB struct {
 	writeHeld func(from, to time.Time) // gets when each write transaction of Add started and when Add saw it end
 }
 
-// Open opens or creates the store at path, creating its folder.
+// Open opens or creates the store at path, creating its folder (with
+// opts.NoCreate, only opens).
 // It fails with ErrLocked within opts.LockTimeout when another process has it open.
 func Open(path string, opts Options) (*DB, error) {
 	if opts.TitleWindow <= 0 {
@@ -132,10 +137,15 @@ func Open(path string, opts Options) (*DB, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+	bopts := &bolt.Options{Timeout: opts.LockTimeout, MaxSize: opts.MaxSize}
+	if opts.NoCreate {
+		bopts.OpenFile = func(name string, flag int, perm os.FileMode) (*os.File, error) {
+			return os.OpenFile(name, flag&^os.O_CREATE, perm)
+		}
+	} else if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("store: create folder: %w", err)
 	}
-	bdb, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout, MaxSize: opts.MaxSize})
+	bdb, err := bolt.Open(path, 0o600, bopts)
 	if errors.Is(err, berrors.ErrTimeout) {
 		abs, aerr := filepath.Abs(path)
 		if aerr != nil {

@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/pressfeed/pressfeed/publisher"
 	"github.com/pressfeed/pressfeed/store"
 )
 
@@ -33,12 +34,14 @@ const backupRoute = "/admin/backup"
 func tokenPath(dbPath string) string { return dbPath + ".admin-token" }
 
 // withAdmin serves next, plus backupRoute for the store db. When the token
-// cannot be written, it logs why and serves next alone.
+// cannot be written, it logs why and serves next alone. Every response,
+// including the mux's own redirects and errors, carries the publisher's
+// headers (nosniff, Content-Security-Policy).
 func withAdmin(next http.Handler, db *store.DB, log *slog.Logger) http.Handler {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		log.Error("backup route disabled", "err", err)
-		return next
+		return publisher.WithHeaders(next)
 	}
 	token := hex.EncodeToString(b[:])
 	err := store.WriteFileAtomic(tokenPath(db.Path()), func(w io.Writer) error {
@@ -47,14 +50,14 @@ func withAdmin(next http.Handler, db *store.DB, log *slog.Logger) http.Handler {
 	}, nil)
 	if err != nil {
 		log.Error("backup route disabled", "err", err)
-		return next
+		return publisher.WithHeaders(next)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", next)
 	mux.HandleFunc("GET "+backupRoute, func(w http.ResponseWriter, r *http.Request) {
 		serveBackup(w, r, db, token, log)
 	})
-	return mux
+	return publisher.WithHeaders(mux)
 }
 
 func serveBackup(w http.ResponseWriter, r *http.Request, db *store.DB, token string, log *slog.Logger) {
@@ -65,7 +68,9 @@ func serveBackup(w http.ResponseWriter, r *http.Request, db *store.DB, token str
 	}
 	got := r.Header.Get("Authorization")
 	if subtle.ConstantTimeCompare([]byte(got), []byte("Bearer "+token)) != 1 {
-		http.Error(w, "forbidden: send the token of "+tokenPath(db.Path()), http.StatusForbidden)
+		// No file path in the answer: it is no business of the client's
+		// where the store lives.
+		http.Error(w, "forbidden: send the daemon's admin token (pressfeed backup does)", http.StatusForbidden)
 		return
 	}
 	// A large file takes longer than the server's write timeout.
@@ -142,11 +147,11 @@ func trimNewline(b []byte) []byte {
 
 // snapshot writes a consistent copy of the store of cfg to w: from the
 // file when no process holds it, else from the running daemon. It says
-// which on the returned source.
+// which on the returned source. With no store at the path it fails.
 func snapshot(ctx context.Context, cfg *config, logger *slog.Logger, w io.Writer) (source string, n int64, err error) {
 	opts := cfg.storeOptions(logger)
 	opts.LockTimeout = 300 * time.Millisecond
-	db, err := store.Open(cfg.storePath(), opts)
+	db, err := openExisting(cfg, opts)
 	if errors.Is(err, store.ErrLocked) {
 		n, err := copyFromDaemon(ctx, cfg, w)
 		return "the running daemon (" + loopbackURL(cfg.Server.Listen, backupRoute) + ")", n, err
@@ -174,6 +179,11 @@ func runBackup(ctx context.Context, inv *invocation) error {
 	}
 	if src, err := filepath.Abs(cfg.storePath()); err == nil && src == dst {
 		return &usageError{"backup: FILE is the database itself"}
+	}
+	// No copy of a store that is not there: an empty backup looks fine
+	// until the day it is needed.
+	if err := storeExists(cfg); err != nil {
+		return err
 	}
 	var source string
 	var size int64
@@ -204,6 +214,9 @@ func runCompact(ctx context.Context, inv *invocation) error {
 		return err
 	}
 	path := cfg.storePath()
+	if err := storeExists(cfg); err != nil {
+		return err
+	}
 	before, after, err := store.Compact(ctx, path, cfg.storeOptions(inv.logger(cfg)))
 	if err != nil {
 		return err

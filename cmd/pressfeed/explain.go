@@ -30,7 +30,7 @@ func runExplain(ctx context.Context, inv *invocation) (err error) {
 	logger := inv.logger(cfg)
 	opts := cfg.storeOptions(logger)
 	opts.LockTimeout = 300 * time.Millisecond
-	db, err := store.Open(cfg.storePath(), opts)
+	db, err := openExisting(cfg, opts)
 	if errors.Is(err, store.ErrLocked) {
 		dir, derr := os.MkdirTemp("", "pressfeed-explain-")
 		if derr != nil {

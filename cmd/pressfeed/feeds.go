@@ -6,11 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -59,15 +57,9 @@ func feedsHealth(ctx context.Context, cfg *config) (rows []feedHealth, source st
 		}
 		return orderByConfig(rows, cfg), "the running daemon (" + url + ")", nil
 	}
-	// Opening a missing file would create an empty store: a relative
-	// store.path outside the unit needs $STATE_DIRECTORY.
-	if _, err := os.Stat(cfg.storePath()); errors.Is(err, fs.ErrNotExist) {
-		return fromDaemon(fmt.Sprintf("no store at %s (set STATE_DIRECTORY=/var/lib/pressfeed for a relative store.path)",
-			cfg.storePath()))
-	}
 	opts := cfg.storeOptions(slog.New(slog.DiscardHandler))
 	opts.LockTimeout = 500 * time.Millisecond
-	db, err := store.Open(cfg.storePath(), opts)
+	db, err := openExisting(cfg, opts)
 	if errors.Is(err, store.ErrLocked) {
 		return fromDaemon("the running daemon holds the store " + cfg.storePath())
 	}

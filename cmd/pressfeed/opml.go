@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"os"
 	"slices"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/pressfeed/pressfeed/fetcher"
 	"github.com/pressfeed/pressfeed/vntext"
 )
 
@@ -90,7 +93,7 @@ func runImportOPML(ctx context.Context, inv *invocation) error {
 		return fmt.Errorf("import-opml: %w", err)
 	}
 	defer f.Close()
-	return importOPML(inv.stdout, f)
+	return importOPML(inv.stdout, inv.stderr, f)
 }
 
 // importedFeed is a [[feeds]] block written by import-opml.
@@ -103,8 +106,10 @@ type importedFeed struct {
 
 // importOPML reads OPML from r and writes one [[feeds]] block per feed
 // outline. Names come from pressfeed's own attribute, else from the title;
-// folders become tags.
-func importOPML(w io.Writer, r io.Reader) error {
+// folders become tags. A feed that someone else's OPML file should not
+// bring into the config (see leaveOut) is written as a TOML comment
+// instead, and said on stderr.
+func importOPML(w, stderr io.Writer, r io.Reader) error {
 	var doc opmlDoc
 	dec := xml.NewDecoder(io.LimitReader(r, 64<<20))
 	dec.Strict = false // OPML in the wild has stray entities and unquoted ampersands
@@ -112,6 +117,7 @@ func importOPML(w io.Writer, r io.Reader) error {
 		return fmt.Errorf("import-opml: %w", err)
 	}
 	var feeds []importedFeed
+	var leftOut []string // the comment lines
 	used := map[string]bool{}
 	var walk func(outs []outline, folders []string)
 	walk = func(outs []outline, folders []string) {
@@ -121,6 +127,11 @@ func importOPML(w io.Writer, r io.Reader) error {
 				continue
 			}
 			f := importedFeed{URL: strings.TrimSpace(o.XMLURL), Title: strings.TrimSpace(firstOf(o.Title, o.Text))}
+			if shown, why := leaveOut(f.URL); why != "" {
+				leftOut = append(leftOut, fmt.Sprintf("left out: %s (%s)", shown, why))
+				walk(o.Children, folders)
+				continue
+			}
 			name := o.name()
 			if name == "" {
 				name = slug(firstOf(f.Title, hostOf(f.URL)))
@@ -148,14 +159,93 @@ func importOPML(w io.Writer, r io.Reader) error {
 		}
 	}
 	walk(doc.Body, nil)
-	if len(feeds) == 0 {
+	if len(feeds) == 0 && len(leftOut) == 0 {
 		return fmt.Errorf("import-opml: no feed outlines (with xmlUrl) found")
+	}
+	for _, line := range leftOut {
+		fmt.Fprintln(stderr, "import-opml:", line)
+		if _, err := fmt.Fprintf(w, "# %s\n", line); err != nil {
+			return err
+		}
+	}
+	if len(feeds) == 0 {
+		return nil
+	}
+	if len(leftOut) > 0 {
+		if _, err := io.WriteString(w, "\n"); err != nil {
+			return err
+		}
 	}
 	enc := toml.NewEncoder(w)
 	enc.Indent = "" // blocks to paste at the top level of config.toml
 	return enc.Encode(struct {
 		Feeds []importedFeed `toml:"feeds"`
 	}{feeds})
+}
+
+// leaveOut says why the feed at rawURL, found in an OPML file, is not
+// imported: a file: feed (someone else's file could name any file on this
+// host), or a host that is localhost or a literal address no feed should
+// be at (loopback, private, link-local, special-purpose: what the fetcher
+// refuses unless fetch.allow_networks lists it), or a numeric host that
+// is no plain IP address (127.1, 0x7f000001, 2130706433: resolvers read
+// these as IPv4 addresses). It returns "" for a feed to import, and the
+// URL as it may be shown, with its password masked.
+func leaveOut(rawURL string) (shown, why string) {
+	const noFiles = "file: feeds from an OPML file are not imported"
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		if strings.HasPrefix(strings.ToLower(rawURL), "file:") {
+			return commentSafe(rawURL), noFiles
+		}
+		return "", "" // config validation says what is wrong with it
+	}
+	shown = commentSafe(u.Redacted())
+	if u.Scheme == "file" {
+		return shown, noFiles
+	}
+	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	const notImported = "feeds at loopback, private or special-purpose addresses are not imported"
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return shown, host + " is loopback: " + notImported
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		var be *fetcher.BlockedError
+		if err := fetcher.CheckAddr(a, nil); errors.As(err, &be) {
+			if be.Embedded.IsValid() {
+				return shown, fmt.Sprintf("%s is %s of %s, which is %s: %s", host, be.Via, be.Embedded, be.Reason, notImported)
+			}
+			return shown, fmt.Sprintf("%s is %s: %s", host, be.Reason, notImported)
+		}
+		return "", ""
+	}
+	if i := strings.LastIndexByte(host, '.'); numericLabel(host[i+1:]) {
+		return shown, host + " is a numeric address in a form resolvers read as IPv4: " + notImported
+	}
+	return "", ""
+}
+
+// commentSafe replaces the characters a TOML comment may not hold (control
+// characters other than tab; a newline would end the comment).
+func commentSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if (r < 0x20 && r != '\t') || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+// numericLabel reports whether a last host label is a number, decimal or
+// 0x hexadecimal: no top-level domain is, so the host is an address.
+func numericLabel(s string) bool {
+	if s == "" {
+		return false
+	}
+	if h, ok := strings.CutPrefix(s, "0x"); ok {
+		return strings.Trim(h, "0123456789abcdef") == ""
+	}
+	return strings.Trim(s, "0123456789") == ""
 }
 
 // name returns pressfeed's name attribute, in whatever prefix the file

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -62,7 +63,7 @@ func TestOPMLRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	var blocks bytes.Buffer
-	if err := importOPML(&blocks, bytes.NewReader(opml.Bytes())); err != nil {
+	if err := importOPML(&blocks, io.Discard, bytes.NewReader(opml.Bytes())); err != nil {
 		t.Fatalf("import: %v\n%s", err, opml.String())
 	}
 	// The blocks paste into a config that loads.
@@ -108,7 +109,7 @@ func TestImportOPMLFromReaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	if err := importOPML(&out, bytes.NewReader(in)); err != nil {
+	if err := importOPML(&out, io.Discard, bytes.NewReader(in)); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "import-readers.golden.toml", out.Bytes())
@@ -124,7 +125,7 @@ func TestImportOPMLErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := importOPML(&bytes.Buffer{}, strings.NewReader(tt.in))
+			err := importOPML(&bytes.Buffer{}, io.Discard, strings.NewReader(tt.in))
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("importOPML(%q) = %v, want an error with %q", tt.in, err, tt.want)
 			}
@@ -148,14 +149,16 @@ func TestSlug(t *testing.T) {
 }
 
 // FuzzImportOPML: whatever the file, import-opml never panics, and what it
-// writes decodes as TOML with unique names that config.toml accepts.
+// writes decodes as TOML with unique names that config.toml accepts and
+// no feed that leaveOut keeps out.
 func FuzzImportOPML(f *testing.F) {
 	f.Add([]byte(`<opml version="2.0"><body><outline text="Tin" xmlUrl="https://a.example/rss"/></body></opml>`))
 	f.Add([]byte(`<opml><body><outline text="Thời sự"><outline text="" xmlUrl="x" category="/a/b,,c"/><outline text="" xmlUrl="y"/></outline></body></opml>`))
 	f.Add([]byte(`<opml xmlns:p="urn:pressfeed:opml"><body><outline p:name="Bad Name" text="ok" xmlUrl="z"/></body></opml>`))
+	f.Add([]byte(`<opml><body><outline text="a" xmlUrl="file:///etc/passwd&#10;[[feeds]]"/><outline text="b" xmlUrl="http://[::ffff:127.0.0.1]/"/><outline text="c" xmlUrl="http://127.1/"/></body></opml>`))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var out bytes.Buffer
-		if err := importOPML(&out, bytes.NewReader(in)); err != nil {
+		if err := importOPML(&out, io.Discard, bytes.NewReader(in)); err != nil {
 			return
 		}
 		var doc struct{ Feeds []importedFeed }
@@ -168,6 +171,9 @@ func FuzzImportOPML(f *testing.F) {
 				t.Errorf("bad or duplicate name %q", fd.Name)
 			}
 			seen[fd.Name] = true
+			if _, why := leaveOut(fd.URL); why != "" {
+				t.Errorf("imported %q, which is left out: %s", fd.URL, why)
+			}
 			for _, tag := range fd.Tags {
 				if !nameRE.MatchString(tag) {
 					t.Errorf("bad tag %q", tag)
