@@ -8,10 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -281,38 +278,4 @@ func writeReport(w io.Writer, rows []reportRow, s *reportSpec, format string) er
 		fmt.Fprintf(tw, "(all outlets)\t%d\t\t\n", led)
 	}
 	return tw.Flush()
-}
-
-// openForReading opens the store of cfg to read it, or a copy from the
-// running daemon when the daemon holds it. done closes it and removes the
-// copy.
-func openForReading(ctx context.Context, cfg *config, logger *slog.Logger) (db *store.DB, done func() error, err error) {
-	if _, err := os.Stat(cfg.storePath()); errors.Is(err, fs.ErrNotExist) {
-		return nil, nil, fmt.Errorf("no store at %s", cfg.storePath())
-	}
-	opts := cfg.storeOptions(logger)
-	opts.LockTimeout = 300 * time.Millisecond
-	db, err = store.Open(cfg.storePath(), opts)
-	if err == nil {
-		return db, db.Close, nil
-	}
-	if !errors.Is(err, store.ErrLocked) {
-		return nil, nil, err
-	}
-	dir, err := os.MkdirTemp("", "pressfeed-read-")
-	if err != nil {
-		return nil, nil, err
-	}
-	cp := filepath.Join(dir, "copy.db")
-	err = store.WriteFileAtomic(cp, func(w io.Writer) error {
-		_, err := copyFromDaemon(ctx, cfg, w)
-		return err
-	}, nil)
-	if err == nil {
-		db, err = store.Open(cp, opts)
-	}
-	if err != nil {
-		return nil, nil, errors.Join(err, os.RemoveAll(dir))
-	}
-	return db, func() error { return errors.Join(db.Close(), os.RemoveAll(dir)) }, nil
 }

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/pressfeed/pressfeed/store"
 )
@@ -73,4 +77,36 @@ func openExisting(cfg *config, opts store.Options) (*store.DB, error) {
 		return nil, missingStore(cfg)
 	}
 	return db, err
+}
+
+// openForReading opens the store of cfg for a command that reads it, or a
+// copy from the running daemon when the daemon holds it (see backup.go).
+// done closes it and removes the copy. Like openExisting, it never
+// creates a store.
+func openForReading(ctx context.Context, cfg *config, logger *slog.Logger) (db *store.DB, done func() error, err error) {
+	opts := cfg.storeOptions(logger)
+	opts.LockTimeout = 300 * time.Millisecond
+	db, err = openExisting(cfg, opts)
+	if err == nil {
+		return db, db.Close, nil
+	}
+	if !errors.Is(err, store.ErrLocked) {
+		return nil, nil, err
+	}
+	dir, err := os.MkdirTemp("", "pressfeed-read-")
+	if err != nil {
+		return nil, nil, err
+	}
+	cp := filepath.Join(dir, "copy.db")
+	err = store.WriteFileAtomic(cp, func(w io.Writer) error {
+		_, err := copyFromDaemon(ctx, cfg, w)
+		return err
+	}, nil)
+	if err == nil {
+		db, err = store.Open(cp, opts)
+	}
+	if err != nil {
+		return nil, nil, errors.Join(err, os.RemoveAll(dir))
+	}
+	return db, func() error { return errors.Join(db.Close(), os.RemoveAll(dir)) }, nil
 }
