@@ -1,6 +1,7 @@
 package publisher
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -368,6 +369,37 @@ func BenchmarkServeNotModified(b *testing.B) {
 		h.ServeHTTP(w, r)
 		if w.code != http.StatusNotModified || w.n != 0 {
 			b.Fatalf("status %d, %d bytes; want 304, none", w.code, w.n)
+		}
+	}
+}
+
+// BenchmarkChangeToSwitch measures how long after a store change Run serves
+// a generation with it, no reader asking: the settle time (150 ms), the
+// version check's period (50 ms) and the render of a 100-item output in
+// three formats.
+func BenchmarkChangeToSwitch(b *testing.B) {
+	h := seedMany(b, 100)
+	ctx, cancel := context.WithCancel(b.Context())
+	done := make(chan error, 1)
+	go func() { done <- h.run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			b.Error(err)
+		}
+	}()
+	published := time.Date(2025, 6, 2, 0, 0, 0, 0, time.UTC)
+	i := 0
+	for b.Loop() {
+		i++
+		published = published.Add(time.Minute)
+		guid := fmt.Sprint("switch-", i)
+		add(b, h.db, fixtureFeeds[0].Name, nil, incoming(guid, "", store.Item{
+			Title: "Tin " + guid, Link: "https://" + guid + ".example.vn/", Published: published,
+		}))
+		v := h.db.Version()
+		for g := h.gen.Load(); g == nil || g.version < v; g = h.gen.Load() {
+			time.Sleep(time.Millisecond)
 		}
 	}
 }
