@@ -65,15 +65,22 @@ func (h *handler) clock() time.Duration { return time.Since(h.epoch) }
 func (h *handler) current(ctx context.Context) (*generation, error) {
 	g := h.gen.Load()
 	v := h.db.Version()
-	if g != nil && (g.version == v || h.maxStale > 0 && h.clock()-time.Duration(g.fresh.Load()) < h.maxStale) {
+	if g != nil && (g.version == v || h.recent(g)) {
 		return g, nil
 	}
 	return h.refresh(ctx, v)
 }
 
-// refresh returns a generation of at least version need, waiting for the
-// render under way or rendering one. Waiting ends with ctx; the render it
-// starts does not, as others may be waiting for it.
+// recent reports whether every change g misses was made less than MaxStale
+// ago.
+func (h *handler) recent(g *generation) bool {
+	return h.maxStale > 0 && h.clock()-time.Duration(g.fresh.Load()) < h.maxStale
+}
+
+// refresh returns a generation of at least version need, or one missing
+// only recent changes, waiting for the render under way or rendering one.
+// Waiting ends with ctx; the render it starts does not, as others may be
+// waiting for it.
 func (h *handler) refresh(ctx context.Context, need uint64) (*generation, error) {
 	select {
 	case h.rendering <- struct{}{}:
@@ -81,7 +88,7 @@ func (h *handler) refresh(ctx context.Context, need uint64) (*generation, error)
 		return nil, context.Cause(ctx)
 	}
 	defer func() { <-h.rendering }()
-	if g := h.gen.Load(); g != nil && g.version >= need {
+	if g := h.gen.Load(); g != nil && (g.version >= need || h.recent(g)) {
 		return g, nil
 	}
 	return h.renderGeneration(context.WithoutCancel(ctx))

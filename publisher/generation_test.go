@@ -271,6 +271,33 @@ func TestCurrentRendererBehind(t *testing.T) {
 		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), id) {
 			t.Errorf("after the render: status %d, new item %v; want 200 with it", w.Code, strings.Contains(w.Body.String(), id))
 		}
+		old = w.Header().Get("ETag")
+
+		// The render under way read the store just before a commit that
+		// the waiting request saw: the request gets that render's
+		// generation, which misses only a change made less than MaxStale
+		// ago, and renders nothing more.
+		id = addNews(t, db, "tt-behind-3", time.Date(2025, 6, 1, 10, 2, 0, 0, ict))
+		h.rendering <- struct{}{}
+		time.Sleep(2 * time.Second)
+		go func() { done <- get(h, http.MethodGet, "/feeds/all.atom", "If-None-Match", old) }()
+		synctest.Wait()
+		g, err := h.renderGeneration(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		behind := &generation{version: g.version - 1, docs: g.docs} // as if read before the last commit
+		behind.fresh.Store(int64(h.clock()))
+		h.gen.Store(behind)
+		n := h.generations.Load()
+		<-h.rendering
+		w = <-done
+		if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), id) {
+			t.Errorf("status %d, new item %v; want 200 with it", w.Code, strings.Contains(w.Body.String(), id))
+		}
+		if got := h.generations.Load() - n; got != 0 {
+			t.Errorf("%d more generations rendered for the waiting request, want 0", got)
+		}
 
 		// Without MaxStale every request after a change sees it.
 		strict, db2, _ := newFixtureHandler(t, Options{})
