@@ -37,8 +37,7 @@ const (
 )
 
 // generation holds the first page of every output in every format, all
-// rendered from one read of the store. It never changes once served, but
-// for fresh.
+// rendered from one read of the store. Once served, only fresh changes.
 type generation struct {
 	// version is the store's version read before its items: the documents
 	// show that version, or a later one when a commit came in between, in
