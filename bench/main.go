@@ -380,6 +380,7 @@ func (b *bench) ingest() error {
 		probe := r == c.runs-1
 		var srv *http.Server
 		var lat *latency
+		stopRun, runDone := func() {}, make(chan error, 1)
 		if probe {
 			h, err := publisher.NewHandler(db, publisher.Options{MaxStale: time.Second}) // as the daemon does
 			if err != nil {
@@ -388,6 +389,10 @@ func (b *bench) ingest() error {
 			if srv, lat, err = latencyProbe(h); err != nil {
 				return err
 			}
+			runCtx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			stopRun = cancel
+			go func() { runDone <- h.Run(runCtx) }() // renders on store change, as the daemon does
 		}
 		runtime.GC()
 		resetPeakRSS()
@@ -408,6 +413,8 @@ func (b *bench) ingest() error {
 		if probe {
 			p99, err = lat.stop()
 			srv.Close()
+			stopRun()
+			err = errors.Join(err, <-runDone)
 			if err != nil {
 				return err
 			}

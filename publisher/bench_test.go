@@ -1,6 +1,7 @@
 package publisher
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -118,10 +119,7 @@ func BenchmarkServeStatic(b *testing.B) {
 	h := seedMany(b, 100)
 	for _, enc := range []string{"identity", "gzip"} {
 		b.Run(enc, func(b *testing.B) {
-			doc, err := h.document(b.Context(), h.outputs["all"], formatAtom)
-			if err != nil {
-				b.Fatal(err)
-			}
+			doc := firstDoc(b, h, "all", formatAtom)
 			body := doc.body
 			if enc == "gzip" {
 				body = doc.gzip
@@ -154,9 +152,23 @@ func BenchmarkRender(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		for f := range numFormats {
-			if _, err := h.render(b.Context(), o, f, &query{}, 0); err != nil {
+			if _, err := h.render(b.Context(), o, f, &query{}); err != nil {
 				b.Fatal(err)
 			}
+		}
+	}
+}
+
+// BenchmarkGeneration renders a generation of 100 items, one output in
+// three formats from one read, as Run does after every store change; the
+// bytes change every time, so nothing is carried over.
+func BenchmarkGeneration(b *testing.B) {
+	h := seedMany(b, 100)
+	b.ReportAllocs()
+	for b.Loop() {
+		h.gen.Store(nil) // nothing to carry over
+		if _, err := h.renderGeneration(b.Context()); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
@@ -170,10 +182,7 @@ func BenchmarkRender(b *testing.B) {
 //	go test ./publisher -run '^$' -bench Loopback -benchtime 5s -count 5
 func BenchmarkLoopback(b *testing.B) {
 	h := seedMany(b, 100)
-	doc, err := h.document(b.Context(), h.outputs["all"], formatAtom)
-	if err != nil {
-		b.Fatal(err)
-	}
+	doc := firstDoc(b, h, "all", formatAtom)
 	static := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body := doc.body
 		if r.Header.Get("Accept-Encoding") == "gzip" {
@@ -249,10 +258,7 @@ func BenchmarkLoopback(b *testing.B) {
 // answer of the cached feed.
 func BenchmarkLoopbackPaired(b *testing.B) {
 	h := seedMany(b, 100)
-	doc, err := h.document(b.Context(), h.outputs["all"], formatAtom)
-	if err != nil {
-		b.Fatal(err)
-	}
+	doc := firstDoc(b, h, "all", formatAtom)
 	// The static side sends the very response the cached side sends, headers
 	// included (recorded once), so the comparison isolates the handler's work
 	// from the size of the response, which the client pays for too.
@@ -363,6 +369,37 @@ func BenchmarkServeNotModified(b *testing.B) {
 		h.ServeHTTP(w, r)
 		if w.code != http.StatusNotModified || w.n != 0 {
 			b.Fatalf("status %d, %d bytes; want 304, none", w.code, w.n)
+		}
+	}
+}
+
+// BenchmarkChangeToSwitch measures how long after a store change Run serves
+// a generation with it, no reader asking: the settle time (150 ms), the
+// version check's period (50 ms) and the render of a 100-item output in
+// three formats.
+func BenchmarkChangeToSwitch(b *testing.B) {
+	h := seedMany(b, 100)
+	ctx, cancel := context.WithCancel(b.Context())
+	done := make(chan error, 1)
+	go func() { done <- h.run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			b.Error(err)
+		}
+	}()
+	published := time.Date(2025, 6, 2, 0, 0, 0, 0, time.UTC)
+	i := 0
+	for b.Loop() {
+		i++
+		published = published.Add(time.Minute)
+		guid := fmt.Sprint("switch-", i)
+		add(b, h.db, fixtureFeeds[0].Name, nil, incoming(guid, "", store.Item{
+			Title: "Tin " + guid, Link: "https://" + guid + ".example.vn/", Published: published,
+		}))
+		v := h.db.Version()
+		for g := h.gen.Load(); g == nil || g.version < v; g = h.gen.Load() {
+			time.Sleep(time.Millisecond)
 		}
 	}
 }

@@ -5,8 +5,10 @@
 //
 // Invariants: a document depends only on the stored items and the options,
 // never on the clock, so the same items give the same bytes and the same
-// ETag; each (output, format) document is rendered at most once per store
-// version and then served from memory, identity and gzip alike; every string
+// ETag; the first pages of all outputs in all formats are rendered together
+// on store change, from one read of the store, and switched in at once as
+// one generation, then served from memory, identity and gzip alike; a first
+// page served never misses a change made Options.MaxStale ago; every string
 // written is NFC and holds only characters XML 1.0 allows; every item carries
 // its store id (urn:pressfeed:item:…) in all three formats. Every response
 // carries X-Content-Type-Options: nosniff and a Content-Security-Policy.
@@ -61,11 +63,11 @@ type Options struct {
 	Client     *http.Client     // for hub pings; nil means a client with a 30 s timeout
 	Location   *time.Location   // days of the status page's charts; nil means UTC
 	Now        func() time.Time // nil means time.Now
-	// MaxStale lets a first page lag behind the store by at most this
-	// much while items keep arriving, so that readers are not made to
-	// wait for a render on every change during a busy ingest. Zero: every
-	// request after a change sees it. Whatever its value, a request never
-	// waits for a render already under way when an older page exists.
+	// MaxStale is how long after a store change a first page may still be
+	// served without it, so that a reader need not wait while Run renders
+	// the change (it does within about half a second). A request that
+	// would get a page missing an older change waits for the render
+	// instead, 304 included. Zero: every request after a change sees it.
 	MaxStale time.Duration
 }
 
@@ -78,7 +80,8 @@ const (
 var defaultOutput = Output{Name: "all", Title: "Tin tổng hợp", Description: "Tin mới từ các báo"}
 
 // Handler serves pressfeed's HTTP routes, collects its metrics and, in Run,
-// pings WebSub hubs. Its methods are safe for concurrent use.
+// renders first pages on store change and pings WebSub hubs. Its methods
+// are safe for concurrent use.
 type Handler struct{ h *handler }
 
 // ServeHTTP serves the routes listed in the package comment.
@@ -106,33 +109,34 @@ type handler struct {
 	renders  atomic.Int64 // documents rendered, for tests
 	down     atomic.Bool  // the last store read failed; logged once until one succeeds
 
+	gen         atomic.Pointer[generation] // served first pages; nil until the first render
+	rendering   chan struct{}              // held (cap 1) by the one render of a generation at a time
+	epoch       time.Time                  // zero of h.clock
+	generations atomic.Int64               // generations rendered, for tests
+
 	statsMu sync.Mutex
 	stats   *dayStats // items per feed and day, cached per store version
 
-	checkEvery time.Duration // how often Run looks for changed documents
-	retryBase  time.Duration // first WebSub retry delay, doubled per attempt
+	retryBase time.Duration // first WebSub retry delay, doubled per attempt
 }
 
 // output is an Output ready to serve: defaults applied, keywords parsed,
-// filters turned into sets, one cache entry per format.
+// filters turned into sets.
 type output struct {
 	Output
+	index     int // in handler.order and generation.docs
 	limit     int
 	tagFeeds  map[string]bool // feeds carrying one of Tags; nil: no tag filter
 	feedSet   map[string]bool // Feeds as a set; nil: no feed filter
 	include   []vntext.Keyword
 	exclude   []vntext.Keyword
 	selfLinks [numFormats]string
-	cache     [numFormats]entry
-	first     atomic.Pointer[selection] // the first page's items, shared by its formats
 }
 
-// selection is what a page shows, read once per store version.
+// selection is what a first page shows, shared by its formats.
 type selection struct {
-	version uint64
-	items   []store.Item // newest first
-	next    cursor       // where the next page starts; zero when none follows
-	states  map[string]store.FeedState
+	items []store.Item // newest first
+	next  cursor       // where the next page starts; zero when none follows
 }
 
 // NewHandler returns the HTTP handler for pressfeed's routes. It fails when an
@@ -162,9 +166,10 @@ func newHandler(db *store.DB, opts Options) (*handler, error) {
 		loc:     opts.Location,
 		now:     opts.Now,
 
-		maxScan:    maxScan,
-		checkEvery: 2 * time.Second,
-		retryBase:  5 * time.Second,
+		maxScan:   maxScan,
+		retryBase: 5 * time.Second,
+		rendering: make(chan struct{}, 1),
+		epoch:     time.Now(),
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -223,6 +228,7 @@ func newHandler(db *store.DB, opts Options) (*handler, error) {
 		if err != nil {
 			return nil, fmt.Errorf("publisher: output %q: %w", o.Name, err)
 		}
+		out.index = len(h.order)
 		h.outputs[o.Name] = out
 		h.order = append(h.order, out)
 	}
@@ -419,10 +425,11 @@ func oneLine(s string) string {
 
 // storeRead runs a store read and logs its failure once: the first failure of
 // a run of failures is logged, and the first success after it.
-func (h *handler) storeRead(ctx context.Context, o *output, f format, read func(context.Context) error) error {
+// args name what was read, as log attributes.
+func (h *handler) storeRead(ctx context.Context, read func(context.Context) error, args ...any) error {
 	if err := read(ctx); err != nil {
 		if h.down.CompareAndSwap(false, true) {
-			h.log.Error("read items", "output", o.Name, "format", formats[f].name, "err", err)
+			h.log.Error("read items", append(args, "err", err)...)
 		}
 		return err
 	}

@@ -219,8 +219,8 @@ func TestRenderOnce(t *testing.T) {
 	first := get(h, http.MethodGet, "/feeds/all.atom")
 	second := get(h, http.MethodGet, "/feeds/all.atom", "Accept-Encoding", "gzip")
 	get(h, http.MethodHead, "/feeds/all.atom")
-	if n := h.renders.Load(); n != 1 {
-		t.Errorf("renders = %d after three requests with no change, want 1", n)
+	if n := h.generations.Load(); n != 1 {
+		t.Errorf("generations = %d after three requests with no change, want 1", n)
 	}
 	if second.Header().Get("Content-Encoding") != "gzip" {
 		t.Fatal("second request not gzipped")
@@ -250,8 +250,8 @@ func TestRenderOnce(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := h.renders.Load(); n != 2 {
-		t.Errorf("renders = %d after one change, want 2", n)
+	if n := h.generations.Load(); n != 2 {
+		t.Errorf("generations = %d after one change, want 2", n)
 	}
 	if got := get(h, http.MethodGet, "/feeds/all.atom").Header().Get("ETag"); got == first.Header().Get("ETag") {
 		t.Errorf("ETag unchanged after a change: %s", got)
@@ -624,70 +624,5 @@ func TestLastModified(t *testing.T) {
 	}
 	if !strings.Contains(w.Body.String(), `Cũng đăng trên: <a href=\"https://vnexpress.net/xuat-khau-gao-4890009.html\">VnExpress</a>`) {
 		t.Errorf("no attribution for the merge:\n%s", w.Body)
-	}
-}
-
-// During a busy ingest a first page may lag the store: by at most MaxStale,
-// and never by making a reader wait for a render already under way.
-func TestStaleWhileBusy(t *testing.T) {
-	now := time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
-	h, db, _ := newFixtureHandler(t, Options{MaxStale: time.Minute, Now: func() time.Time { return now }})
-	first := get(h, http.MethodGet, "/feeds/all.atom").Header().Get("ETag")
-	addNews := func(guid string) {
-		add(t, db, "tuoitre", nil, incoming(guid, "", store.Item{
-			Title: "Tin mới " + guid, Link: "https://tuoitre.vn/" + guid + ".htm", Published: time.Date(2025, 6, 1, 10, 0, 0, 0, ict),
-		}))
-	}
-
-	addNews("tt-stale-1")
-	if got := get(h, http.MethodGet, "/feeds/all.atom").Header().Get("ETag"); got != first {
-		t.Errorf("within MaxStale: ETag %s, want the cached %s", got, first)
-	}
-	if n := h.renders.Load(); n != 1 {
-		t.Errorf("renders = %d within MaxStale, want 1", n)
-	}
-	// Past MaxStale the request still gets the page it can have at once,
-	// and starts a render in the background; later requests get its page.
-	now = now.Add(2 * time.Minute)
-	if got := get(h, http.MethodGet, "/feeds/all.atom").Header().Get("ETag"); got != first {
-		t.Errorf("past MaxStale: ETag %s, want the cached %s while the new page renders", got, first)
-	}
-	e := &h.outputs["all"].cache[formatAtom]
-	deadline := time.Now().Add(5 * time.Second)
-	for e.doc.Load().version != db.Version() && time.Now().Before(deadline) {
-		time.Sleep(time.Millisecond)
-	}
-	for !e.mu.TryLock() { // wait until the background render has let go
-		time.Sleep(time.Millisecond)
-	}
-	e.mu.Unlock()
-	second := get(h, http.MethodGet, "/feeds/all.atom").Header().Get("ETag")
-	if second == first || h.renders.Load() != 2 {
-		t.Errorf("after the background render: ETag %s (was %s), renders %d; want one new render", second, first, h.renders.Load())
-	}
-
-	// A render under way (its lock held) is not waited for.
-	now = now.Add(2 * time.Minute)
-	addNews("tt-stale-2")
-	e.mu.Lock()
-	done := make(chan string, 1)
-	go func() { done <- get(h, http.MethodGet, "/feeds/all.atom").Header().Get("ETag") }()
-	select {
-	case got := <-done:
-		if got != second {
-			t.Errorf("while rendering: ETag %s, want the older %s", got, second)
-		}
-	case <-time.After(5 * time.Second):
-		t.Error("a request waited for a render under way")
-	}
-	e.mu.Unlock()
-	// Without MaxStale every request after a change sees it.
-	fresh, db2, _ := newFixtureHandler(t, Options{})
-	before := get(fresh, http.MethodGet, "/feeds/all.atom").Header().Get("ETag")
-	add(t, db2, "tuoitre", nil, incoming("tt-fresh", "", store.Item{
-		Title: "Tin mới nhất", Link: "https://tuoitre.vn/tt-fresh.htm", Published: time.Date(2025, 6, 1, 10, 0, 0, 0, ict),
-	}))
-	if got := get(fresh, http.MethodGet, "/feeds/all.atom").Header().Get("ETag"); got == before {
-		t.Errorf("MaxStale 0: ETag unchanged %s after a change", got)
 	}
 }

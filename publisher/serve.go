@@ -10,11 +10,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/pressfeed/pressfeed/internal/cpu"
 	"github.com/pressfeed/pressfeed/store"
 )
 
@@ -36,8 +33,6 @@ var formats = [numFormats]struct{ name, ext, contentType string }{
 
 // document is one rendered (output, format) document in both encodings.
 type document struct {
-	version  uint64 // store version the document was rendered from (or older)
-	rendered time.Time
 	body     []byte // identity
 	gzip     []byte // body gzipped once, at gzip.BestSpeed
 	etag     string // of body
@@ -50,7 +45,7 @@ type document struct {
 }
 
 // newDocument returns the document of body, gzipping and hashing it.
-func newDocument(body []byte, modified time.Time, version uint64) (*document, error) {
+func newDocument(body []byte, modified time.Time) (*document, error) {
 	var gz bytes.Buffer
 	zw, err := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
 	if err != nil {
@@ -65,7 +60,6 @@ func newDocument(body []byte, modified time.Time, version uint64) (*document, er
 	sum := sha256.Sum256(body)
 	tag := hex.EncodeToString(sum[:12])
 	d := &document{
-		version:  version,
 		body:     body,
 		gzip:     gz.Bytes(),
 		etag:     `"` + tag + `"`,
@@ -90,13 +84,6 @@ var (
 	hdrContentTypes = [numFormats][]string{{formats[0].contentType}, {formats[1].contentType}, {formats[2].contentType}}
 )
 
-// entry caches the document of one (output, format). Readers load doc without
-// locking; mu makes concurrent requests after a store change render once.
-type entry struct {
-	mu  sync.Mutex
-	doc atomic.Pointer[document]
-}
-
 // readError is a failed store read: the store, not the request, is at fault.
 type readError struct{ err error }
 
@@ -114,9 +101,10 @@ func (h *handler) lookup(file string) (*output, format, bool) {
 	return nil, 0, false
 }
 
-// serveFeed serves /feeds/{file}: the first page from the cache, with
-// conditional GET (RFC 9110 13.1), HEAD and gzip; a page asked for with ?q=,
-// ?limit= or ?before= is rendered for the request, with the same headers.
+// serveFeed serves /feeds/{file}: the first page from the current
+// generation, with conditional GET (RFC 9110 13.1), HEAD and gzip; a page
+// asked for with ?q=, ?limit= or ?before= is rendered for the request, with
+// the same headers.
 func (h *handler) serveFeed(w http.ResponseWriter, r *http.Request) {
 	o, f, ok := h.lookup(r.PathValue("file"))
 	if !ok {
@@ -130,13 +118,17 @@ func (h *handler) serveFeed(w http.ResponseWriter, r *http.Request) {
 	}
 	var doc *document
 	if qr.isFirst() {
-		// The render is shared with concurrent requests: one client hanging
-		// up must not spoil it for the others.
-		doc, err = h.document(context.WithoutCancel(r.Context()), o, f)
+		var g *generation
+		if g, err = h.current(r.Context()); err == nil {
+			doc = g.doc(o, f)
+		}
 	} else {
-		doc, err = h.render(r.Context(), o, f, &qr, 0)
+		doc, err = h.render(r.Context(), o, f, &qr)
 	}
 	if err != nil {
+		if r.Context().Err() != nil { // the client hung up while waiting
+			return
+		}
 		if _, ok := errors.AsType[*readError](err); ok { // logged by storeRead
 			http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
 			return
@@ -203,89 +195,28 @@ func matchETag(fields []string, etag string) bool {
 	return false
 }
 
-// document returns the cached document of (o, f), rendering it first when the
-// store changed since it was rendered.
-func (h *handler) document(ctx context.Context, o *output, f format) (*document, error) {
-	e := &o.cache[f]
-	d := e.doc.Load()
-	if d != nil && (d.version == h.db.Version() || h.now().Sub(d.rendered) < h.maxStale) {
-		return d, nil
-	}
-	if d == nil {
-		e.mu.Lock()
-	} else if !e.mu.TryLock() {
-		// Another request is rendering the newer page: serve the one we
-		// have rather than queue behind it.
-		return d, nil
-	} else if h.maxStale > 0 {
-		// Render in the background and serve the page we have: with
-		// MaxStale set, no reader waits for a render once a page exists,
-		// nor for the core a render takes (see package cpu).
-		go func() {
-			defer e.mu.Unlock()
-			var err error
-			_ = cpu.Run(context.Background(), func() { _, err = h.renderLocked(context.Background(), o, f) })
-			if err != nil {
-				h.log.Error("render", "output", o.Name, "format", formats[f].name, "err", err)
-			}
-		}()
-		return d, nil
-	}
-	defer e.mu.Unlock()
-	return h.renderLocked(ctx, o, f)
-}
-
-// renderLocked renders the first page of o in format f unless the cache
-// already holds the store's current version; the caller holds the entry's
-// lock.
-func (h *handler) renderLocked(ctx context.Context, o *output, f format) (*document, error) {
-	e := &o.cache[f]
-	// Read the version before the items: a write in between makes the
-	// document newer than its version says, and the next request renders
-	// again, which is harmless.
-	v := h.db.Version()
-	if d := e.doc.Load(); d != nil && d.version == v {
-		return d, nil
-	}
-	d, err := h.render(ctx, o, f, &query{}, v)
-	if err != nil {
-		return nil, err
-	}
-	d.rendered = h.now()
-	e.doc.Store(d)
-	return d, nil
-}
-
 // render reads the page qr asks for of o from the store and renders it as f.
-func (h *handler) render(ctx context.Context, o *output, f format, qr *query, version uint64) (*document, error) {
-	// The three formats of a first page share one read of the store per
-	// version: reading and decoding the items is most of a render.
-	sel := o.first.Load()
-	if version == 0 || !qr.isFirst() || sel == nil || sel.version != version {
-		sel = &selection{version: version}
-		err := h.storeRead(ctx, o, f, func(ctx context.Context) error {
-			var err error
-			if sel.items, sel.next, err = h.selectItems(ctx, o, qr); err != nil || len(sel.items) == 0 {
-				return err
-			}
-			sel.states, err = h.db.FeedStates(ctx) // outlets' own titles
+func (h *handler) render(ctx context.Context, o *output, f format, qr *query) (*document, error) {
+	var items []store.Item
+	var next cursor
+	var states map[string]store.FeedState
+	err := h.storeRead(ctx, func(ctx context.Context) error {
+		var err error
+		if items, next, err = h.selectItems(ctx, o, qr); err != nil || len(items) == 0 {
 			return err
-		})
-		if err != nil {
-			return nil, &readError{err}
 		}
-		if version != 0 && qr.isFirst() {
-			o.first.Store(sel)
-		}
+		states, err = h.db.FeedStates(ctx) // outlets' own titles
+		return err
+	}, "output", o.Name, "format", formats[f].name)
+	if err != nil {
+		return nil, &readError{err}
 	}
-	items, states := sel.items, sel.states
-	pg := pageLinks(o, f, qr, sel.next)
 	h.renders.Add(1)
-	body, err := h.encode(o, f, items, states, pg)
+	body, err := h.encode(o, f, items, states, pageLinks(o, f, qr, next))
 	if err != nil {
 		return nil, err
 	}
-	return newDocument(body, lastModified(items), version)
+	return newDocument(body, lastModified(items))
 }
 
 // lastModified returns the newest time at which anything in items changed:

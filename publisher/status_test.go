@@ -287,7 +287,6 @@ func TestWebSub(t *testing.T) {
 	srv := httptest.NewServer(hb)
 	defer srv.Close()
 	h, db, _ := newFixtureHandler(t, Options{WebSubHubs: []string{srv.URL + "/hub"}})
-	h.checkEvery = 10 * time.Millisecond
 	h.retryBase = 10 * time.Millisecond
 
 	// Every document's first page advertises the hub; paged ones do not.

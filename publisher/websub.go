@@ -13,100 +13,83 @@ import (
 
 // WebSub (W3C Recommendation, https://www.w3.org/TR/websub/): the first page
 // of every document links the hubs with rel="hub" and itself with rel="self"
-// (the topic); when a document's bytes change, Run tells each hub with a
-// publish request, as the hubs in use (Google's, WebSubHub, Superfeedr)
+// (the topic); when a generation changes a document's bytes, Run tells each
+// hub with a publish request, as the hubs in use (Google's, WebSubHub, Superfeedr)
 // accept: POST hub.mode=publish&hub.url=TOPIC.
 
 // maxPingAttempts bounds the retries of one publish request; the next change
 // of the document sends a new one anyway.
 const maxPingAttempts = 6
 
-// Run watches the store and, when a document of an output changed, sends a
-// publish request for it to every WebSub hub, retried with exponential
-// backoff. It renders documents ahead of the first request after a change,
-// which readers then get from the cache. It never blocks the fetcher: it only
-// reads the store, and slow hubs only delay their own pings. Run returns nil
-// once ctx is done and its pings have stopped; without hubs it just waits.
-func (h *Handler) Run(ctx context.Context) error { return h.h.run(ctx) }
-
-type topic struct {
-	o *output
-	f format
-}
-
-func (h *handler) run(ctx context.Context) error {
-	if len(h.hubs) == 0 {
-		<-ctx.Done()
-		return nil
-	}
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	var mu sync.Mutex
+// pinger sends the publish requests of one Run: one goroutine per hub and
+// topic with a ping in flight, owned by the pinger and waited for by wait.
+type pinger struct {
+	h    *handler
+	last *generation // the generation last compared
+	wg   sync.WaitGroup
+	mu   sync.Mutex
 	// hub + " " + topic URL → a ping is in flight; true: the document
 	// changed again meanwhile, so ping once more after it.
-	pending := make(map[string]bool)
+	pending map[string]bool
+}
 
-	etags := make(map[topic]string) // the last document seen of each topic
-	var seen uint64
-	first := true
-	t := time.NewTicker(h.checkEvery)
-	defer t.Stop()
-	for {
-		if v := h.db.Version(); v != seen || first {
-			seen = v
-			for _, o := range h.order {
-				for f := range numFormats {
-					d, err := h.document(ctx, o, f)
-					if err != nil {
-						if ctx.Err() == nil {
-							h.log.Warn("websub: render", "output", o.Name, "format", formats[f].name, "err", err)
-						}
-						continue
-					}
-					tp := topic{o, f}
-					old, known := etags[tp]
-					etags[tp] = d.etag
-					// A (re)start records what is there: the hubs fetched it
-					// when it last changed.
-					if first || (known && old == d.etag) {
-						continue
-					}
-					for _, hub := range h.hubs {
-						key := hub + " " + o.selfLinks[f]
-						mu.Lock()
-						_, busy := pending[key]
-						pending[key] = busy
-						mu.Unlock()
-						if busy {
-							continue
-						}
-						wg.Go(func() {
-							for {
-								h.ping(ctx, hub, o.selfLinks[f])
-								mu.Lock()
-								again := pending[key] && ctx.Err() == nil
-								if !again {
-									delete(pending, key)
-								} else {
-									pending[key] = false
-								}
-								mu.Unlock()
-								if !again {
-									return
-								}
-							}
-						})
-					}
+func newPinger(h *handler) *pinger {
+	return &pinger{h: h, pending: make(map[string]bool)}
+}
+
+// wait waits for the pings under way, which end early once their ctx is done.
+func (p *pinger) wait() { p.wg.Wait() }
+
+// notify pings every hub for each document whose bytes differ between g and
+// the generation notify saw before. The first generation it sees is only
+// recorded: the hubs fetched those documents when they last changed.
+func (p *pinger) notify(ctx context.Context, g *generation) {
+	if g == nil || g == p.last {
+		return
+	}
+	prev := p.last
+	p.last = g
+	if prev == nil || len(p.h.hubs) == 0 {
+		return
+	}
+	for i, o := range p.h.order {
+		for f := range numFormats {
+			if g.docs[i][f].etag != prev.docs[i][f].etag {
+				for _, hub := range p.h.hubs {
+					p.start(ctx, hub, o.selfLinks[f])
 				}
 			}
-			first = false
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
 		}
 	}
+}
+
+// start pings hub for topicURL, or marks a ping in flight for it to go
+// again once done.
+func (p *pinger) start(ctx context.Context, hub, topicURL string) {
+	key := hub + " " + topicURL
+	p.mu.Lock()
+	_, busy := p.pending[key]
+	p.pending[key] = busy
+	p.mu.Unlock()
+	if busy {
+		return
+	}
+	p.wg.Go(func() {
+		for {
+			p.h.ping(ctx, hub, topicURL)
+			p.mu.Lock()
+			again := p.pending[key] && ctx.Err() == nil
+			if again {
+				p.pending[key] = false
+			} else {
+				delete(p.pending, key)
+			}
+			p.mu.Unlock()
+			if !again {
+				return
+			}
+		}
+	})
 }
 
 // ping sends one publish request for topicURL to hub, retrying on network
