@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,7 +51,7 @@ func runExplain(ctx context.Context, inv *invocation) (err error) {
 	defer func() { err = errors.Join(err, db.Close()) }()
 
 	ref := strings.TrimSpace(inv.args[0])
-	it, err := db.Find(ctx, ref, linkForms(ref)...)
+	it, err := db.Find(ctx, ref) // by id, or by a link in any form with the same canon.Link key
 	if err != nil {
 		return err
 	}
@@ -64,32 +63,6 @@ func runExplain(ctx context.Context, inv *invocation) (err error) {
 		return err
 	}
 	return writeExplain(inv.stdout, it, keys, h)
-}
-
-// linkForms returns the forms of a link under which the store may know it:
-// the fetcher's canonical form (https, host in lower case without "www.",
-// no trailing slash, fragment or tracking parameters) and the link as given.
-func linkForms(ref string) []string {
-	u, err := url.Parse(ref)
-	if err != nil || u.Host == "" {
-		return nil
-	}
-	host := strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
-	if p := u.Port(); p != "" && p != "80" && p != "443" {
-		host += ":" + p
-	}
-	q := u.Query()
-	for k := range q {
-		lk := strings.ToLower(k)
-		if strings.HasPrefix(lk, "utm_") || lk == "fbclid" || lk == "gclid" {
-			q.Del(k)
-		}
-	}
-	out := "https://" + host + strings.TrimRight(u.EscapedPath(), "/")
-	if e := q.Encode(); e != "" {
-		out += "?" + e
-	}
-	return []string{out}
 }
 
 func writeExplain(w io.Writer, it *store.Item, keys []string, h uint64) error {
