@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/pressfeed/pressfeed/internal/canon"
 	"github.com/pressfeed/pressfeed/store"
 	"github.com/pressfeed/pressfeed/vntext"
 )
@@ -80,7 +81,7 @@ func writeExplain(w io.Writer, it *store.Item, keys []string, h uint64) error {
 	}
 	line("id", it.ID)
 	line("title", it.Title)
-	line("link", it.Link)
+	line("link", canon.Strip(it.Link))
 	line("published", ts(it.Published))
 	line("first seen", ts(it.Seen))
 	line("updated", ts(it.Updated))
@@ -91,9 +92,9 @@ func writeExplain(w io.Writer, it *store.Item, keys []string, h uint64) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nmembers (%d; the first leads):\n", len(it.Members))
+	fmt.Fprintf(w, "\nmembers (%d; the first leads, as published first):\n", len(it.Members))
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  #\tfeed\tmerged by\tseen\theadline\tlink")
+	fmt.Fprintln(tw, "  #\tfeed\tmerged by\tpublished\tseen\theadline\tlink")
 	for i, m := range it.Members {
 		by := m.By
 		switch m.By {
@@ -106,7 +107,14 @@ func writeExplain(w io.Writer, it *store.Item, keys []string, h uint64) error {
 		case store.MergedNear:
 			by = fmt.Sprintf("near duplicate (distance %d of ≤ %d)", m.Distance, vntext.NearDistance)
 		}
-		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", i+1, m.Feed, by, ts(m.Seen), m.Title, m.Link)
+		published := ts(m.Published)
+		switch {
+		case m.Undated:
+			published += " (no date: fetched)"
+		case published == "" && i == 0:
+			published = ts(it.Published) // stored before members kept their dates
+		}
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, m.Feed, by, published, ts(m.Seen), m.Title, canon.Strip(m.Link))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
