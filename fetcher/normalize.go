@@ -4,10 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"net"
 	"net/url"
 	"runtime"
-	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -18,6 +16,7 @@ import (
 	"golang.org/x/net/html/atom"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/pressfeed/pressfeed/internal/canon"
 	"github.com/pressfeed/pressfeed/store"
 	"github.com/pressfeed/pressfeed/vntext"
 )
@@ -203,30 +202,11 @@ func absoluteURL(base *url.URL, ref string) (string, error) {
 
 // validHost reports whether h is a host name with no empty label, or an IP
 // literal.
-func validHost(h string) bool {
-	h = strings.TrimSuffix(h, ".")
-	if h == "" {
-		return false
-	}
-	if strings.Contains(h, ":") {
-		return true // an IPv6 literal; url.Parse checked the brackets
-	}
-	// No empty label: strings.Split(h, ".") without "".
-	return h[0] != '.' && h[len(h)-1] != '.' && !strings.Contains(h, "..")
-}
-
-// trackingParams are query parameters that name a campaign or a click, not a
-// page: links that differ only in them are the same story.
-var trackingParams = map[string]bool{
-	"fbclid": true, "gclid": true, "dclid": true, "msclkid": true, "yclid": true,
-	"mc_cid": true, "mc_eid": true, "igshid": true, "_ga": true, "_gl": true,
-	"_hsenc": true, "_hsmi": true, "zarsrc": true, "gidzl": true, "utm": true,
-}
+func validHost(h string) bool { return canon.ValidHost(h) }
 
 // canonicalLink returns the form of a link used to recognise one story across
-// feeds: resolved against base, https, lower-case host without "www." or a
-// default port, no fragment, no tracking parameters, sorted query, no
-// trailing slash. It is a key, not a link to show.
+// feeds (see canon.Link), resolved against base. It is a key, not a link to
+// show.
 func canonicalLink(base *url.URL, raw string) (string, error) {
 	abs, err := absoluteURL(base, raw)
 	if err != nil {
@@ -235,56 +215,7 @@ func canonicalLink(base *url.URL, raw string) (string, error) {
 	if abs == "" {
 		return "", errNotHTTP
 	}
-	u, err := url.Parse(abs)
-	if err != nil {
-		return "", err
-	}
-	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
-	if h := strings.TrimPrefix(host, "www."); validHost(h) {
-		host = h
-	}
-	if port := u.Port(); port != "" && port != "80" && port != "443" {
-		host = net.JoinHostPort(host, port)
-	} else if strings.Contains(host, ":") {
-		host = "[" + host + "]" // an IPv6 literal
-	}
-	q := u.Query()
-	for k := range q {
-		lk := strings.ToLower(k)
-		if trackingParams[lk] || strings.HasPrefix(lk, "utm_") {
-			delete(q, k)
-		}
-	}
-	out := "https://" + host + strings.TrimRight(u.EscapedPath(), "/")
-	if query := encodeQuery(q); query != "" {
-		out += "?" + query
-	}
-	return out, nil
-}
-
-// encodeQuery is url.Values.Encode with keys sorted and each key's values
-// kept in their order.
-func encodeQuery(q url.Values) string {
-	if len(q) == 0 {
-		return ""
-	}
-	keys := make([]string, 0, len(q))
-	for k := range q {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		for _, v := range q[k] {
-			if b.Len() > 0 {
-				b.WriteByte('&')
-			}
-			b.WriteString(url.QueryEscape(k))
-			b.WriteByte('=')
-			b.WriteString(url.QueryEscape(v))
-		}
-	}
-	return b.String()
+	return canon.Link(abs)
 }
 
 // cleanText returns s as NFC, without characters XML 1.0 forbids, and with

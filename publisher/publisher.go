@@ -360,22 +360,29 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // keep reports whether it belongs in the output: carried by a feed with one
 // of the tags, by one of the feeds, matching an include keyword and no exclude
 // keyword, each condition only when configured.
-func (o *output) keep(it *store.Item) bool {
+func (o *output) keep(it *store.Item) bool { return o.keepMatching(it, nil) }
+
+// keepMatching is keep that also wants q, when not nil, to match it.
+// Keywords match what any outlet wrote (see itemWords).
+func (o *output) keepMatching(it *store.Item, q *vntext.Keyword) bool {
 	if o.tagFeeds != nil && !carriedBy(it, o.tagFeeds) {
 		return false
 	}
 	if o.feedSet != nil && !carriedBy(it, o.feedSet) {
 		return false
 	}
-	if len(o.include) == 0 && len(o.exclude) == 0 {
+	if len(o.include) == 0 && len(o.exclude) == 0 && q == nil {
 		return true
 	}
-	title, summary := vntext.Split(it.Title), vntext.Split(it.Summary)
-	match := func(k vntext.Keyword) bool { return k.Matches(title) || k.Matches(summary) }
-	if len(o.include) > 0 && !slices.ContainsFunc(o.include, match) {
+	var buf [8]string
+	w := itemWords{texts: it.SearchTexts(buf[:0])}
+	if len(o.include) > 0 && !slices.ContainsFunc(o.include, w.matches) {
 		return false
 	}
-	return !slices.ContainsFunc(o.exclude, match)
+	if q != nil && !w.matches(*q) {
+		return false
+	}
+	return !slices.ContainsFunc(o.exclude, w.matches)
 }
 
 func carriedBy(it *store.Item, feeds map[string]bool) bool {

@@ -436,8 +436,8 @@ func TestMultiMember(t *testing.T) {
 				if !strings.HasSuffix(it.ContentHTML, attribution) {
 					t.Errorf("content_html = %q, want it to end with %q", it.ContentHTML, attribution)
 				}
-				if it.DateModified != "" {
-					t.Errorf("uncorrected item has date_modified %q", it.DateModified)
+				if it.DateModified != "2025-06-01T02:10:00Z" {
+					t.Errorf("date_modified %q, want when the last outlet joined", it.DateModified)
 				}
 			}
 		}

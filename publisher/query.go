@@ -142,6 +142,29 @@ func (qr *query) values(next cursor) url.Values {
 	return v
 }
 
+// itemWords are the texts of an item that keywords match (the headline and
+// lead of every outlet that carried it, store.Item.SearchTexts), each
+// split into words only when a keyword first needs it and then once: most
+// items are told apart by the leader's title or summary, and an item
+// whose other copies say nothing new costs no more than before.
+type itemWords struct {
+	texts []string
+	words []vntext.Text // the words of texts[:len(words)]
+}
+
+// matches reports whether k occurs in one of w's texts.
+func (w *itemWords) matches(k vntext.Keyword) bool {
+	for i, s := range w.texts {
+		if i == len(w.words) {
+			w.words = append(w.words, vntext.Split(s))
+		}
+		if k.Matches(w.words[i]) {
+			return true
+		}
+	}
+	return false
+}
+
 // page is what a document says about where it sits.
 type page struct {
 	self string // this document's URL
@@ -168,9 +191,7 @@ func (h *handler) selectItems(ctx context.Context, o *output, qr *query) (items 
 	}
 	keep := o.keep
 	if qr.q != "" {
-		keep = func(it *store.Item) bool {
-			return o.keep(it) && (qr.kw.Matches(vntext.Split(it.Title)) || qr.kw.Matches(vntext.Split(it.Summary)))
-		}
+		keep = func(it *store.Item) bool { return o.keepMatching(it, &qr.kw) }
 	}
 	budget := -1
 	if !qr.isFirst() {

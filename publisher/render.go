@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/feeds"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/pressfeed/pressfeed/internal/canon"
 	"github.com/pressfeed/pressfeed/store"
 )
 
@@ -113,7 +114,7 @@ func (h *handler) feed(o *output, items []store.Item, states map[string]store.Fe
 		if !it.Updated.IsZero() {
 			fi.Updated = later(it.Updated, it.Published)
 		}
-		if link := xmlText(it.Link); isHTTP(link) {
+		if link := canon.Strip(xmlText(it.Link)); isHTTP(link) { // items stored before links were stripped too
 			fi.Link = &feeds.Link{Href: link}
 		}
 		ex := &extras[i]
@@ -188,7 +189,7 @@ func itemHTML(it *store.Item, fi *feeds.Item, outlets []outlet) string {
 				b.WriteString(", ")
 			}
 			name := html.EscapeString(outlets[j+1].title)
-			if link := xmlText(m.Link); isHTTP(link) {
+			if link := canon.Strip(xmlText(m.Link)); isHTTP(link) {
 				b.WriteString(`<a href="` + html.EscapeString(link) + `">` + name + `</a>`)
 			} else {
 				b.WriteString(name)

@@ -9,10 +9,12 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
+	"github.com/pressfeed/pressfeed/internal/canon"
 	"github.com/pressfeed/pressfeed/internal/cpu"
 	"github.com/pressfeed/pressfeed/vntext"
 )
@@ -42,6 +44,12 @@ func (r Result) Changed() bool { return r.Added+r.Merged+r.Corrected > 0 }
 // is a lightly edited copy of it within the title window; otherwise it
 // becomes a new story with a newly minted ID. A known item whose feed leads
 // its story and whose title or summary changed corrects the story in place.
+//
+// The member published first leads a story (Members[0]): its title, link,
+// summary, content, author and date are the item's. A copy that joins a
+// story with an earlier date than the leader's takes the lead (see
+// takesLead); the ID stays. A story another outlet joins, leading or not,
+// gets Updated: its attribution changed.
 //
 // A write that fails because the file is full returns an error wrapping
 // ErrFull; nothing of that fetch is stored.
@@ -214,11 +222,19 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, no
 			continue
 		case !rec.HasFeed(feed):
 			res.Merged++
-			m := Member{Feed: feed, Link: in.Link, Title: in.Title, By: by, Seen: now}
+			m := member(feed, in, by, now)
 			if by == MergedNear {
 				m.Distance = dist
 			}
-			rec.Members = append(rec.Members, m)
+			rec.Updated = now
+			if takesLead(rec, in, &m) {
+				if err := db.takeLead(tx, rec, in, m, write); err != nil {
+					return res, err
+				}
+			} else {
+				m.Lead = lead(in.Summary)
+				rec.Members = append(rec.Members, m)
+			}
 		case rec.Leader() == feed && corrected(&rec.Item, in):
 			res.Corrected++
 			rec.Title, rec.Summary, rec.Content, rec.Updated = in.Title, in.Summary, in.Content, now
@@ -411,7 +427,8 @@ func (db *DB) story(feed string, in *Incoming, own [][]byte, now time.Time) *new
 	if rec.Published.IsZero() {
 		rec.Published = now
 	}
-	rec.Members = []Member{{Feed: feed, Link: in.Link, Title: in.Title, By: MergedFirst, Seen: now}}
+	rec.Link = canon.Strip(rec.Link)
+	rec.Members = []Member{member(feed, in, MergedFirst, now)}
 	rec.Keys = make([]string, len(own))
 	for i, k := range own {
 		rec.Keys[i] = string(k)
@@ -471,6 +488,93 @@ func insert(tx *bolt.Tx, s *newStory, own [][]byte) error {
 	items := tx.Bucket(bucketItems)
 	items.FillPercent = 1 // ids ascend (see mintID); with 0.9 a page of ~1.3 KB records held two
 	return items.Put(id, enc)
+}
+
+// member returns in as a member of a story, from feed, merged by by.
+func member(feed string, in *Incoming, by string, now time.Time) Member {
+	m := Member{Feed: feed, Link: canon.Strip(in.Link), Title: in.Title, By: by, Seen: now,
+		Published: in.Published, Undated: !in.Dated}
+	if m.Published.IsZero() {
+		m.Published = now
+	}
+	return m
+}
+
+// takesLead reports whether m, the copy in joining rec, was published
+// before rec's leader. Ties keep the leader (the first seen). A copy whose
+// source gave no date has its fetch time as date, which says only that it
+// was published by then: it never takes the lead, or any outlet that
+// dates its items a few minutes ahead (a date up to 10 minutes after
+// first-seen time stands, see the fetcher) would lose it to an undated
+// copy fetched in between. An undated leader, on the other hand, yields
+// to any copy dated before it was first seen.
+func takesLead(rec *record, in *Incoming, m *Member) bool {
+	return in.Dated && !m.Undated && m.Published.Before(rec.Published)
+}
+
+// takeLead makes m, the copy in joining rec, rec's leader: in's headline,
+// link, text, author and date become the item's, and the former leader
+// becomes the second member, keeping its lead for keyword matching. With
+// write it moves the index entries keyed by the item's date (by_time,
+// titles, near) to the new date and text, and indexes in's title.
+func (db *DB) takeLead(tx *bolt.Tx, rec *record, in *Incoming, m Member, write bool) error {
+	id := []byte(rec.ID)
+	if write {
+		if err := tx.Bucket(bucketByTime).Delete(concat(timeKey(rec.Published), id)); err != nil {
+			return err
+		}
+		for _, tk := range rec.Titles {
+			for _, k := range [][]byte{titleEntry(tk, &rec.Item), legacyTitleEntry(tk, &rec.Item)} {
+				if err := tx.Bucket(bucketTitles).Delete(k); err != nil {
+					return err
+				}
+			}
+		}
+		if err := deleteNear(tx, rec); err != nil {
+			return err
+		}
+	}
+	old := rec.Members[0]
+	old.Lead = lead(rec.Summary)
+	if old.Published.IsZero() { // a record written before members kept dates
+		old.Published = rec.Published
+	}
+	rec.Members = append([]Member{m, old}, rec.Members[1:]...)
+	rec.Title, rec.Link, rec.Summary, rec.Content, rec.Author = in.Title, m.Link, in.Summary, in.Content, in.Author
+	rec.Published = m.Published
+	if !write {
+		return nil
+	}
+	if err := tx.Bucket(bucketByTime).Put(concat(timeKey(rec.Published), id), nil); err != nil {
+		return err
+	}
+	for _, tk := range rec.Titles {
+		if err := tx.Bucket(bucketTitles).Put(titleEntry(tk, &rec.Item), nil); err != nil {
+			return err
+		}
+	}
+	if in.TitleKey != "" {
+		if err := addTitle(tx, rec, in.TitleKey); err != nil {
+			return err
+		}
+	}
+	return db.reindexNear(tx, rec, in)
+}
+
+// lead returns the start of summary kept as a member's Lead: at most
+// MaxLead bytes, cut after a whole word when it is longer.
+func lead(summary string) string {
+	if len(summary) <= MaxLead {
+		return summary
+	}
+	cut := MaxLead
+	for cut > 0 && !utf8.RuneStart(summary[cut]) {
+		cut--
+	}
+	if sp := strings.LastIndexByte(summary[:cut], ' '); sp > 0 {
+		cut = sp
+	}
+	return summary[:cut]
 }
 
 // corrected reports whether in changes the headline or text of it in more

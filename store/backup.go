@@ -11,6 +11,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/pressfeed/pressfeed/internal/canon"
 )
 
 // WriteTo writes a consistent copy of the whole file to w from one read
@@ -184,16 +186,22 @@ func Compact(ctx context.Context, path string, opts Options) (before, after int6
 }
 
 // Find returns the item a reference names: its ID, or the link of one of
-// its copies (as a canonical link key, else as any member's link). It
-// returns nil when none matches.
-func (db *DB) Find(ctx context.Context, ref string, links ...string) (*Item, error) {
+// its copies, in any form with the same canon.Link key (else as
+// any member's link, tracking parameters aside). It returns nil when none
+// matches.
+func (db *DB) Find(ctx context.Context, ref string) (*Item, error) {
 	if strings.HasPrefix(ref, IDPrefix) {
 		return db.Get(ctx, ref)
 	}
+	links := []string{ref}
+	if k, err := canon.Link(ref); err == nil && k != ref {
+		links = append(links, k)
+	}
+	stripped := canon.Strip(ref)
 	var found *Item
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		keys := tx.Bucket(bucketKeys)
-		for _, l := range append([]string{ref}, links...) {
+		for _, l := range links {
 			if id := keys.Get(linkKey(l)); id != nil {
 				it, err := getItem(tx, id)
 				if err != nil || it != nil {
@@ -212,7 +220,7 @@ func (db *DB) Find(ctx context.Context, ref string, links ...string) (*Item, err
 				return err
 			}
 			for _, m := range it.Members {
-				if m.Link == ref || it.Link == ref {
+				if canon.Strip(m.Link) == stripped || canon.Strip(it.Link) == stripped {
 					found = it
 					return nil
 				}

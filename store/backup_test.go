@@ -128,7 +128,8 @@ func TestFindAndKeys(t *testing.T) {
 		t.Fatalf("%d items, want 1", len(items))
 	}
 	id := items[0].ID
-	for _, ref := range []string{id, "https://sggp.example/xang", "https://tuoitre.example/xang", copyOf.Link} {
+	for _, ref := range []string{id, "https://sggp.example/xang", "https://tuoitre.example/xang", copyOf.Link,
+		"http://www.tuoitre.example/xang/?zarsrc=30&gidzl=abc&_ga=1#top", "https://SGGP.example/xang?utm_campaign=x&fbclid=y"} {
 		it, err := db.Find(ctx, ref)
 		if err != nil || it == nil || it.ID != id {
 			t.Errorf("Find(%q) = %v, %v; want %s", ref, it, err, id)

@@ -18,9 +18,10 @@ import (
 // Records written by schema 2 are JSON and start with '{'; getRecord still
 // reads them, so a file whose upgrade was interrupted stays readable.
 //
-// The body is a format byte (recFormat1), then in order: Title, Link,
+// The body is a format byte (recFormat2), then in order: Title, Link,
 // Summary, Content, Author (strings), Published, Updated, Seen (times), the
-// members (count, then per member Feed, Link, Title, By, Seen, Distance),
+// members (count, then per member Feed, Link, Title, By, Seen, Distance,
+// and since recFormat2 Published, a flag byte (memberUndated) and Lead),
 // Keys and Titles (count, then strings), a flag byte (flagSimHash,
 // flagNear) and, with flagSimHash, the SimHash as 8 big-endian bytes. The
 // item ID is the record's key and is not repeated. A string is its length
@@ -34,7 +35,10 @@ const (
 	recPlain byte = 1
 	recZstd  byte = 2
 
-	recFormat1 byte = 1
+	recFormat1 byte = 1 // members without Published, Undated and Lead
+	recFormat2 byte = 2
+
+	memberUndated byte = 1 << 0
 
 	flagSimHash byte = 1 << 0
 	flagNear    byte = 1 << 1
@@ -80,7 +84,7 @@ func init() {
 func encodeRecord(rec *record) []byte {
 	n := 64 + len(rec.Title) + len(rec.Link) + len(rec.Summary) + len(rec.Content) + len(rec.Author)
 	for _, m := range rec.Members {
-		n += 48 + len(m.Feed) + len(m.Link) + len(m.Title) + len(m.By)
+		n += 64 + len(m.Feed) + len(m.Link) + len(m.Title) + len(m.By) + len(m.Lead)
 	}
 	for _, k := range rec.Keys {
 		n += 2 + len(k)
@@ -90,7 +94,7 @@ func encodeRecord(rec *record) []byte {
 	}
 	b := make([]byte, 1, n)
 	b[0] = recPlain
-	b = append(b, recFormat1)
+	b = append(b, recFormat2)
 	b = appendString(b, rec.Title)
 	b = appendString(b, rec.Link)
 	b = appendString(b, rec.Summary)
@@ -107,6 +111,13 @@ func encodeRecord(rec *record) []byte {
 		b = appendString(b, m.By)
 		b = appendTime(b, m.Seen)
 		b = binary.AppendVarint(b, int64(m.Distance))
+		b = appendTime(b, m.Published)
+		var f byte
+		if m.Undated {
+			f |= memberUndated
+		}
+		b = append(b, f)
+		b = appendString(b, m.Lead)
 	}
 	b = binary.AppendUvarint(b, uint64(len(rec.Keys)))
 	for _, k := range rec.Keys {
@@ -162,11 +173,12 @@ func decodeRecord(id, v []byte) (*record, error) {
 		return nil, fmt.Errorf("unknown record envelope %#x", v[0])
 	}
 	d := recDecoding{b: body}
-	if f := d.byte(); f != recFormat1 {
+	format := d.byte()
+	if format != recFormat1 && format != recFormat2 {
 		if d.err != nil {
 			return nil, d.err
 		}
-		return nil, fmt.Errorf("unknown record format %#x", f)
+		return nil, fmt.Errorf("unknown record format %#x", format)
 	}
 	rec := &record{}
 	rec.ID = string(id)
@@ -188,6 +200,15 @@ func decodeRecord(id, v []byte) (*record, error) {
 			m.By = d.string()
 			m.Seen = d.time()
 			m.Distance = int(d.varint())
+			if format >= recFormat2 {
+				m.Published = d.time()
+				f := d.byte()
+				if f&^memberUndated != 0 {
+					d.fail(fmt.Errorf("unknown member flags %#x", f))
+				}
+				m.Undated = f&memberUndated != 0
+				m.Lead = d.string()
+			}
 		}
 	}
 	rec.Keys = d.strings()

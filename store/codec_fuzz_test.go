@@ -49,7 +49,7 @@ func sameRecord(a, b *record) bool {
 	times := func(r *record) []time.Time {
 		ts := []time.Time{r.Published, r.Updated, r.Seen}
 		for _, m := range r.Members {
-			ts = append(ts, m.Seen)
+			ts = append(ts, m.Seen, m.Published)
 		}
 		return ts
 	}
@@ -85,6 +85,7 @@ func sameRecord(a, b *record) bool {
 	for i := range a.Members {
 		ma, mb := a.Members[i], b.Members[i]
 		ma.Seen, mb.Seen = time.Time{}, time.Time{}
+		ma.Published, mb.Published = time.Time{}, time.Time{}
 		if ma != mb {
 			return false
 		}

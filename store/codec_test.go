@@ -24,6 +24,11 @@ func sampleRecords() []record {
 			Members: []Member{{Feed: "bao-a", Link: big.Link, Title: big.Title, By: MergedFirst, Seen: t0},
 				{Feed: "bao-b", Title: "Khác", By: MergedNear, Seen: t0.Add(time.Second), Distance: 3}}},
 			Keys: []string{"g\x00bao-a\x00" + big.GUID, "l\x00" + big.Link}, Titles: []string{big.TitleKey}, SimHash: 0xfedcba9876543210, Near: true},
+		{Item: Item{ID: IDPrefix + "c", Title: "Tin gốc", Summary: "Lời dẫn của báo gốc", Published: t0.Add(-time.Hour).In(ict), Seen: t0,
+			Updated: t0.Add(time.Hour),
+			Members: []Member{{Feed: "goc", Title: "Tin gốc", By: MergedTitle, Seen: t0.Add(time.Hour), Published: t0.Add(-time.Hour).In(ict)},
+				{Feed: "dang-lai", Title: "Tin gốc", By: MergedFirst, Seen: t0, Published: t0, Undated: true, Lead: "Lời dẫn của báo đăng lại"}}},
+			Keys: []string{"g\x00goc\x001", "g\x00dang-lai\x001"}},
 	}
 }
 
@@ -38,6 +43,7 @@ func TestRecordCodec(t *testing.T) {
 	}{
 		{"small, no content", recs[0], recPlain},
 		{"large, merged, zones", recs[1], recZstd},
+		{"members with dates and leads", recs[2], recZstd},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

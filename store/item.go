@@ -1,6 +1,7 @@
 package store
 
 import (
+	"strings"
 	"time"
 )
 
@@ -12,14 +13,14 @@ const IDPrefix = "urn:pressfeed:item:"
 type Item struct {
 	ID        string    `json:"id"`                // IDPrefix + opaque; minted once, never changed
 	Title     string    `json:"title"`             // plain text
-	Link      string    `json:"link,omitempty"`    // the leader's link
+	Link      string    `json:"link,omitempty"`    // the leader's link, without tracking parameters
 	Summary   string    `json:"summary,omitempty"` // plain text
 	Content   string    `json:"content,omitempty"` // sanitised, well-formed HTML
 	Author    string    `json:"author,omitempty"`  // a name, plain text
-	Published time.Time `json:"published"`         // never after Seen + 10 minutes
-	Updated   time.Time `json:"updated,omitzero"`  // set when the leader corrected its text
+	Published time.Time `json:"published"`         // the leader's; never after Seen + 10 minutes
+	Updated   time.Time `json:"updated,omitzero"`  // last change after first stored: a correction, an outlet joining, a new leader
 	Seen      time.Time `json:"seen"`              // first seen; retention counts from here
-	Members   []Member  `json:"members"`           // outlets that carried it; Members[0] leads
+	Members   []Member  `json:"members"`           // outlets that carried it; Members[0] leads (see Add)
 }
 
 // Member is one outlet's copy of a story.
@@ -32,7 +33,21 @@ type Member struct {
 	// Distance is the Hamming distance between the SimHash of this copy and
 	// the item's when By is MergedNear.
 	Distance int `json:"distance,omitempty"`
+	// Published is this outlet's date of its copy: the fetch time when it
+	// gave none (Undated). Zero in records written before members kept
+	// it; the leader's is then the item's Published.
+	Published time.Time `json:"published,omitzero"`
+	Undated   bool      `json:"undated,omitempty"`
+	// Lead is the start of this outlet's summary (plain text, at most
+	// MaxLead bytes), which keywords match too. Members[0] keeps none: its
+	// summary is the item's. Empty in records written before members kept
+	// it.
+	Lead string `json:"lead,omitempty"`
 }
+
+// MaxLead bounds Member.Lead, in bytes: about the first 60 words of a
+// Vietnamese lead, which is where outlets word a wire story their own way.
+const MaxLead = 400
 
 // How a member joined its item.
 const (
@@ -48,6 +63,26 @@ func (it *Item) Leader() string {
 		return ""
 	}
 	return it.Members[0].Feed
+}
+
+// SearchTexts appends to dst the texts keywords match against: the item's
+// title and summary (the leader's), then each other outlet's headline and
+// lead, leaving out empty ones and those equal to the item's.
+func (it *Item) SearchTexts(dst []string) []string {
+	dst = append(dst, it.Title, it.Summary)
+	for i := range it.Members {
+		if i == 0 {
+			continue // its headline and lead are the item's
+		}
+		m := &it.Members[i]
+		if m.Title != "" && m.Title != it.Title {
+			dst = append(dst, m.Title)
+		}
+		if m.Lead != "" && !strings.HasPrefix(it.Summary, m.Lead) {
+			dst = append(dst, m.Lead)
+		}
+	}
+	return dst
 }
 
 // HasFeed reports whether feed carried the item.

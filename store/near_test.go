@@ -172,7 +172,7 @@ func TestCorrections(t *testing.T) {
 				t.Fatalf("after edit %+v, want the one item %s", got, first[0].ID)
 			}
 			if !tt.corrected {
-				if r.Changed() || got[0].Title != base.Title || !got[0].Updated.IsZero() {
+				if r.Changed() || got[0].Title != base.Title || !got[0].Updated.Equal(first[0].Updated) {
 					t.Errorf("Add = %+v, item %q updated %v; want no correction", r, got[0].Title, got[0].Updated)
 				}
 				return

@@ -273,18 +273,3 @@ func TestBackupRoute(t *testing.T) {
 		t.Errorf("other routes: %q, want the publisher's", w.Body.String())
 	}
 }
-
-func TestLinkForms(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"http://www.Bao-A.example/tin/1.html/?utm_source=rss&id=7#top", "https://bao-a.example/tin/1.html?id=7"},
-		{"https://bao-a.example:8443/x", "https://bao-a.example:8443/x"},
-	}
-	for _, tt := range tests {
-		if got := linkForms(tt.in); len(got) != 1 || got[0] != tt.want {
-			t.Errorf("linkForms(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-	if got := linkForms("urn:pressfeed:item:abc"); got != nil {
-		t.Errorf("linkForms(id) = %q, want none", got)
-	}
-}

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/pressfeed/pressfeed/internal/canon"
 	"github.com/pressfeed/pressfeed/store"
 	"github.com/pressfeed/pressfeed/vntext"
 )
@@ -52,7 +52,7 @@ func runExplain(ctx context.Context, inv *invocation) (err error) {
 	defer func() { err = errors.Join(err, db.Close()) }()
 
 	ref := strings.TrimSpace(inv.args[0])
-	it, err := db.Find(ctx, ref, linkForms(ref)...)
+	it, err := db.Find(ctx, ref) // by id, or by a link in any form with the same canon.Link key
 	if err != nil {
 		return err
 	}
@@ -64,32 +64,6 @@ func runExplain(ctx context.Context, inv *invocation) (err error) {
 		return err
 	}
 	return writeExplain(inv.stdout, it, keys, h)
-}
-
-// linkForms returns the forms of a link under which the store may know it:
-// the fetcher's canonical form (https, host in lower case without "www.",
-// no trailing slash, fragment or tracking parameters) and the link as given.
-func linkForms(ref string) []string {
-	u, err := url.Parse(ref)
-	if err != nil || u.Host == "" {
-		return nil
-	}
-	host := strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
-	if p := u.Port(); p != "" && p != "80" && p != "443" {
-		host += ":" + p
-	}
-	q := u.Query()
-	for k := range q {
-		lk := strings.ToLower(k)
-		if strings.HasPrefix(lk, "utm_") || lk == "fbclid" || lk == "gclid" {
-			q.Del(k)
-		}
-	}
-	out := "https://" + host + strings.TrimRight(u.EscapedPath(), "/")
-	if e := q.Encode(); e != "" {
-		out += "?" + e
-	}
-	return []string{out}
 }
 
 func writeExplain(w io.Writer, it *store.Item, keys []string, h uint64) error {
@@ -107,7 +81,7 @@ func writeExplain(w io.Writer, it *store.Item, keys []string, h uint64) error {
 	}
 	line("id", it.ID)
 	line("title", it.Title)
-	line("link", it.Link)
+	line("link", canon.Strip(it.Link))
 	line("published", ts(it.Published))
 	line("first seen", ts(it.Seen))
 	line("updated", ts(it.Updated))
@@ -118,9 +92,9 @@ func writeExplain(w io.Writer, it *store.Item, keys []string, h uint64) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "\nmembers (%d; the first leads):\n", len(it.Members))
+	fmt.Fprintf(w, "\nmembers (%d; the first leads, as published first):\n", len(it.Members))
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "  #\tfeed\tmerged by\tseen\theadline\tlink")
+	fmt.Fprintln(tw, "  #\tfeed\tmerged by\tpublished\tseen\theadline\tlink")
 	for i, m := range it.Members {
 		by := m.By
 		switch m.By {
@@ -133,7 +107,14 @@ func writeExplain(w io.Writer, it *store.Item, keys []string, h uint64) error {
 		case store.MergedNear:
 			by = fmt.Sprintf("near duplicate (distance %d of ≤ %d)", m.Distance, vntext.NearDistance)
 		}
-		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\n", i+1, m.Feed, by, ts(m.Seen), m.Title, m.Link)
+		published := ts(m.Published)
+		switch {
+		case m.Undated:
+			published += " (no date: fetched)"
+		case published == "" && i == 0:
+			published = ts(it.Published) // stored before members kept their dates
+		}
+		fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\n", i+1, m.Feed, by, published, ts(m.Seen), m.Title, canon.Strip(m.Link))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
