@@ -161,6 +161,7 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, no
 		}
 		id := lookup(keys, own)
 		var rec *record
+		var before *Item // the story before this item joined it, for Options.Enqueue
 		by, dist := MergedTitle, 0
 		if id != nil {
 			id = bytes.Clone(id)
@@ -211,9 +212,17 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, no
 			if err := insert(tx, s, own); err != nil {
 				return res, err
 			}
+			if err := db.enqueue(tx, &s.rec.Item, nil); err != nil {
+				return res, err
+			}
 			continue
 		case !rec.HasFeed(feed):
 			res.Merged++
+			if write && db.opts.Enqueue != nil {
+				before = new(Item)
+				*before = rec.Item
+				before.Members = slices.Clone(rec.Members)
+			}
 			m := Member{Feed: feed, Link: in.Link, Title: in.Title, By: by, Seen: now}
 			if by == MergedNear {
 				m.Distance = dist
@@ -253,6 +262,11 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, no
 			}
 			if err := putRecord(tx, rec); err != nil {
 				return res, err
+			}
+			if before != nil {
+				if err := db.enqueue(tx, &rec.Item, before); err != nil {
+					return res, err
+				}
 			}
 		}
 	}
