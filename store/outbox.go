@@ -168,8 +168,27 @@ func (db *DB) NextBatch(ctx context.Context, delivery string, max int, newID fun
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// Most calls find nothing to send: a read transaction costs no fsync.
+	idle := true
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bucketDeliveries); b != nil {
+			st, err := deliveryState(b, delivery)
+			if err != nil || st.Batch != nil {
+				idle = false
+				return err
+			}
+		}
+		if ob := tx.Bucket(bucketOutbox); ob != nil {
+			k, _ := ob.Cursor().Seek(outboxPrefix(delivery))
+			idle = !bytes.HasPrefix(k, outboxPrefix(delivery))
+		}
+		return nil
+	})
+	if err != nil || idle {
+		return nil, err
+	}
 	var out *Batch
-	err := db.update(func(tx *bolt.Tx) error {
+	err = db.update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketDeliveries)
 		if err != nil {
 			return err

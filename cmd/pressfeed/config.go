@@ -30,13 +30,14 @@ func (e *configError) Error() string { return e.err.Error() }
 func (e *configError) Unwrap() error { return e.err }
 
 type config struct {
-	Server  serverConfig   `toml:"server"`
-	Store   storeConfig    `toml:"store"`
-	Fetch   fetchConfig    `toml:"fetch"`
-	Dedup   dedupConfig    `toml:"dedup"`
-	Log     logConfig      `toml:"log"`
-	Feeds   []feedConfig   `toml:"feeds"`
-	Outputs []outputConfig `toml:"outputs"`
+	Server  serverConfig    `toml:"server"`
+	Store   storeConfig     `toml:"store"`
+	Fetch   fetchConfig     `toml:"fetch"`
+	Dedup   dedupConfig     `toml:"dedup"`
+	Log     logConfig       `toml:"log"`
+	Feeds   []feedConfig    `toml:"feeds"`
+	Outputs []outputConfig  `toml:"outputs"`
+	Deliver []deliverConfig `toml:"deliver"`
 
 	path     string         // the file it came from
 	location *time.Location // Fetch.Timezone, loaded
@@ -356,6 +357,7 @@ func (c *config) validate() error {
 			}
 		}
 	}
+	c.validateDeliveries(bad, outs)
 	return errors.Join(errs...)
 }
 
