@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -329,4 +330,54 @@ func TestTelegramTextFits(t *testing.T) {
 	if !strings.HasSuffix(text, "<i>SGGP, Tuổi Trẻ</i>") || !strings.Contains(text, "…") {
 		t.Errorf("text does not end with the outlets after a cut lead:\n%s", text[len(text)-200:])
 	}
+}
+
+// TestSecretsStayOut sends to receivers that refuse connections: the
+// failures recorded and logged name the host, never a webhook's secret
+// path, its signing secret or a bot token.
+func TestSecretsStayOut(t *testing.T) {
+	ln := httptest.NewServer(http.NotFoundHandler())
+	addr := ln.Listener.Addr().String()
+	ln.Close() // nothing listens there any more
+	ds := []Delivery{
+		{Name: "hook", Output: "all", Kind: Webhook, URL: "http://" + addr + "/hooks/T0-SECRET-PATH", Secret: "SIGNING-SECRET"},
+		{Name: "kenh", Output: "all", Kind: Telegram, BotToken: "123:BOT-TOKEN", ChatID: "@kenh", APIURL: "http://" + addr},
+	}
+	f := newFixture(t, ds, time.Now().Add(-time.Minute))
+	f.add(t, "sggp", "Tin", 1)
+	var logs strings.Builder
+	var mu sync.Mutex
+	stop := f.run(t, Options{Logger: slog.New(slog.NewTextHandler(&lockedWriter{w: &logs, mu: &mu}, nil))})
+	waitFor(t, "both to fail", func() bool {
+		states, err := f.db.DeliveryStates(context.Background())
+		return err == nil && states["hook"].Failures > 0 && states["kenh"].Failures > 0
+	})
+	stop()
+	states, err := f.db.DeliveryStates(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, text := range []string{states["hook"].LastError, states["kenh"].LastError, logs.String()} {
+		for _, secret := range []string{"SECRET-PATH", "SIGNING-SECRET", "BOT-TOKEN"} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%q shows %s", text, secret)
+			}
+		}
+		if !strings.Contains(text, addr) {
+			t.Errorf("%q does not name the receiver %s", text, addr)
+		}
+	}
+}
+
+type lockedWriter struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -65,11 +65,7 @@ func (s *sender) telegram(ctx context.Context, b *store.Batch, items []store.Ite
 		}
 		return re
 	}
-	if err != nil {
-		// net/http errors quote the URL, which holds the bot token.
-		return fmt.Errorf("telegram: %s", strings.ReplaceAll(err.Error(), s.d.BotToken, "…"))
-	}
-	return nil
+	return err
 }
 
 // telegramText is the message of one story in Telegram's HTML: only <b>,

@@ -7,8 +7,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -63,6 +65,12 @@ func (s *sender) webhook(ctx context.Context, b *store.Batch, items []store.Item
 func post(c *http.Client, req *http.Request) error {
 	resp, err := c.Do(req)
 	if err != nil {
+		// Errors quote the URL, whose path may hold a token (a webhook's
+		// secret path, Telegram's bot token): keep the host only.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = req.URL.Scheme + "://" + req.URL.Host + "/…"
+		}
 		return err
 	}
 	defer resp.Body.Close()

@@ -471,5 +471,8 @@ func (c *config) publisherOptions(log *slog.Logger) publisher.Options {
 			Tags: out.Tags, Feeds: out.Feeds, Include: out.Include, Exclude: out.Exclude,
 		})
 	}
+	for _, d := range c.Deliver {
+		o.Deliveries = append(o.Deliveries, publisher.Delivery{Name: d.Name, Output: d.Output, Kind: d.Kind})
+	}
 	return o
 }
