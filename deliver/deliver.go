@@ -67,7 +67,7 @@ type Options struct {
 
 	Now         func() time.Time // default time.Now
 	Poll        time.Duration    // how often an idle sender looks at the outbox; default 1s
-	RetryBase   time.Duration    // first backoff after a failure; default 10s
+	RetryBase   time.Duration    // first backoff after a failure; default 2s
 	RetryMax    time.Duration    // longest backoff; default 1h
 	TelegramGap time.Duration    // least time between two messages to one chat; default 3s (20 a minute)
 }
@@ -86,7 +86,7 @@ func (o *Options) setDefaults() {
 		o.Poll = time.Second
 	}
 	if o.RetryBase <= 0 {
-		o.RetryBase = 10 * time.Second
+		o.RetryBase = 2 * time.Second
 	}
 	if o.RetryMax <= 0 {
 		o.RetryMax = time.Hour
