@@ -12,7 +12,14 @@ require (
 	golang.org/x/text v0.44.0
 )
 
-require github.com/klauspost/compress v1.20.1
+require (
+	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
+	github.com/emersion/go-smtp v0.26.0
+	github.com/klauspost/compress v1.20.1
+	github.com/wneessen/go-mail v0.8.1
+)
+
+require golang.org/x/crypto v0.58.0 // indirect
 
 require (
 	github.com/aymerick/douceur v0.2.0 // indirect

@@ -109,7 +109,7 @@ func newMetrics(h *handler) *metrics {
 	}
 	m.reg.MustRegister(m.fetches, m.duration, m.stored, m.merged, m.pruned, m.requests, m.pings,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&storeCollector{h: h})
+		&storeCollector{h: h}, &deliveryCollector{h: h})
 	return m
 }
 

@@ -57,6 +57,9 @@ type Options struct {
 	// States returns the live state of every feed (the scheduler's); nil
 	// reads the stored states instead, which lag by up to one fetch.
 	States func() map[string]store.FeedState
+	// Deliveries are the configured deliveries, for the status page and
+	// /metrics.
+	Deliveries []Delivery
 	// WebSubHubs are the hub URLs pinged by Run when a document changes;
 	// the first page of every document then links them with rel="hub".
 	WebSubHubs []string
@@ -89,25 +92,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.h.ServeH
 
 // handler serves the routes of NewHandler.
 type handler struct {
-	mux      *http.ServeMux
-	db       *store.DB
-	log      *slog.Logger
-	baseURL  string             // without a trailing slash
-	outputs  map[string]*output // by name
-	order    []*output          // as configured
-	feeds    map[string]*Feed   // by name
-	feedList []*Feed            // as configured
-	healthy  func() error       // nil means none
-	states   func() map[string]store.FeedState
-	hubs     []string
-	client   *http.Client
-	loc      *time.Location
-	now      func() time.Time
-	maxStale time.Duration
-	maxScan  int // items one reader's page may read (see selectItems)
-	metrics  *metrics
-	renders  atomic.Int64 // documents rendered, for tests
-	down     atomic.Bool  // the last store read failed; logged once until one succeeds
+	mux        *http.ServeMux
+	db         *store.DB
+	log        *slog.Logger
+	baseURL    string             // without a trailing slash
+	outputs    map[string]*output // by name
+	order      []*output          // as configured
+	feeds      map[string]*Feed   // by name
+	feedList   []*Feed            // as configured
+	healthy    func() error       // nil means none
+	deliveries []Delivery
+	states     func() map[string]store.FeedState
+	hubs       []string
+	client     *http.Client
+	loc        *time.Location
+	now        func() time.Time
+	maxStale   time.Duration
+	maxScan    int // items one reader's page may read (see selectItems)
+	metrics    *metrics
+	renders    atomic.Int64 // documents rendered, for tests
+	down       atomic.Bool  // the last store read failed; logged once until one succeeds
 
 	gen         atomic.Pointer[generation] // served first pages; nil until the first render
 	rendering   chan struct{}              // held (cap 1) by the one render of a generation at a time
@@ -155,16 +159,17 @@ func newHandler(db *store.DB, opts Options) (*handler, error) {
 		return nil, errors.New("publisher: no store")
 	}
 	h := &handler{
-		mux:     http.NewServeMux(),
-		db:      db,
-		log:     opts.Logger,
-		outputs: make(map[string]*output),
-		feeds:   make(map[string]*Feed),
-		healthy: opts.Healthy,
-		states:  opts.States,
-		client:  opts.Client,
-		loc:     opts.Location,
-		now:     opts.Now,
+		mux:        http.NewServeMux(),
+		db:         db,
+		log:        opts.Logger,
+		outputs:    make(map[string]*output),
+		feeds:      make(map[string]*Feed),
+		healthy:    opts.Healthy,
+		deliveries: opts.Deliveries,
+		states:     opts.States,
+		client:     opts.Client,
+		loc:        opts.Location,
+		now:        opts.Now,
 
 		maxScan:   maxScan,
 		retryBase: 5 * time.Second,

@@ -36,6 +36,7 @@ type dayStats struct {
 	first   time.Time                   // start of the oldest day counted
 	perDay  map[string]*[statusDays]int // feed → items per day, oldest first
 	last24h map[string]int              // feed → items published in the 24 hours before at
+	top     []TopStory                  // today's stories carried by the most outlets, most first
 	total   int                         // distinct items published in those 24 hours
 }
 
@@ -69,6 +70,9 @@ func (h *handler) dayStats(ctx context.Context) (*dayStats, error) {
 		}
 		day := dayIndex(s.first, it.Published.In(h.loc))
 		recent := !it.Published.Before(since) && !it.Published.After(now)
+		if !it.Published.Before(today) {
+			s.noteTop(h, it)
+		}
 		if recent {
 			s.total++
 		}
@@ -114,6 +118,10 @@ type Status struct {
 	Totals    StatusTotals `json:"totals"`
 	Days      []string     `json:"days"` // the dates charted, oldest first (YYYY-MM-DD)
 	Feeds     []FeedStatus `json:"feeds"`
+	// Deliveries are the configured deliveries; TopStories today's stories
+	// (published since midnight) carried by the most outlets.
+	Deliveries []DeliveryStatus `json:"deliveries"`
+	TopStories []TopStory       `json:"top_stories"`
 }
 
 // StatusTotals sums the feeds.
@@ -175,7 +183,12 @@ func (h *handler) status(ctx context.Context) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Status{Generated: ds.at.UTC(), Feeds: make([]FeedStatus, 0, len(h.feedList))}
+	deliveries, err := h.deliveryStatus(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := &Status{Generated: ds.at.UTC(), Feeds: make([]FeedStatus, 0, len(h.feedList)), Deliveries: deliveries,
+		TopStories: append([]TopStory{}, ds.top...)}
 	for i := range statusDays {
 		s.Days = append(s.Days, ds.first.AddDate(0, 0, i).Format(time.DateOnly))
 	}
@@ -430,6 +443,9 @@ h1{font-size:1.25em;margin:0 0 8px}
 .feed dt{color:#656d76}.feed dd{margin:0}
 .err{color:#cf222e}
 .outputs{font-size:.9em;margin:12px 0 0}
+h2.section{font-size:1.1em;margin:16px 0 6px}
+.top{margin:0;padding-left:1.4em}.top li{margin:2px 0}
+.deliveries{border-collapse:collapse;background:#fff;font-size:.9em}.deliveries td,.deliveries th{border:1px solid #d0d7de;padding:4px 8px;text-align:left}
 svg{display:block;margin-top:4px}
 small{color:#656d76}
 </style>
@@ -462,7 +478,14 @@ small{color:#656d76}
 </li>
 {{else}}<li class="feed">Chưa cấu hình nguồn nào.</li>
 {{end}}</ul>
-<p class="outputs">Tin tổng hợp:{{range .Outputs}} <b>{{.Title}}</b> (<a href="{{.Atom}}">Atom</a>, <a href="{{.RSS}}">RSS</a>, <a href="{{.JSON}}">JSON</a>){{end}} · <a href="status.json">status.json</a> · <a href="opml">OPML</a></p>
+{{with .Status.TopStories}}<h2 class="section">Tin nhiều báo cùng đăng hôm nay</h2>
+<ol class="top" id="top-stories">{{range .}}<li>{{if .Link}}<a href="{{.Link}}">{{.Title}}</a>{{else}}{{.Title}}{{end}} <small>{{len .Outlets}} báo: {{join .Outlets}}</small></li>
+{{end}}</ol>
+{{end}}{{with .Status.Deliveries}}<h2 class="section">Chuyển tin</h2>
+<table class="deliveries" id="deliveries"><tr><th>Kênh</th><th>Loại</th><th>Tin tổng hợp</th><th>Chờ gửi</th><th>Đã gửi</th><th>Tình trạng</th></tr>
+{{range .}}<tr data-health="{{.Health}}"><td>{{.Name}}</td><td>{{.Kind}}</td><td>{{.Output}}</td><td>{{.Pending}}</td><td>{{.Sent}}</td><td>{{if .LastError}}<span class="err">lỗi {{.Failures}} lần liên tiếp: {{.LastError}}</span>{{else}}khỏe{{end}}</td></tr>
+{{end}}</table>
+{{end}}<p class="outputs">Tin tổng hợp:{{range .Outputs}} <b>{{.Title}}</b> (<a href="{{.Atom}}">Atom</a>, <a href="{{.RSS}}">RSS</a>, <a href="{{.JSON}}">JSON</a>){{end}} · <a href="status.json">status.json</a> · <a href="opml">OPML</a></p>
 </body>
 </html>
 `))

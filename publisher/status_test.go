@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -335,6 +336,48 @@ func TestBadHub(t *testing.T) {
 	for _, hub := range []string{"ftp://hub.example", "/hub", "http://"} {
 		if _, err := NewHandler(db, Options{WebSubHubs: []string{hub}}); err == nil {
 			t.Errorf("hub %q accepted", hub)
+		}
+	}
+}
+
+// TestStatusDeliveriesAndTopStories checks the deliveries and today's most
+// carried stories on /status.json, the page and /metrics.
+func TestStatusDeliveriesAndTopStories(t *testing.T) {
+	now := time.Date(2025, 6, 1, 3, 0, 0, 0, time.UTC)
+	h, db, _ := newFixtureHandler(t, Options{
+		Location:   time.FixedZone("ICT", 7*3600),
+		Now:        func() time.Time { return now },
+		Deliveries: []Delivery{{Name: "kenh-hcm", Output: "all", Kind: "webhook"}},
+	})
+	ctx := context.Background()
+	if _, err := db.Deliveries(ctx, []string{"kenh-hcm"}, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Failed(ctx, "kenh-hcm", errors.New(`receiver answered 503: <b>busy</b>`)); err != nil {
+		t.Fatal(err)
+	}
+	var s Status
+	if err := json.Unmarshal(get(h, http.MethodGet, "/status.json").Body.Bytes(), &s); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Deliveries) != 1 || s.Deliveries[0].Name != "kenh-hcm" || s.Deliveries[0].Health != "failing" ||
+		s.Deliveries[0].Failures != 1 || s.Deliveries[0].Kind != "webhook" {
+		t.Errorf("deliveries = %+v", s.Deliveries)
+	}
+	if len(s.TopStories) != 1 || s.TopStories[0].Title != titleMetro || len(s.TopStories[0].Outlets) != 3 {
+		t.Errorf("top stories = %+v; want the metro story, carried by 3 outlets", s.TopStories)
+	}
+	page := get(h, http.MethodGet, "/").Body.String()
+	for _, want := range []string{`id="deliveries"`, "kenh-hcm", "lỗi 1 lần liên tiếp", "&lt;b&gt;busy", `id="top-stories"`, "3 báo:"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("status page lacks %q", want)
+		}
+	}
+	metrics := get(h, http.MethodGet, "/metrics").Body.String()
+	for _, want := range []string{`pressfeed_delivery_pending_items{delivery="kenh-hcm"} 0`,
+		`pressfeed_delivery_consecutive_failures{delivery="kenh-hcm"} 1`, `pressfeed_delivery_sent_items_total{delivery="kenh-hcm"} 0`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %q", want)
 		}
 	}
 }

@@ -169,6 +169,7 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, no
 		}
 		id := lookup(keys, own)
 		var rec *record
+		var before *Item // the story before this item joined it, for Options.Enqueue
 		by, dist := MergedTitle, 0
 		if id != nil {
 			id = bytes.Clone(id)
@@ -219,9 +220,17 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, no
 			if err := insert(tx, s, own); err != nil {
 				return res, err
 			}
+			if err := db.enqueue(tx, &s.rec.Item, nil); err != nil {
+				return res, err
+			}
 			continue
 		case !rec.HasFeed(feed):
 			res.Merged++
+			if write && db.opts.Enqueue != nil {
+				before = new(Item)
+				*before = rec.Item
+				before.Members = slices.Clone(rec.Members)
+			}
 			m := member(feed, in, by, now)
 			if by == MergedNear {
 				m.Distance = dist
@@ -269,6 +278,11 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, no
 			}
 			if err := putRecord(tx, rec); err != nil {
 				return res, err
+			}
+			if before != nil {
+				if err := db.enqueue(tx, &rec.Item, before); err != nil {
+					return res, err
+				}
 			}
 		}
 	}

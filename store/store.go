@@ -94,8 +94,13 @@ type Options struct {
 	// NearDuplicates also merges lightly edited copies of a story from
 	// other feeds within TitleWindow (see vntext.NearDuplicate).
 	NearDuplicates bool
-	Now            func() time.Time // default time.Now
-	Logger         *slog.Logger     // default discards
+	// Enqueue names the deliveries that must send it, an item Add made
+	// (before nil) or that another outlet joined (before: the item as it
+	// was); Add writes their outbox entries in its transaction (see
+	// outbox.go). nil: no deliveries.
+	Enqueue func(it, before *Item) []string
+	Now     func() time.Time // default time.Now
+	Logger  *slog.Logger     // default discards
 
 	// NoCreate makes Open fail with an error matching fs.ErrNotExist
 	// when there is no file at path, instead of creating it and its folder.

@@ -30,13 +30,14 @@ func (e *configError) Error() string { return e.err.Error() }
 func (e *configError) Unwrap() error { return e.err }
 
 type config struct {
-	Server  serverConfig   `toml:"server"`
-	Store   storeConfig    `toml:"store"`
-	Fetch   fetchConfig    `toml:"fetch"`
-	Dedup   dedupConfig    `toml:"dedup"`
-	Log     logConfig      `toml:"log"`
-	Feeds   []feedConfig   `toml:"feeds"`
-	Outputs []outputConfig `toml:"outputs"`
+	Server  serverConfig    `toml:"server"`
+	Store   storeConfig     `toml:"store"`
+	Fetch   fetchConfig     `toml:"fetch"`
+	Dedup   dedupConfig     `toml:"dedup"`
+	Log     logConfig       `toml:"log"`
+	Feeds   []feedConfig    `toml:"feeds"`
+	Outputs []outputConfig  `toml:"outputs"`
+	Deliver []deliverConfig `toml:"deliver"`
 
 	path     string         // the file it came from
 	location *time.Location // Fetch.Timezone, loaded
@@ -356,6 +357,7 @@ func (c *config) validate() error {
 			}
 		}
 	}
+	c.validateDeliveries(bad, outs)
 	return errors.Join(errs...)
 }
 
@@ -468,6 +470,9 @@ func (c *config) publisherOptions(log *slog.Logger) publisher.Options {
 			Name: out.Name, Title: out.Title, Description: out.Description, Limit: out.Limit,
 			Tags: out.Tags, Feeds: out.Feeds, Include: out.Include, Exclude: out.Exclude,
 		})
+	}
+	for _, d := range c.Deliver {
+		o.Deliveries = append(o.Deliveries, publisher.Delivery{Name: d.Name, Output: d.Output, Kind: d.Kind})
 	}
 	return o
 }

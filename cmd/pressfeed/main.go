@@ -18,8 +18,10 @@ import (
 	"time"
 	_ "time/tzdata" // time zones on hosts without a zoneinfo database
 
+	"github.com/pressfeed/pressfeed/deliver"
 	"github.com/pressfeed/pressfeed/fetcher"
 	"github.com/pressfeed/pressfeed/internal/cpu"
+	"github.com/pressfeed/pressfeed/publisher"
 	"github.com/pressfeed/pressfeed/store"
 )
 
@@ -240,9 +242,25 @@ func (inv *invocation) logger(cfg *config) *slog.Logger {
 	return newLogger(&inv.level, inv.stderr)
 }
 
-// openStore opens the store of cfg.
-func (inv *invocation) openStore(cfg *config, logger *slog.Logger) (*store.DB, error) {
-	return store.Open(cfg.storePath(), cfg.storeOptions(logger))
+// openStore opens the store of cfg to add items: with its deliveries
+// routed (package deliver), so that every item stored from now on reaches
+// them.
+func (inv *invocation) openStore(ctx context.Context, cfg *config, logger *slog.Logger) (*store.DB, *deliver.Router, error) {
+	router := &deliver.Router{}
+	opts := cfg.storeOptions(logger)
+	opts.Enqueue = router.Enqueue
+	db, err := store.Open(cfg.storePath(), opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := publisher.NewHandler(db, cfg.publisherOptions(logger))
+	if err == nil {
+		err = routeDeliveries(ctx, db, cfg, h, router)
+	}
+	if err != nil {
+		return nil, nil, errors.Join(err, db.Close())
+	}
+	return db, router, nil
 }
 
 func runVersion(ctx context.Context, inv *invocation) error {
@@ -271,7 +289,7 @@ func runFetch(ctx context.Context, inv *invocation) (err error) {
 	}
 	logger := inv.logger(cfg)
 	fetcher.Version = version()
-	db, err := inv.openStore(cfg, logger)
+	db, _, err := inv.openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
@@ -295,12 +313,12 @@ func runDaemon(ctx context.Context, inv *invocation) (err error) {
 	}
 	logger := inv.logger(cfg)
 	fetcher.Version = version()
-	db, err := inv.openStore(cfg, logger)
+	db, router, err := inv.openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
 	}
 	defer func() { err = errors.Join(err, db.Close()) }() // closes last; its error is kept
-	s := &service{configPath: inv.configPath, db: db, log: logger, level: &inv.level, notify: newNotifier(logger)}
+	s := &service{configPath: inv.configPath, db: db, router: router, log: logger, level: &inv.level, notify: newNotifier(logger)}
 	return s.run(ctx, cfg, hup)
 }
 
@@ -361,6 +379,9 @@ func check(cfg *config, w io.Writer) error {
 	fmt.Fprintf(w, "  feeds:   %d\n", len(cfg.Feeds))
 	for _, o := range cfg.Outputs {
 		fmt.Fprintf(w, "  output:  %s → /feeds/%s.{rss,atom,json} (limit %d)\n", o.Name, o.Name, o.Limit)
+	}
+	for _, d := range cfg.Deliver {
+		fmt.Fprintf(w, "  deliver: %s: output %s, %s\n", d.Name, d.Output, d.describe())
 	}
 	fmt.Fprintf(w, "  store:   %s (retention %s)\n", cfg.storePath(), cfg.Store.Retention)
 	fmt.Fprintf(w, "  listen:  %s, base URL %s\n", cfg.Server.Listen, cfg.Server.BaseURL)

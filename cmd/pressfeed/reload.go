@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pressfeed/pressfeed/deliver"
 	"github.com/pressfeed/pressfeed/fetcher"
 	"github.com/pressfeed/pressfeed/publisher"
 	"github.com/pressfeed/pressfeed/store"
@@ -27,6 +28,7 @@ const startGrace = 10 * time.Second
 type service struct {
 	configPath string
 	db         *store.DB
+	router     *deliver.Router // routes stored items to the deliveries (store.Options.Enqueue)
 	log        *slog.Logger
 	level      *slog.LevelVar
 	notify     notifier
@@ -42,6 +44,8 @@ type service struct {
 	pollerDone chan error
 	stopPub    context.CancelFunc // ends the current handler's Run (WebSub pings)
 	pubDone    chan error
+	stopSend   context.CancelFunc // ends the senders of the deliveries
+	sendDone   chan error
 }
 
 // swapHandler serves with the handler last stored; a reload swaps it while
@@ -78,6 +82,7 @@ func (s *service) run(ctx context.Context, cfg *config, hup <-chan os.Signal) er
 	bg, cancelBg := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelBg()
 	s.startPublisher(bg, h)
+	s.startDeliveries(bg, cfg, h)
 	s.startPoller(bg, cfg)
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- serve(bg, srv, ln, shutdownGrace) }()
@@ -128,6 +133,9 @@ loop:
 		herr = <-httpDone
 	}
 	if err := s.stopPublisherAndWait(); err != nil {
+		herr = errors.Join(herr, err)
+	}
+	if err := s.stopDeliveriesAndWait(); err != nil {
 		herr = errors.Join(herr, err)
 	}
 	wg.Wait()
@@ -198,6 +206,26 @@ func (s *service) stopPublisherAndWait() error {
 	return <-s.pubDone
 }
 
+// startDeliveries starts the senders of cfg's deliveries, presenting items
+// as h does, after ending those it replaces.
+func (s *service) startDeliveries(ctx context.Context, cfg *config, h *publisher.Handler) {
+	if s.stopSend != nil {
+		if err := s.stopDeliveriesAndWait(); err != nil {
+			s.log.Error("deliveries stopped with an error", "err", err)
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	opts := cfg.deliverOptions(s.log, h)
+	go func() { done <- deliver.Run(ctx, s.db, opts) }()
+	s.stopSend, s.sendDone = cancel, done
+}
+
+func (s *service) stopDeliveriesAndWait() error {
+	s.stopSend()
+	return <-s.sendDone
+}
+
 // observeFetch hands the fetcher's report of one fetch to the metrics of
 // the handler being served.
 func (s *service) observeFetch(r fetcher.Report) {
@@ -264,8 +292,12 @@ func (s *service) reload(ctx context.Context) error {
 		// commit are lost, and the next poll refreshes them.
 		s.log.Error("scheduler stopped with an error", "err", err)
 	}
+	if err := routeDeliveries(ctx, s.db, cfg, h, s.router); err != nil {
+		s.log.Error("deliveries not reloaded", "err", err)
+	}
 	s.startPoller(ctx, cfg)
 	s.startPublisher(ctx, h)
+	s.startDeliveries(ctx, cfg, h)
 	s.level.Set(logLevel(cfg.Log.Level))
 	s.cfg = cfg
 	added, removed, changed := diffFeeds(old.Feeds, cfg.Feeds)
