@@ -330,6 +330,12 @@ func plainText(s string) string {
 	return plaintext.From(s, plaintext.HTML)
 }
 
+// feedTitle returns the plain text of doc's own title, read as its
+// format says (see kindsOf).
+func feedTitle(doc *gofeed.Feed) string {
+	return truncateRunes(plaintext.From(doc.Title, kindsOf(doc).title), maxTitleRunes)
+}
+
 // fieldKinds says what a document's title, summary and author fields hold
 // once the parser has undone the format's own escaping.
 type fieldKinds struct{ title, summary, author plaintext.Kind }
