@@ -94,12 +94,13 @@ func normalizeItem(gi *gofeed.Item, kinds fieldKinds, base *url.URL, loc *time.L
 	if summarySrc != rawHTML {
 		text = plaintext.From(summarySrc, kinds.summary)
 	} else {
-		// The sanitiser's text is the HTML's, character references
-		// decoded and the raw text of textarea, xmp and plaintext kept:
-		// what reads as markup there is defused as in any plain field.
-		text = plaintext.From(text, plaintext.Text)
+		// The sanitiser's text is clean and collapsed, but holds the
+		// HTML's character references decoded and the raw text of
+		// textarea, xmp and plaintext: what reads as markup there is
+		// defused, the last step of plaintext.From.
+		text = plaintext.Defuse(text)
 	}
-	in.Summary = truncateWords(text, maxSummary)
+	in.Summary = truncateWords(strings.TrimSpace(text), maxSummary)
 	if in.Title == "" {
 		// Untitled items (some RSS 0.9x feeds) take the start of their text.
 		in.Title = truncateWords(in.Summary, 120)

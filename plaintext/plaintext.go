@@ -48,7 +48,7 @@ func From(src string, k Kind) string {
 	if k == HTML && strings.ContainsAny(src, "<&") {
 		src = htmlText(src)
 	}
-	return defuse(collapseSpace(clean(src)))
+	return Defuse(collapseSpace(clean(src)))
 }
 
 // htmlText returns the text of the HTML s: text tokens, character
@@ -116,9 +116,11 @@ func opensMarkup(rest string) bool {
 	return unicode.IsLetter(r)
 }
 
-// defuse writes each '<' that opens markup as "&lt;" and the next '>'
-// after it as "&gt;".
-func defuse(s string) string {
+// Defuse returns s with each '<' that opens markup (see Defused) written
+// "&lt;" and the next '>' after it "&gt;", the last step of From. Text that
+// is plain but for that (the sanitiser's, which is clean and collapsed
+// already) needs only this step.
+func Defuse(s string) string {
 	if Defused(s) {
 		return s
 	}
@@ -182,18 +184,16 @@ func xmlRune(r rune) rune {
 }
 
 // collapseSpace returns strings.Join(strings.Fields(s), " "), and s itself
-// when it is so already.
+// or a part of it when only its ends need trimming.
 func collapseSpace(s string) string {
-	prevSpace := true // at the start, a space would be leading
+	s = strings.TrimSpace(s)
+	prevSpace := false // s starts with no space
 	for _, r := range s {
 		space := unicode.IsSpace(r)
 		if space && (r != ' ' || prevSpace) {
 			return strings.Join(strings.Fields(s), " ")
 		}
 		prevSpace = space
-	}
-	if prevSpace && s != "" {
-		return strings.Join(strings.Fields(s), " ") // trailing space
 	}
 	return s
 }
