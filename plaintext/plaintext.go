@@ -188,12 +188,30 @@ func xmlRune(r rune) rune {
 func collapseSpace(s string) string {
 	s = strings.TrimSpace(s)
 	prevSpace := false // s starts with no space
-	for _, r := range s {
-		space := unicode.IsSpace(r)
-		if space && (r != ' ' || prevSpace) {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		var space bool
+		switch {
+		case c < utf8.RuneSelf:
+			if c == ' ' {
+				if prevSpace {
+					return strings.Join(strings.Fields(s), " ")
+				}
+				prevSpace = true
+				continue
+			}
+			space = c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+		case c == 0xC2 || c == 0xE1 || c == 0xE2 || c == 0xE3:
+			// The first byte of every white space character beyond
+			// ASCII (U+0085, U+00A0, U+1680, U+2000–U+200A, U+2028,
+			// U+2029, U+202F, U+205F, U+3000).
+			r, _ := utf8.DecodeRuneInString(s[i:])
+			space = unicode.IsSpace(r)
+		}
+		if space {
 			return strings.Join(strings.Fields(s), " ")
 		}
-		prevSpace = space
+		prevSpace = false
 	}
 	return s
 }

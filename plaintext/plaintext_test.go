@@ -73,7 +73,7 @@ func TestDefused(t *testing.T) {
 // TestCollapseSpace compares collapseSpace with the form it replaces.
 func TestCollapseSpace(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
-	pieces := []string{"a", "ệ", " ", "  ", "\t", "\n", "\u00a0", "\u3000", ".", "\xe1", "\x85", "bc"}
+	pieces := []string{"a", "ệ", " ", "  ", "\t", "\n", "\u00a0", "\u3000", "\u0085", "\u1680", "\u2028", "\u202f", "\u200b", ".", "\xe1", "\x85", "\xe2\x80", "bc"}
 	for range 100000 {
 		var b strings.Builder
 		for range rng.IntN(8) {
