@@ -266,7 +266,7 @@ func fetch(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (Re
 	}
 	if cerr := cpu.Run(ctx, func() {
 		if doc, ttl, err = parseDocument(clean); err == nil {
-			res.Title = truncateRunes(plainText(doc.Title), maxTitleRunes)
+			res.Title = feedTitle(doc)
 			res.Items = normalize(doc, base, loc, opts.Now().UTC())
 		}
 	}); cerr != nil {

@@ -12,11 +12,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/mmcdole/gofeed"
-	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/pressfeed/pressfeed/internal/canon"
+	"github.com/pressfeed/pressfeed/plaintext"
 	"github.com/pressfeed/pressfeed/store"
 	"github.com/pressfeed/pressfeed/vntext"
 )
@@ -50,11 +49,12 @@ func normalize(doc *gofeed.Feed, base *url.URL, loc *time.Location, now time.Tim
 	}
 	n := min(len(doc.Items), maxItems)
 	out := make([]store.Incoming, 0, n)
+	kinds := kindsOf(doc)
 	for _, gi := range doc.Items[:n] {
 		if gi == nil {
 			continue
 		}
-		out = append(out, normalizeItem(gi, base, loc, now))
+		out = append(out, normalizeItem(gi, kinds, base, loc, now))
 		// Normalising a big document takes milliseconds of CPU: let the
 		// publisher's goroutines in between items, so that readers are
 		// answered promptly while a busy ingest keeps every core busy.
@@ -63,9 +63,11 @@ func normalize(doc *gofeed.Feed, base *url.URL, loc *time.Location, now time.Tim
 	return out
 }
 
-func normalizeItem(gi *gofeed.Item, base *url.URL, loc *time.Location, now time.Time) store.Incoming {
+// normalizeItem turns a parsed item into the item pressfeed stores; kinds
+// says what its text fields hold.
+func normalizeItem(gi *gofeed.Item, kinds fieldKinds, base *url.URL, loc *time.Location, now time.Time) store.Incoming {
 	var in store.Incoming
-	in.Title = truncateRunes(plainText(gi.Title), maxTitleRunes)
+	in.Title = truncateRunes(plaintext.From(gi.Title, kinds.title), maxTitleRunes)
 
 	link := itemLink(gi, base)
 	if link != "" {
@@ -89,14 +91,20 @@ func normalizeItem(gi *gofeed.Item, base *url.URL, loc *time.Location, now time.
 	var text string
 	in.Content, text = sanitize(rawHTML, linkBase, summarySrc == rawHTML)
 	if summarySrc != rawHTML {
-		text = plainText(summarySrc)
+		text = plaintext.From(summarySrc, kinds.summary)
+	} else {
+		// The sanitiser's text is clean and collapsed, but holds the
+		// HTML's character references decoded and the raw text of
+		// textarea, xmp and plaintext: what reads as markup there is
+		// defused, the last step of plaintext.From.
+		text = plaintext.Defuse(text)
 	}
 	in.Summary = truncateWords(strings.TrimSpace(text), maxSummary)
 	if in.Title == "" {
 		// Untitled items (some RSS 0.9x feeds) take the start of their text.
 		in.Title = truncateWords(in.Summary, 120)
 	}
-	in.Author = itemAuthor(gi)
+	in.Author = itemAuthor(gi, kinds.author)
 
 	in.GUID = cleanText(strings.TrimSpace(gi.GUID))
 	if len(in.GUID) > maxGUID {
@@ -161,7 +169,7 @@ func itemLink(gi *gofeed.Item, base *url.URL) string {
 	return ""
 }
 
-func itemAuthor(gi *gofeed.Item) string {
+func itemAuthor(gi *gofeed.Item, kind plaintext.Kind) string {
 	var name string
 	switch {
 	case len(gi.Authors) > 0 && gi.Authors[0] != nil:
@@ -172,7 +180,7 @@ func itemAuthor(gi *gofeed.Item) string {
 	case gi.DublinCoreExt != nil && len(gi.DublinCoreExt.Creator) > 0:
 		name = gi.DublinCoreExt.Creator[0]
 	}
-	return truncateRunes(plainText(name), 200)
+	return truncateRunes(plaintext.From(name, kind), 200)
 }
 
 var errNotHTTP = errors.New("not an absolute http(s) URL")
@@ -248,55 +256,36 @@ func cleanText(s string) string {
 	return norm.NFC.String(s)
 }
 
-// plainText returns the text of s, which may hold markup and entities, with
-// white space collapsed.
+// plainText returns the plain text of s, a field that may hold HTML (an
+// RSS or Atom title, description or author): see plaintext.From.
 func plainText(s string) string {
-	if strings.ContainsAny(s, "<&") {
-		var b strings.Builder
-		z := html.NewTokenizer(strings.NewReader(s))
-		hidden := false // inside an element whose text is not shown
-		for {
-			tt := z.Next()
-			if tt == html.ErrorToken {
-				break
-			}
-			switch tt {
-			case html.TextToken:
-				if !hidden {
-					b.Write(z.Text())
-				}
-			case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
-				name, _ := z.TagName()
-				switch a := atom.Lookup(name); {
-				case a == atom.Script || a == atom.Style || a == atom.Noscript || a == atom.Template ||
-					a == atom.Iframe || a == atom.Object:
-					hidden = tt == html.StartTagToken
-				case blockText[a]:
-					b.WriteByte(' ') // block elements separate words
-				}
-			}
-		}
-		s = b.String()
-	}
-	return collapseSpace(cleanText(s))
+	return plaintext.From(s, plaintext.HTML)
 }
 
-// collapseSpace returns strings.Join(strings.Fields(s), " "): s without
-// white space at either end and with each run inside made one space. Most
-// text is so already, and is returned as it is.
-func collapseSpace(s string) string {
-	prevSpace := true // at the start, a space would be leading
-	for _, r := range s {
-		space := unicode.IsSpace(r)
-		if space && (r != ' ' || prevSpace) {
-			return strings.Join(strings.Fields(s), " ")
-		}
-		prevSpace = space
+// feedTitle returns the plain text of doc's own title, read as its
+// format says (see kindsOf).
+func feedTitle(doc *gofeed.Feed) string {
+	return truncateRunes(plaintext.From(doc.Title, kindsOf(doc).title), maxTitleRunes)
+}
+
+// fieldKinds says what a document's title, summary and author fields hold
+// once the parser has undone the format's own escaping.
+type fieldKinds struct{ title, summary, author plaintext.Kind }
+
+// kindsOf returns the kinds of doc's fields. RSS says nothing, and
+// readers and publishers alike treat its fields as HTML. Atom says, but
+// gofeed decodes type="text" and type="html" alike and reports neither, so
+// its text constructs are read as HTML, the reading that turns a publisher's
+// HTML into text and leaves no markup in a plain-text title; a person's
+// name is text. JSON Feed's title, summary and author names are plain text.
+func kindsOf(doc *gofeed.Feed) fieldKinds {
+	switch doc.FeedType {
+	case "json":
+		return fieldKinds{plaintext.Text, plaintext.Text, plaintext.Text}
+	case "atom":
+		return fieldKinds{plaintext.HTML, plaintext.HTML, plaintext.Text}
 	}
-	if prevSpace && s != "" {
-		return strings.Join(strings.Fields(s), " ") // trailing space
-	}
-	return s
+	return fieldKinds{plaintext.HTML, plaintext.HTML, plaintext.HTML}
 }
 
 // hasFields reports whether len(strings.Fields(s)) >= n, without the slice.

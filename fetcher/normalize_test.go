@@ -13,6 +13,8 @@ import (
 	"github.com/mmcdole/gofeed"
 	"golang.org/x/net/html"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/pressfeed/pressfeed/plaintext"
 )
 
 var testBase, _ = url.Parse("https://press.example.com/rss/home.rss")
@@ -84,7 +86,7 @@ func TestNormalizeItem(t *testing.T) {
 		Description: `<p onclick="x()">Nội dung <b>chính</b><script>alert(1)</script></br>dòng 2 <a href="/x" style="color:red">liên kết</a><img src="javascript:alert(1)"><iframe src="https://evil.example"></iframe>`,
 		Published:   "27/11/2026 10:15",
 	}
-	in := normalizeItem(gi, testBase, ict, now)
+	in := normalizeItem(gi, fieldKinds{plaintext.HTML, plaintext.HTML, plaintext.HTML}, testBase, ict, now)
 	if want := "Hồ Chí Minh đón khách quốc tế"; in.Title != want {
 		t.Errorf("title = %q, want %q (NFC, no control character, trimmed)", in.Title, want)
 	}
@@ -289,7 +291,7 @@ func TestTruncateWordsWalk(t *testing.T) {
 	}
 }
 
-// TestFieldHelpers compares collapseSpace, hasFields and validHost with the
+// TestFieldHelpers compares hasFields and validHost with the
 // forms they replace, which built slices.
 func TestFieldHelpers(t *testing.T) {
 	oldValidHost := func(h string) bool {
@@ -311,9 +313,6 @@ func TestFieldHelpers(t *testing.T) {
 	pieces := []string{"a", "ệ", " ", "  ", "\t", "\n", "\u00a0", "\u3000", ".", ":", "\xe1", "\x85", "bc"}
 	for range 200000 {
 		s := randomJoin(rng, pieces, 8)
-		if got, want := collapseSpace(s), strings.Join(strings.Fields(s), " "); got != want {
-			t.Fatalf("collapseSpace(%+q) = %+q, want %+q", s, got, want)
-		}
 		for n := range 5 {
 			if got, want := hasFields(s, n), len(strings.Fields(s)) >= n; got != want {
 				t.Fatalf("hasFields(%+q, %d) = %v", s, n, got)

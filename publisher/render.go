@@ -13,6 +13,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/pressfeed/pressfeed/internal/canon"
+	"github.com/pressfeed/pressfeed/plaintext"
 	"github.com/pressfeed/pressfeed/store"
 )
 
@@ -45,21 +46,30 @@ type outlet struct {
 }
 
 // outlet returns how the documents name the feed called name: its configured
-// title, else its own title as stored, else its name.
+// title, else its own title as stored, else its name; plain text.
 func (h *handler) outlet(name string, states map[string]store.FeedState) outlet {
-	o := outlet{name: name, title: xmlText(states[name].Title)}
+	o := outlet{name: name, title: plain(states[name].Title)}
 	if f := h.feeds[name]; f != nil {
-		if f.Title != "" {
-			o.title = f.Title
+		if t := plain(f.Title); t != "" {
+			o.title = t
 		}
 		if isHTTP(f.URL) {
 			o.url = f.URL
 		}
 	}
 	if o.title == "" {
-		o.title = xmlText(name)
+		o.title = plain(name)
 	}
 	return o
+}
+
+// plain returns s, a plain-text field as stored or configured, as the
+// documents write it: clean XML text holding no markup. What pressfeed
+// stores is so already and comes back unchanged; a store written by an
+// older version, or a configured title, may hold "<b" or "</": see
+// plaintext.From.
+func plain(s string) string {
+	return plaintext.From(s, plaintext.Text)
 }
 
 // encode renders items as format f of output o, as the page pg.
@@ -91,12 +101,13 @@ func (h *handler) links(pg page, selfType string) []feeds.AtomLink {
 }
 
 // feed builds the format-neutral feed. Every string in it is clean XML text;
-// Description is the plain summary and Content the item's HTML, never empty.
+// titles, names and Description (the summary) are plain text holding no
+// markup; Content is the item's HTML, never empty.
 func (h *handler) feed(o *output, items []store.Item, states map[string]store.FeedState) (*feeds.Feed, []extra) {
 	f := &feeds.Feed{
-		Title:       o.Title,
+		Title:       plain(o.Title),
 		Link:        &feeds.Link{Href: h.baseURL + "/"},
-		Description: o.Description,
+		Description: plain(o.Description),
 		Id:          "urn:pressfeed:output:" + o.Name,
 		Updated:     newest(items),
 		Items:       make([]*feeds.Item, 0, len(items)),
@@ -107,8 +118,8 @@ func (h *handler) feed(o *output, items []store.Item, states map[string]store.Fe
 		fi := &feeds.Item{
 			Id:          xmlText(it.ID), // never empty: gorilla would invent a random one per render
 			IsPermaLink: "false",
-			Title:       xmlText(it.Title),
-			Description: xmlText(it.Summary),
+			Title:       plain(it.Title),
+			Description: plain(it.Summary),
 			Created:     it.Published,
 		}
 		if !it.Updated.IsZero() {
@@ -118,7 +129,7 @@ func (h *handler) feed(o *output, items []store.Item, states map[string]store.Fe
 			fi.Link = &feeds.Link{Href: link}
 		}
 		ex := &extras[i]
-		if ex.author = xmlText(it.Author); ex.author != "" {
+		if ex.author = plain(it.Author); ex.author != "" {
 			fi.Author = &feeds.Author{Name: ex.author}
 		}
 		outlets := make([]outlet, len(it.Members))
@@ -162,7 +173,7 @@ func (h *handler) categories(outlets []outlet) []string {
 	for _, o := range outlets {
 		if f := h.feeds[o.name]; f != nil {
 			for _, t := range f.Tags {
-				add(t)
+				add(plain(t))
 			}
 		}
 	}

@@ -197,12 +197,12 @@ func (h *handler) status(ctx context.Context) (*Status, error) {
 	s.Totals.Items24h = ds.total
 	for _, f := range h.feedList {
 		st := states[f.Name]
-		title := f.Title
+		title := plain(f.Title)
 		if title == "" {
-			title = xmlText(st.Title)
+			title = plain(st.Title)
 		}
 		if title == "" {
-			title = f.Name
+			title = plain(f.Name)
 		}
 		fs := FeedStatus{
 			Name: f.Name, Title: title, URL: maskURL(f.URL), Tags: f.Tags,
@@ -517,17 +517,17 @@ func (h *handler) serveOPML(w http.ResponseWriter, r *http.Request) {
 	}
 	doc := opmlDoc{Version: "2.0", Title: "pressfeed", Owner: "http://opml.org/spec2.opml"}
 	for _, f := range h.feedList {
-		title := f.Title
+		title := plain(f.Title)
 		if title == "" {
-			title = xmlText(states[f.Name].Title)
+			title = plain(states[f.Name].Title)
 		}
 		if title == "" {
-			title = f.Name
+			title = plain(f.Name)
 		}
 		o := opmlOutline{Text: title, Title: title, Type: "rss", XMLURL: maskURL(f.URL)}
 		var cats []string
 		for _, t := range f.Tags {
-			cats = append(cats, "/"+strings.ReplaceAll(t, ",", " "))
+			cats = append(cats, "/"+strings.ReplaceAll(plain(t), ",", " "))
 		}
 		o.Category = strings.Join(cats, ",")
 		doc.Body = append(doc.Body, o)

@@ -15,6 +15,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/pressfeed/pressfeed/fetcher"
+	"github.com/pressfeed/pressfeed/plaintext"
 	"github.com/pressfeed/pressfeed/vntext"
 )
 
@@ -65,11 +66,13 @@ func exportOPML(w io.Writer, cfg *config, withCredentials bool) error {
 		if !withCredentials {
 			u = redact(u)
 		}
-		text := f.Title
+		// Titles are plain text holding no markup, as in every output.
+		title := plaintext.From(f.Title, plaintext.Text)
+		text := title
 		if text == "" {
 			text = f.Name
 		}
-		doc.Body = append(doc.Body, outline{Text: text, Title: f.Title, Type: "rss", XMLURL: u,
+		doc.Body = append(doc.Body, outline{Text: text, Title: title, Type: "rss", XMLURL: u,
 			Category: strings.Join(f.Tags, ","), Name: f.Name})
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
