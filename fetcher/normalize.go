@@ -18,6 +18,7 @@ import (
 	"golang.org/x/net/html/atom"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/pressfeed/pressfeed/fetcher/feeddate"
 	"github.com/pressfeed/pressfeed/store"
 	"github.com/pressfeed/pressfeed/vntext"
 )
@@ -133,7 +134,7 @@ func itemDate(gi *gofeed.Item, loc *time.Location, now time.Time) (time.Time, bo
 		parsed *time.Time
 	}{{gi.Published, gi.PublishedParsed}, {gi.Updated, gi.UpdatedParsed}}
 	for _, c := range candidates {
-		t, ok := parseDate(c.raw, loc)
+		t, ok := feeddate.Parse(c.raw, loc)
 		if !ok && c.parsed != nil && c.parsed.Year() >= 1970 && c.parsed.Year() <= 9999 {
 			t, ok = c.parsed.UTC(), true
 		}
