@@ -12,7 +12,20 @@ require (
 	golang.org/x/text v0.44.0
 )
 
-require github.com/klauspost/compress v1.20.1
+require (
+	github.com/andybalholm/cascadia v1.3.5
+	github.com/antchfx/htmlquery v1.3.7
+	github.com/antchfx/xpath v1.3.9
+	github.com/klauspost/compress v1.20.1
+	github.com/tidwall/gjson v1.20.6
+)
+
+require (
+	github.com/golang/groupcache v0.0.0-20210331224755-41bb18bfe9da // indirect
+	github.com/temoto/robotstxt v1.1.2 // indirect
+	github.com/tidwall/match v1.1.1 // indirect
+	github.com/tidwall/pretty v1.3.0 // indirect
+)
 
 require (
 	github.com/aymerick/douceur v0.2.0 // indirect

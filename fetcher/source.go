@@ -1,0 +1,133 @@
+package fetcher
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+
+	"github.com/pressfeed/pressfeed/fetcher/scrape"
+	"github.com/pressfeed/pressfeed/internal/cpu"
+	"github.com/pressfeed/pressfeed/store"
+)
+
+// scrapeSource is fetch's path for a source with no feed (Feed.Format
+// html, sitemap or json), from the fetched body on: package scrape reads the
+// items, a sitemap index has its sitemaps fetched, and each item becomes a
+// store.Incoming through normalizeItem, so that identity, text, link and
+// date rules are those of feed items.
+func scrapeSource(ctx context.Context, opts *Options, f Feed, res Result, body []byte, contentType string, u *url.URL) (Result, error) {
+	base := u
+	if u.Scheme == "file" {
+		base = nil
+	}
+	loc := f.Location
+	if loc == nil {
+		loc = opts.Location
+	}
+	src := scrape.Source{Format: f.Format, Select: f.Select, Location: loc}
+	now := opts.Now().UTC()
+	doc, err := extractBody(ctx, src, body, contentType, base, now)
+	if opts.trial != nil {
+		opts.trial.Counts = doc.Counts
+	}
+	if err != nil {
+		return Result{}, fmt.Errorf("fetch %s: %w: %w", f.Name, ErrParse, err)
+	}
+	items := doc.Items
+	for _, sm := range doc.Sitemaps { // a sitemap index
+		if len(items) >= scrape.MaxItems || base == nil {
+			break
+		}
+		child, err := fetchSitemap(ctx, opts, f, src, sm, now)
+		if err != nil {
+			return Result{}, fmt.Errorf("fetch %s: sitemap %s: %w", f.Name, redactURL(sm), err)
+		}
+		items = append(items, child.Items[:min(len(child.Items), scrape.MaxItems-len(items))]...)
+	}
+	res.Title = truncateRunes(plainText(html.EscapeString(doc.Title)), maxTitleRunes)
+	res.Items = make([]store.Incoming, 0, len(items))
+	for _, it := range items {
+		res.Items = append(res.Items, normalizeItem(scrapedItem(it), base, loc, now))
+		if opts.trial != nil {
+			opts.trial.raw = append(opts.trial.raw, it.DateRaw)
+		}
+	}
+	return res, nil
+}
+
+// extractBody runs scrape.Extract in a background slot (see package cpu).
+// Sitemaps and JSON get the repairs feeds get first (charset, invalid
+// UTF-8); a page's charset is scrape's to find, from its <meta> too.
+func extractBody(ctx context.Context, src scrape.Source, body []byte, contentType string, base *url.URL, now time.Time) (scrape.Doc, error) {
+	var doc scrape.Doc
+	var err error
+	if src.Format != scrape.FormatHTML {
+		if body, err = decodeBody(body, contentType); err != nil {
+			return doc, err
+		}
+	}
+	if cerr := cpu.Run(ctx, func() { doc, err = scrape.Extract(src, body, contentType, base, now) }); cerr != nil {
+		return doc, cerr
+	}
+	return doc, err
+}
+
+// fetchSitemap fetches and reads one sitemap named by a sitemap index, with
+// the feed's headers, unconditionally: the index's validators cover it.
+func fetchSitemap(ctx context.Context, opts *Options, f Feed, src scrape.Source, loc string, now time.Time) (scrape.Doc, error) {
+	u, err := url.Parse(loc)
+	if err != nil {
+		return scrape.Doc{}, err
+	}
+	if err := opts.robotsAllow(ctx, f, u); err != nil {
+		return scrape.Doc{}, err
+	}
+	resp, body, err := get(ctx, opts, loc, store.FeedState{}, f.Headers)
+	if err != nil {
+		return scrape.Doc{}, err
+	}
+	if resp.StatusCode == 304 {
+		return scrape.Doc{}, nil
+	}
+	doc, err := extractBody(ctx, src, body, resp.Header.Get("Content-Type"), resp.Request.URL, now)
+	if err != nil {
+		return scrape.Doc{}, err
+	}
+	if len(doc.Sitemaps) > 0 {
+		return scrape.Doc{}, fmt.Errorf("%w: a sitemap index inside a sitemap index", scrape.ErrFormat)
+	}
+	return doc, nil
+}
+
+// scrapedItem is a scraped item as gofeed would have read it from a feed,
+// for normalizeItem: text is escaped, since normalizeItem reads titles and
+// summaries as markup, and the date is given parsed (raw dates are for
+// feeds, which name their format).
+func scrapedItem(it scrape.Item) *gofeed.Item {
+	gi := &gofeed.Item{Title: html.EscapeString(it.Title), Link: it.Link}
+	summary := it.Summary
+	if !it.SummaryHTML {
+		summary = html.EscapeString(summary)
+	}
+	gi.Description = summary
+	if it.Image != "" {
+		var b strings.Builder
+		b.WriteString(`<p><img src="`)
+		b.WriteString(html.EscapeString(it.Image))
+		b.WriteString(`" alt=""></p>`)
+		if summary != "" {
+			b.WriteString("<p>" + summary + "</p>")
+		}
+		gi.Content = b.String()
+	}
+	if !it.Date.IsZero() {
+		d := it.Date
+		gi.PublishedParsed = &d
+	}
+	return gi
+}
