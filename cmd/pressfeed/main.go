@@ -62,6 +62,7 @@ var commands = map[string]command{
 	"backup":      {runBackup, "FILE", "consistent copy of the database, also while the daemon runs"},
 	"compact":     {runCompact, "", "rewrite the database file smaller (daemon stopped)"},
 	"explain":     {runExplain, "ID-or-URL", "an item, its members, and which key merged each one"},
+	"try":         {runTry, "[flags] FEED-or-URL", "fetch once and print the items it would store, storing nothing"},
 }
 
 // usage returns the text printed by -h and after a usage error.
@@ -166,6 +167,7 @@ var commandFlags = map[string]func(fs *flag.FlagSet){
 	"export-opml": func(fs *flag.FlagSet) {
 		fs.Bool("with-credentials", false, "keep user names and passwords in feed URLs")
 	},
+	"try": tryFlags,
 }
 
 // parseArgs splits args into the command, the -config value and the
