@@ -12,6 +12,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/pressfeed/pressfeed/fetcher/scrape"
 	"github.com/pressfeed/pressfeed/vntext"
 )
 
@@ -26,6 +27,7 @@ type opmlDoc struct {
 	NS      string    `xml:"xmlns:pressfeed,attr,omitempty"`
 	Title   string    `xml:"head>title"`
 	Body    []outline `xml:"body>outline"`
+	Note    string    `xml:",comment"` // feeds export-opml left out, and why
 }
 
 // outline is one feed (with XMLURL) or a folder of outlines.
@@ -66,8 +68,18 @@ func exportOPML(w io.Writer, cfg *config, withCredentials bool) error {
 		if text == "" {
 			text = f.Name
 		}
-		doc.Body = append(doc.Body, outline{Text: text, Title: f.Title, Type: "rss", XMLURL: u,
-			Category: strings.Join(f.Tags, ","), Name: f.Name})
+		o := outline{Text: text, Title: f.Title, Type: "rss", XMLURL: u,
+			Category: strings.Join(f.Tags, ","), Name: f.Name}
+		if f.Format != "" && f.Format != scrape.FormatFeed {
+			o, ok := freshRSSOutline(f, o)
+			if !ok {
+				doc.Note += exportNote(f)
+				continue
+			}
+			doc.Body = append(doc.Body, o)
+			continue
+		}
+		doc.Body = append(doc.Body, o)
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
@@ -99,6 +111,9 @@ type importedFeed struct {
 	URL   string   `toml:"url"`
 	Title string   `toml:"title,omitempty"`
 	Tags  []string `toml:"tags,omitempty"`
+
+	Format string          `toml:"format,omitempty"` // "html" for FreshRSS HTML+XPath outlines
+	Select *importedSelect `toml:"select,omitempty"`
 }
 
 // importOPML reads OPML from r and writes one [[feeds]] block per feed
@@ -112,6 +127,7 @@ func importOPML(w io.Writer, r io.Reader) error {
 		return fmt.Errorf("import-opml: %w", err)
 	}
 	var feeds []importedFeed
+	var notes []string // outlines left out, and why
 	used := map[string]bool{}
 	var walk func(outs []outline, folders []string)
 	walk = func(outs []outline, folders []string) {
@@ -143,6 +159,10 @@ func importOPML(w io.Writer, r io.Reader) error {
 					f.Tags = append(f.Tags, t)
 				}
 			}
+			if why := f.fromFreshRSS(&o); why != "" {
+				notes = append(notes, fmt.Sprintf("%s (%s): %s", f.Name, redact(f.URL), why))
+				continue
+			}
 			feeds = append(feeds, f)
 			walk(o.Children, folders)
 		}
@@ -153,9 +173,12 @@ func importOPML(w io.Writer, r io.Reader) error {
 	}
 	enc := toml.NewEncoder(w)
 	enc.Indent = "" // blocks to paste at the top level of config.toml
-	return enc.Encode(struct {
+	if err := enc.Encode(struct {
 		Feeds []importedFeed `toml:"feeds"`
-	}{feeds})
+	}{feeds}); err != nil {
+		return err
+	}
+	return writeImportNotes(w, notes)
 }
 
 // name returns pressfeed's name attribute, in whatever prefix the file

@@ -18,11 +18,11 @@ type field struct {
 	attr  string
 }
 
-// isXPath reports whether a selector is XPath rather than CSS: it starts
+// IsXPath reports whether a selector is XPath rather than CSS: it starts
 // with "/", "./", ".." or "(", or with a function call or an axis
 // ("normalize-space(", "descendant::"), which no CSS selector does, as
 // FreshRSS users write them.
-func isXPath(s string) bool {
+func IsXPath(s string) bool {
 	if strings.HasPrefix(s, "/") || strings.HasPrefix(s, "./") || strings.HasPrefix(s, "..") ||
 		strings.HasPrefix(s, "(") {
 		return true
@@ -48,7 +48,7 @@ var xpathAxes = map[string]bool{
 func compileField(raw string, item bool) (*field, error) {
 	s := strings.TrimSpace(raw)
 	f := &field{}
-	if isXPath(s) {
+	if IsXPath(s) {
 		e, err := xpath.Compile(s)
 		if err != nil {
 			return nil, fmt.Errorf("%w: XPath %q: %v", ErrSelector, s, err)
