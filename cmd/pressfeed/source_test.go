@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -39,5 +40,38 @@ func TestSourceConfig(t *testing.T) {
 				t.Errorf("error %q shows a header's value", err)
 			}
 		})
+	}
+}
+
+// TestShippedSourceExamples: the commented examples of sources with no
+// feed in config.toml are valid once uncommented.
+func TestShippedSourceExamples(t *testing.T) {
+	b, err := os.ReadFile("../../config.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	i := strings.Index(s, "# [[feeds]] # Thành ủy")
+	j := strings.Index(s, "\n\n# Outputs")
+	if i < 0 || j < i {
+		t.Fatal("config.toml: no commented examples of sources before # Outputs")
+	}
+	var out strings.Builder
+	for _, line := range strings.Split(s[i:j], "\n") {
+		if rest, ok := strings.CutPrefix(line, "# "); ok {
+			out.WriteString(rest)
+		}
+		out.WriteByte('\n')
+	}
+	cfg, err := loadConfig(writeFile(t, out.String()))
+	if err != nil {
+		t.Fatalf("the uncommented examples: %v\n%s", err, out.String())
+	}
+	formats := map[string]bool{}
+	for _, f := range cfg.Feeds {
+		formats[f.Format] = true
+	}
+	if !formats["html"] || !formats["sitemap"] || !formats["json"] {
+		t.Errorf("examples cover formats %v; want html, sitemap and json", formats)
 	}
 }
