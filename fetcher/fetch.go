@@ -224,6 +224,7 @@ type Result struct {
 // The URL fetched is f.URL, or where a permanent redirect from it led
 // (prev.MovedTo).
 func fetch(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (Result, error) {
+	prev = f.sameSelect(prev)
 	feedURL := effectiveURL(f, prev)
 	u, err := url.Parse(feedURL)
 	if err != nil {
@@ -266,7 +267,7 @@ func fetch(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (Re
 	if err != nil {
 		return Result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
 	}
-	res.BodyHash = bodyHash(body)
+	res.BodyHash = bodyHash(body) + f.selectTag()
 	if res.BodyHash == prev.BodyHash {
 		res.NotModified = true
 		return res, nil

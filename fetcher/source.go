@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"html"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/mmcdole/gofeed"
 
 	"github.com/pressfeed/pressfeed/fetcher/scrape"
@@ -130,4 +132,32 @@ func scrapedItem(it scrape.Item) *gofeed.Item {
 		gi.PublishedParsed = &d
 	}
 	return gi
+}
+
+// selectTag names a source's format and selectors, appended to its body
+// hash so that a body read under other selectors is read again: "" for
+// feeds, whose body hash stays as it was.
+func (f Feed) selectTag() string {
+	if f.Format == "" || f.Format == scrape.FormatFeed {
+		return ""
+	}
+	h := xxhash.New()
+	for _, s := range []string{f.Format, f.Select.Item, f.Select.Title, f.Select.Link, f.Select.Summary,
+		f.Select.Date, f.Select.DateFormat, f.Select.Image} {
+		h.WriteString(s)
+		h.Write([]byte{0})
+	}
+	return ":sel" + strconv.FormatUint(h.Sum64(), 16)
+}
+
+// sameSelect returns prev, without its validators and body hash when they
+// were kept under other selectors (or none): a changed [feeds.select]
+// applies at the next fetch, not when the page next changes.
+func (f Feed) sameSelect(prev store.FeedState) store.FeedState {
+	tag := f.selectTag()
+	if tag == "" || prev.BodyHash == "" || strings.HasSuffix(prev.BodyHash, tag) {
+		return prev
+	}
+	prev.ETag, prev.LastModified, prev.BodyHash = "", "", ""
+	return prev
 }

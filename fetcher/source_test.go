@@ -137,6 +137,12 @@ func TestFetchHTML(t *testing.T) {
 	if err != nil || !res.NotModified {
 		t.Fatalf("second fetch = %+v, %v; want not modified", res.NotModified, err)
 	}
+	// Other selectors read the same page again, validators or not.
+	f.Select.Date = ""
+	res, err = fetch(context.Background(), opts, f, st)
+	if err != nil || res.NotModified || len(res.Items) != 3 || res.Items[0].Dated {
+		t.Fatalf("fetch under other selectors = not modified %v, %d items, %v; want the page read again, undated", res.NotModified, len(res.Items), err)
+	}
 	if site.robotsN != 1 {
 		t.Errorf("robots.txt fetched %d times; want once (cached)", site.robotsN)
 	}

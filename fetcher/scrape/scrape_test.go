@@ -114,3 +114,27 @@ func TestGolden(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkExtract reads each saved document once per iteration.
+func BenchmarkExtract(b *testing.B) {
+	for _, tc := range pageCases {
+		body, err := os.ReadFile(filepath.Join("testdata", tc.file))
+		if err != nil {
+			b.Fatal(err)
+		}
+		base, err := url.Parse(tc.base)
+		if err != nil {
+			b.Fatal(err)
+		}
+		src := Source{Format: tc.format, Select: tc.sel, Location: testLoc}
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Extract(src, body, tc.contentType, base, testNow); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
