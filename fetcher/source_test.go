@@ -232,3 +232,17 @@ func TestTry(t *testing.T) {
 		t.Errorf("Try counts = %+v; want them kept on error", tr.Counts)
 	}
 }
+
+func TestTryFeed(t *testing.T) {
+	srv := httptest.NewServer(&feedServer{body: rssDoc("Tin thử nghiệm thứ nhất", "Tin thử nghiệm thứ hai"), etag: `"e"`})
+	defer srv.Close()
+	opts := *sourceOptions(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC))
+	tr, err := Try(context.Background(), opts, Feed{Name: "rss", URL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Title != "Báo Thử" || len(tr.Items) != 2 || tr.Items[1].DateRaw != "Fri, 27 Nov 2026 10:01:00 +0700" ||
+		!tr.Items[1].Published.Equal(time.Date(2026, 11, 27, 3, 1, 0, 0, time.UTC)) || len(tr.Counts) != 0 {
+		t.Fatalf("Try of a feed = %+v", tr)
+	}
+}
