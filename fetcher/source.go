@@ -45,7 +45,7 @@ func scrapeSource(ctx context.Context, opts *Options, f Feed, res Result, body [
 		if len(items) >= scrape.MaxItems || base == nil {
 			break
 		}
-		child, err := fetchSitemap(ctx, opts, f, src, sm, now)
+		child, err := fetchSitemap(ctx, opts, f, src, sm, base.Host, now)
 		if err != nil {
 			return Result{}, fmt.Errorf("fetch %s: sitemap %s: %w", f.Name, redactURL(sm), err)
 		}
@@ -79,9 +79,11 @@ func extractBody(ctx context.Context, src scrape.Source, body []byte, contentTyp
 	return doc, err
 }
 
-// fetchSitemap fetches and reads one sitemap named by a sitemap index, with
-// the feed's headers, unconditionally: the index's validators cover it.
-func fetchSitemap(ctx context.Context, opts *Options, f Feed, src scrape.Source, loc string, now time.Time) (scrape.Doc, error) {
+// fetchSitemap fetches and reads one sitemap named by a sitemap index,
+// unconditionally: the index's validators cover it. The feed's headers go
+// only to the index's own host (a cookie is not handed to another site
+// that an index names).
+func fetchSitemap(ctx context.Context, opts *Options, f Feed, src scrape.Source, loc, host string, now time.Time) (scrape.Doc, error) {
 	u, err := url.Parse(loc)
 	if err != nil {
 		return scrape.Doc{}, err
@@ -89,12 +91,13 @@ func fetchSitemap(ctx context.Context, opts *Options, f Feed, src scrape.Source,
 	if err := opts.robotsAllow(ctx, f, u); err != nil {
 		return scrape.Doc{}, err
 	}
-	resp, body, err := get(ctx, opts, loc, store.FeedState{}, f.Headers)
+	headers := f.Headers
+	if u.Host != host {
+		headers = nil
+	}
+	resp, body, err := get(ctx, opts, loc, store.FeedState{}, headers)
 	if err != nil {
 		return scrape.Doc{}, err
-	}
-	if resp.StatusCode == 304 {
-		return scrape.Doc{}, nil
 	}
 	doc, err := extractBody(ctx, src, body, resp.Header.Get("Content-Type"), resp.Request.URL, now)
 	if err != nil {

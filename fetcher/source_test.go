@@ -246,3 +246,36 @@ func TestTryFeed(t *testing.T) {
 		t.Fatalf("Try of a feed = %+v", tr)
 	}
 }
+
+// TestSitemapIndexHeaders: the feed's headers go to the index's host only.
+func TestSitemapIndexHeaders(t *testing.T) {
+	other := &sourceSite{}
+	srv2 := httptest.NewServer(other)
+	defer srv2.Close()
+	var mu sync.Mutex
+	var indexCookie string
+	srv1 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/sitemap.xml" {
+			mu.Lock()
+			indexCookie = r.Header.Get("Cookie")
+			mu.Unlock()
+			fmt.Fprintf(w, `<sitemapindex><sitemap><loc>%s/news-sitemap.xml</loc></sitemap></sitemapindex>`, srv2.URL)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer srv1.Close()
+	opts := sourceOptions(time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC))
+	f := Feed{Name: "sm", URL: srv1.URL + "/sitemap.xml", Format: scrape.FormatSitemap, Headers: map[string]string{"Cookie": "phien=bi-mat"}}
+	res, err := fetch(context.Background(), opts, f, store.FeedState{})
+	if err != nil || len(res.Items) != 1 {
+		t.Fatalf("fetch = %d items, %v; want the other site's one item", len(res.Items), err)
+	}
+	other.mu.Lock()
+	defer other.mu.Unlock()
+	mu.Lock()
+	defer mu.Unlock()
+	if indexCookie != "phien=bi-mat" || strings.Join(other.cookies, "") != "" {
+		t.Errorf("cookie sent to the index %q, to the other site %q; want it on the index only", indexCookie, other.cookies)
+	}
+}
