@@ -74,3 +74,21 @@ func checkDoc(t *testing.T, doc Doc) {
 		}
 	}
 }
+
+// FuzzExtractJSON feeds documents and paths to the JSON path.
+func FuzzExtractJSON(f *testing.F) {
+	body, err := os.ReadFile(filepath.Join("testdata", "api.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(body, "data.items", "title", "url", "published")
+	f.Add([]byte(`[{"t":"a","u":"/x","d":1796606100000}]`), "@this", "t", "u", "d")
+	f.Fuzz(func(t *testing.T, body []byte, item, title, link, date string) {
+		sel := Select{Item: item, Title: title, Link: link, Date: date}
+		if Check(FormatJSON, sel) != nil {
+			return
+		}
+		doc, _ := Extract(Source{Format: FormatJSON, Select: sel, Location: testLoc}, body, "", testBase, testNow)
+		checkDoc(t, doc)
+	})
+}
