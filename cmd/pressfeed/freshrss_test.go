@@ -119,6 +119,12 @@ func TestFreshRSSImport(t *testing.T) {
 		}
 	}
 
+	res.Reset()
+	if err := run(ctx, []string{"-config", cfgPath, "fetch"}, &res, &res); err != nil ||
+		!strings.Contains(res.String(), ": 2 new items, 0 merged, 0 failed") {
+		t.Errorf("fetch of the imported feed = %v\n%s", err, res.String())
+	}
+
 	// export-opml writes it back as FreshRSS reads it.
 	c, err := loadConfig(cfgPath)
 	if err != nil {

@@ -63,8 +63,8 @@ func sourceHandler(t0 time.Time) http.Handler {
 	return mux
 }
 
-// writeSourceConfig writes a config whose three feeds are the page, the
-// sitemap index and the API of srv.
+// writeSourceConfig writes a config whose feeds are the page, the sitemap
+// index, the sitemap it names and the API of srv.
 func writeSourceConfig(t *testing.T, dir, addr, srv string) string {
 	t.Helper()
 	var b strings.Builder
@@ -84,6 +84,11 @@ date = "span.time"
 [[feeds]]
 name = "bao-mau"
 url = "%[1]s/sitemap.xml"
+format = "sitemap"
+
+[[feeds]]
+name = "bao-mau-tin-moi"
+url = "%[1]s/news-sitemap.xml"
 format = "sitemap"
 
 [[feeds]]
@@ -123,7 +128,9 @@ func TestEndToEndSources(t *testing.T) {
 	if err := run(ctx, []string{"-config", cfgPath, "fetch"}, &out, &out); err != nil {
 		t.Fatalf("fetch: %v\n%s", err, out.String())
 	}
-	if !strings.Contains(out.String(), "fetched 3 feeds: 5 new items, 0 merged, 0 failed") {
+	// The sitemap is followed twice, through its index and directly: its
+	// items are stored once and merged once.
+	if !strings.Contains(out.String(), ": 5 new items, 2 merged, 0 failed") {
 		t.Errorf("fetch output:\n%s", out.String())
 	}
 	d := startDaemon(t, cfgPath, addr)
