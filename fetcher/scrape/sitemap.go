@@ -22,15 +22,7 @@ import (
 func extractSitemap(src Source, body []byte, base *url.URL) (Doc, error) {
 	d := xml.NewDecoder(bytes.NewReader(body))
 	d.Strict = false
-	var (
-		doc      Doc
-		path     []string // local names of the open elements
-		cur      *Item
-		lastmod  string
-		text     strings.Builder
-		kind     string // "urlset" or "sitemapindex"
-		children []sitemapRef
-	)
+	r := sitemapReader{base: base, loc: src.Location}
 	for {
 		tok, err := d.Token()
 		if errors.Is(err, io.EOF) {
@@ -41,77 +33,117 @@ func extractSitemap(src Source, body []byte, base *url.URL) (Doc, error) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			if len(path) == maxDepth {
-				return Doc{}, fmt.Errorf("%w: sitemap nested deeper than %d elements", ErrFormat, maxDepth)
-			}
-			name := t.Name.Local
-			if len(path) == 0 {
-				kind = name
-				if kind != "urlset" && kind != "sitemapindex" {
-					return Doc{}, fmt.Errorf("%w: sitemap: root element <%s>", ErrFormat, name)
-				}
-			}
-			path = append(path, name)
-			text.Reset()
-			if len(path) == 2 && (name == "url" || name == "sitemap") {
-				cur, lastmod = &Item{}, ""
+			if err := r.start(t.Name.Local); err != nil {
+				return Doc{}, err
 			}
 		case xml.CharData:
-			if text.Len() < maxField {
-				text.Write(t[:min(len(t), maxField-text.Len())])
+			if r.text.Len() < maxField {
+				r.text.Write(t[:min(len(t), maxField-r.text.Len())])
 			}
 		case xml.EndElement:
-			if len(path) == 0 {
-				break
-			}
-			name := path[len(path)-1]
-			path = path[:len(path)-1]
-			if cur == nil {
-				break
-			}
-			v := collapse(strings.ToValidUTF8(text.String(), ""))
-			switch {
-			case len(path) == 2 && name == "loc":
-				cur.Link = resolve(base, v)
-			case len(path) == 2 && name == "lastmod":
-				lastmod = v
-			case name == "title" && len(path) == 3 && path[2] == "news":
-				cur.Title = v
-			case name == "publication_date" && len(path) == 3 && path[2] == "news":
-				cur.DateRaw = v
-			case name == "loc" && len(path) == 3 && path[2] == "image" && cur.Image == "":
-				cur.Image = resolve(base, v)
-			case len(path) == 1:
-				if cur.DateRaw == "" {
-					cur.DateRaw = lastmod
-				}
-				cur.Date, _ = feeddate.Parse(cur.DateRaw, src.Location)
-				if kind == "sitemapindex" {
-					if cur.Link != "" {
-						children = append(children, sitemapRef{cur.Link, cur.Date})
-					}
-				} else if cur.Link != "" && len(doc.Items) < MaxItems {
-					doc.Items = append(doc.Items, *cur)
-				}
-				cur = nil
-			}
-			text.Reset()
+			r.end()
 		}
 	}
-	if kind == "" {
+	if r.kind == "" {
 		return Doc{}, fmt.Errorf("%w: sitemap: no root element", ErrFormat)
 	}
-	sort.SliceStable(children, func(i, j int) bool { return children[i].mod.After(children[j].mod) })
-	for _, c := range children[:min(len(children), MaxSitemaps)] {
+	doc := Doc{Items: r.items}
+	sort.SliceStable(r.children, func(i, j int) bool { return r.children[i].mod.After(r.children[j].mod) })
+	for _, c := range r.children[:min(len(r.children), MaxSitemaps)] {
 		doc.Sitemaps = append(doc.Sitemaps, c.loc)
 	}
-	if kind == "urlset" {
+	if r.kind == "urlset" {
 		doc.Counts = []Count{{Key: "url", Found: len(doc.Items)}}
 	}
 	return doc, nil
 }
 
+// sitemapReader is the state of extractSitemap between tokens.
+type sitemapReader struct {
+	base *url.URL
+	loc  *time.Location
+
+	kind     string   // the root: "urlset" or "sitemapindex"
+	path     []string // local names of the open elements
+	cur      *Item    // the <url> or <sitemap> being read
+	lastmod  string
+	text     strings.Builder
+	items    []Item
+	children []sitemapRef
+}
+
 type sitemapRef struct {
 	loc string
 	mod time.Time
+}
+
+// start opens an element, refusing an unknown root and nesting deeper
+// than maxDepth.
+func (r *sitemapReader) start(name string) error {
+	if len(r.path) == maxDepth {
+		return fmt.Errorf("%w: sitemap nested deeper than %d elements", ErrFormat, maxDepth)
+	}
+	if len(r.path) == 0 {
+		r.kind = name
+		if name != "urlset" && name != "sitemapindex" {
+			return fmt.Errorf("%w: sitemap: root element <%s>", ErrFormat, name)
+		}
+	}
+	r.path = append(r.path, name)
+	r.text.Reset()
+	if len(r.path) == 2 && (name == "url" || name == "sitemap") {
+		r.cur, r.lastmod = &Item{}, ""
+	}
+	return nil
+}
+
+// end closes an element, keeping its text where it is a field.
+func (r *sitemapReader) end() {
+	if len(r.path) == 0 {
+		return
+	}
+	name := r.path[len(r.path)-1]
+	r.path = r.path[:len(r.path)-1]
+	defer r.text.Reset()
+	cur, depth := r.cur, len(r.path)
+	if cur == nil {
+		return
+	}
+	v := collapse(strings.ToValidUTF8(r.text.String(), ""))
+	parent := ""
+	if depth == 3 {
+		parent = r.path[2]
+	}
+	switch {
+	case depth == 2 && name == "loc":
+		cur.Link = resolve(r.base, v)
+	case depth == 2 && name == "lastmod":
+		r.lastmod = v
+	case parent == "news" && name == "title":
+		cur.Title = v
+	case parent == "news" && name == "publication_date":
+		cur.DateRaw = v
+	case parent == "image" && name == "loc" && cur.Image == "":
+		cur.Image = resolve(r.base, v)
+	case depth == 1: // the end of a <url> or <sitemap>
+		r.done(cur)
+	}
+}
+
+// done keeps the <url> or <sitemap> just read.
+func (r *sitemapReader) done(cur *Item) {
+	r.cur = nil
+	if cur.DateRaw == "" {
+		cur.DateRaw = r.lastmod
+	}
+	cur.Date, _ = feeddate.Parse(cur.DateRaw, r.loc)
+	switch {
+	case cur.Link == "":
+	case r.kind == "sitemapindex":
+		if len(r.children) < MaxItems { // the newest MaxSitemaps are picked from these
+			r.children = append(r.children, sitemapRef{cur.Link, cur.Date})
+		}
+	case len(r.items) < MaxItems:
+		r.items = append(r.items, *cur)
+	}
 }
