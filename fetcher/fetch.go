@@ -241,7 +241,7 @@ func fetch(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (Re
 			break
 		}
 		var resp *http.Response
-		resp, body, err = get(ctx, opts, feedURL, prev, f.Headers)
+		resp, body, err = get(ctx, opts, feedURL, prev, f.requestHeaders())
 		if resp != nil {
 			res.MovedTo = movedTo(resp, feedURL)
 			if resp.Request != nil && resp.Request.URL != nil {
@@ -431,8 +431,9 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 
 // Classify names the kind of a fetch error, for health reports: dns,
 // connect, tls, timeout, http, too_large, not_feed, parse, blocked (the
-// network guard), bot_protection, robots (robots.txt disallows), moved (a redirect refused: a loop, too
-// many, https to http), gone (410), store or other.
+// network guard), bot_protection, robots (robots.txt disallows), moved (a
+// redirect refused: a loop, too many, https to http), gone (410), store or
+// other.
 func Classify(err error) string {
 	var se *StatusError
 	var dnsErr *net.DNSError

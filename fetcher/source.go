@@ -91,9 +91,9 @@ func fetchSitemap(ctx context.Context, opts *Options, f Feed, src scrape.Source,
 	if err := opts.robotsAllow(ctx, f, u); err != nil {
 		return scrape.Doc{}, err
 	}
-	headers := f.Headers
+	headers := f.requestHeaders()
 	if u.Host != host {
-		headers = nil
+		headers = map[string]string{"Accept": acceptFor[scrape.FormatSitemap]}
 	}
 	resp, body, err := get(ctx, opts, loc, store.FeedState{}, headers)
 	if err != nil {
@@ -163,4 +163,30 @@ func (f Feed) sameSelect(prev store.FeedState) store.FeedState {
 	}
 	prev.ETag, prev.LastModified, prev.BodyHash = "", "", ""
 	return prev
+}
+
+// acceptFor is the Accept header of each format with no feed: servers that
+// negotiate answer a feed's Accept with something else.
+var acceptFor = map[string]string{
+	scrape.FormatHTML:    "text/html, application/xhtml+xml;q=0.9, */*;q=0.5",
+	scrape.FormatSitemap: "application/xml, text/xml;q=0.9, */*;q=0.5",
+	scrape.FormatJSON:    "application/json, */*;q=0.5",
+}
+
+// requestHeaders returns the headers f's requests carry beside those get
+// sets: the Accept of its format, unless f.Headers names one, and
+// f.Headers.
+func (f Feed) requestHeaders() map[string]string {
+	accept, ok := acceptFor[f.Format]
+	if !ok {
+		return f.Headers
+	}
+	h := map[string]string{"Accept": accept}
+	for k, v := range f.Headers {
+		if strings.EqualFold(k, "Accept") {
+			delete(h, "Accept")
+		}
+		h[k] = v
+	}
+	return h
 }

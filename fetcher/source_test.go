@@ -24,6 +24,7 @@ type sourceSite struct {
 	robotsN int    // requests for robots.txt
 	status  int    // of robots.txt when not 0
 	cookies []string
+	accepts []string
 	paths   []string
 }
 
@@ -44,6 +45,7 @@ func (s *sourceSite) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	s.paths = append(s.paths, r.URL.Path)
 	s.cookies = append(s.cookies, r.Header.Get("Cookie"))
+	s.accepts = append(s.accepts, r.Header.Get("Accept"))
 	switch r.URL.Path {
 	case "/robots.txt":
 		s.robotsN++
@@ -125,10 +127,13 @@ func TestFetchHTML(t *testing.T) {
 		}
 	}
 	site.mu.Lock()
-	cookies, paths := site.cookies, site.paths
+	cookies, accepts, paths := site.cookies, site.accepts, site.paths
 	site.mu.Unlock()
 	if paths[0] != "/robots.txt" || cookies[0] != "" || cookies[1] != "phien=bi-mat" {
 		t.Errorf("requests %v with cookies %q; want robots.txt without the feed's headers, then the page with them", paths, cookies)
+	}
+	if !strings.HasPrefix(accepts[1], "text/html") {
+		t.Errorf("the page was asked for with Accept %q; want text/html first", accepts[1])
 	}
 
 	// The same page again, with its validators: not modified.
@@ -277,5 +282,23 @@ func TestSitemapIndexHeaders(t *testing.T) {
 	defer mu.Unlock()
 	if indexCookie != "phien=bi-mat" || strings.Join(other.cookies, "") != "" {
 		t.Errorf("cookie sent to the index %q, to the other site %q; want it on the index only", indexCookie, other.cookies)
+	}
+}
+
+func TestRequestHeaders(t *testing.T) {
+	tests := []struct {
+		name string
+		f    Feed
+		want map[string]string
+	}{
+		{"feed: the operator's only", Feed{Headers: map[string]string{"Cookie": "a=b"}}, map[string]string{"Cookie": "a=b"}},
+		{"html: its Accept", Feed{Format: scrape.FormatHTML}, map[string]string{"Accept": acceptFor[scrape.FormatHTML]}},
+		{"json: the operator's Accept wins", Feed{Format: scrape.FormatJSON, Headers: map[string]string{"accept": "text/plain"}},
+			map[string]string{"accept": "text/plain"}},
+	}
+	for _, tt := range tests {
+		if got := tt.f.requestHeaders(); fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("%s: requestHeaders = %v; want %v", tt.name, got, tt.want)
+		}
 	}
 }
