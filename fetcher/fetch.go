@@ -34,6 +34,7 @@ import (
 	"github.com/mmcdole/gofeed/json"
 	"github.com/mmcdole/gofeed/rss"
 
+	"github.com/pressfeed/pressfeed/fetcher/scrape"
 	"github.com/pressfeed/pressfeed/internal/cpu"
 	"github.com/pressfeed/pressfeed/store"
 )
@@ -72,6 +73,10 @@ type Feed struct {
 	Title    string         // the operator's title; "" uses the feed's own
 	Interval time.Duration  // 0 means Options.Interval
 	Location *time.Location // zone of dates without one; nil means Options.Location
+
+	Format  string            // scrape.FormatFeed (also ""), FormatHTML, FormatSitemap or FormatJSON
+	Select  scrape.Select     // what to pick out of an html or json source
+	Headers map[string]string // sent with every request for the feed (Cookie, Referer…); never logged
 }
 
 // Options configure fetching and polling. The zero value works.
@@ -91,6 +96,9 @@ type Options struct {
 	OnFetch       func(Report)   // called after every fetch, from the fetching goroutine; nil: none
 	OnPrune       func(n int)    // called after every pruning run that deleted items; nil: none
 	Now           func() time.Time
+
+	robots *robotsCache // each site's robots.txt; set by setDefaults
+	trial  *Trial       // set by Try: what fetch read, beside its Result
 }
 
 func (o *Options) setDefaults() {
@@ -123,6 +131,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.robots == nil {
+		o.robots = &robotsCache{}
 	}
 }
 
@@ -203,6 +214,7 @@ type Result struct {
 // The URL fetched is f.URL, or where a permanent redirect from it led
 // (prev.MovedTo).
 func fetch(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (Result, error) {
+	prev = f.sameSelect(prev)
 	feedURL := effectiveURL(f, prev)
 	u, err := url.Parse(feedURL)
 	if err != nil {
@@ -215,8 +227,11 @@ func fetch(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (Re
 	case "file":
 		body, err = readFile(u.Path, opts.MaxBody)
 	case "http", "https":
+		if err = opts.robotsAllow(ctx, f, u); err != nil {
+			break
+		}
 		var resp *http.Response
-		resp, body, err = get(ctx, opts, feedURL, prev)
+		resp, body, err = get(ctx, opts, feedURL, prev, f.requestHeaders())
 		if resp != nil {
 			res.MovedTo = movedTo(resp, feedURL)
 			if resp.Request != nil && resp.Request.URL != nil {
@@ -242,10 +257,13 @@ func fetch(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (Re
 	if err != nil {
 		return Result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
 	}
-	res.BodyHash = bodyHash(body)
+	res.BodyHash = bodyHash(body) + f.selectTag()
 	if res.BodyHash == prev.BodyHash {
 		res.NotModified = true
 		return res, nil
+	}
+	if f.Format != "" && f.Format != scrape.FormatFeed {
+		return scrapeSource(ctx, opts, f, res, body, contentType, u)
 	}
 	clean, err := decodeBody(body, contentType)
 	if err != nil {
@@ -268,6 +286,7 @@ func fetch(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (Re
 		if doc, ttl, err = parseDocument(clean); err == nil {
 			res.Title = feedTitle(doc)
 			res.Items = normalize(doc, base, loc, opts.Now().UTC())
+			opts.trial.setFeed(doc)
 		}
 	}); cerr != nil {
 		return Result{}, fmt.Errorf("fetch %s: %w", f.Name, cerr)
@@ -293,7 +312,7 @@ func bodyHash(b []byte) string {
 	return "xxh64:" + strconv.FormatUint(xxhash.Sum64(b), 16) + ":" + strconv.Itoa(len(b))
 }
 
-func get(ctx context.Context, opts *Options, feedURL string, prev store.FeedState) (*http.Response, []byte, error) {
+func get(ctx context.Context, opts *Options, feedURL string, prev store.FeedState, headers map[string]string) (*http.Response, []byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, feedURL, nil)
@@ -302,6 +321,9 @@ func get(ctx context.Context, opts *Options, feedURL string, prev store.FeedStat
 	}
 	req.Header.Set("User-Agent", opts.UserAgent)
 	req.Header.Set("Accept", "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
 	if v := validator(prev.ETag); v != "" { // a longer one may be in a state written before maxValidator
 		req.Header.Set("If-None-Match", v)
 	}
@@ -399,8 +421,9 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 
 // Classify names the kind of a fetch error, for health reports: dns,
 // connect, tls, timeout, http, too_large, not_feed, parse, blocked (the
-// network guard), bot_protection, moved (a redirect refused: a loop, too
-// many, https to http), gone (410), store or other.
+// network guard), bot_protection, robots (robots.txt disallows), moved (a
+// redirect refused: a loop, too many, https to http), gone (410), store or
+// other.
 func Classify(err error) string {
 	var se *StatusError
 	var dnsErr *net.DNSError
@@ -414,6 +437,8 @@ func Classify(err error) string {
 		return "blocked"
 	case errors.Is(err, ErrBot):
 		return "bot_protection"
+	case errors.Is(err, ErrRobots):
+		return "robots"
 	case errors.Is(err, ErrRedirect):
 		return "moved"
 	case errors.As(err, &se) && se.Code == http.StatusGone:

@@ -14,6 +14,7 @@ import (
 	"github.com/mmcdole/gofeed"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/pressfeed/pressfeed/fetcher/feeddate"
 	"github.com/pressfeed/pressfeed/internal/canon"
 	"github.com/pressfeed/pressfeed/plaintext"
 	"github.com/pressfeed/pressfeed/store"
@@ -140,7 +141,7 @@ func itemDate(gi *gofeed.Item, loc *time.Location, now time.Time) (time.Time, bo
 		parsed *time.Time
 	}{{gi.Published, gi.PublishedParsed}, {gi.Updated, gi.UpdatedParsed}}
 	for _, c := range candidates {
-		t, ok := parseDate(c.raw, loc)
+		t, ok := feeddate.Parse(c.raw, loc)
 		if !ok && c.parsed != nil && c.parsed.Year() >= 1970 && c.parsed.Year() <= 9999 {
 			t, ok = c.parsed.UTC(), true
 		}

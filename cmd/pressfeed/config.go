@@ -17,6 +17,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/pressfeed/pressfeed/fetcher"
+	"github.com/pressfeed/pressfeed/fetcher/scrape"
 	"github.com/pressfeed/pressfeed/publisher"
 	"github.com/pressfeed/pressfeed/store"
 	"github.com/pressfeed/pressfeed/vntext"
@@ -81,6 +82,10 @@ type feedConfig struct {
 	Tags     []string `toml:"tags"`
 	Interval duration `toml:"interval"`
 	Timezone string   `toml:"timezone"`
+
+	Format  string            `toml:"format"`  // "" is "feed"
+	Select  selectConfig      `toml:"select"`  // for format html and json
+	Headers map[string]string `toml:"headers"` // never printed nor logged
 
 	location *time.Location
 }
@@ -316,6 +321,7 @@ func (c *config) validate() error {
 		if fd.Interval != 0 && fd.Interval <= f.Timeout {
 			bad(key+".interval", "(%s) must be longer than fetch.timeout (%s)", fd.Interval, f.Timeout)
 		}
+		checkSource(bad, key, fd)
 		fd.location = loc
 		if fd.Timezone != "" {
 			l, err := time.LoadLocation(fd.Timezone)
@@ -455,6 +461,7 @@ func (c *config) fetcherOptions(log *slog.Logger, version string) fetcher.Option
 		o.Feeds = append(o.Feeds, fetcher.Feed{
 			Name: f.Name, URL: f.URL, Title: f.Title,
 			Interval: time.Duration(f.Interval), Location: f.location,
+			Format: f.Format, Select: scrape.Select(f.Select), Headers: f.Headers,
 		})
 	}
 	return o

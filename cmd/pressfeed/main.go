@@ -65,6 +65,7 @@ var commands = map[string]command{
 	"compact":     {runCompact, "", "rewrite the database file smaller (daemon stopped)"},
 	"explain":     {runExplain, "ID-or-URL", "an item, its members, and which key merged each one"},
 	"report":      {runReport, "[-from DATE] [-to DATE] [-by GROUP] [-output NAME] [-format F]", "stories first seen in a range, grouped"},
+	"try":         {runTry, "[flags] FEED-or-URL", "fetch once and print the items it would store, storing nothing"},
 }
 
 // usage returns the text printed by -h and after a usage error.
@@ -170,6 +171,7 @@ var commandFlags = map[string]func(fs *flag.FlagSet){
 	"export-opml": func(fs *flag.FlagSet) {
 		fs.Bool("with-credentials", false, "keep user names and passwords in feed URLs")
 	},
+	"try": tryFlags,
 }
 
 // parseArgs splits args into the command, the -config value and the

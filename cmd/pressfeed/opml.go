@@ -15,6 +15,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/pressfeed/pressfeed/fetcher"
+	"github.com/pressfeed/pressfeed/fetcher/scrape"
 	"github.com/pressfeed/pressfeed/plaintext"
 	"github.com/pressfeed/pressfeed/vntext"
 )
@@ -30,6 +31,7 @@ type opmlDoc struct {
 	NS      string    `xml:"xmlns:pressfeed,attr,omitempty"`
 	Title   string    `xml:"head>title"`
 	Body    []outline `xml:"body>outline"`
+	Note    string    `xml:",comment"` // feeds export-opml left out, and why
 }
 
 // outline is one feed (with XMLURL) or a folder of outlines.
@@ -72,8 +74,18 @@ func exportOPML(w io.Writer, cfg *config, withCredentials bool) error {
 		if text == "" {
 			text = f.Name
 		}
-		doc.Body = append(doc.Body, outline{Text: text, Title: title, Type: "rss", XMLURL: u,
-			Category: strings.Join(f.Tags, ","), Name: f.Name})
+		o := outline{Text: text, Title: title, Type: "rss", XMLURL: u,
+			Category: strings.Join(f.Tags, ","), Name: f.Name}
+		if f.Format != "" && f.Format != scrape.FormatFeed {
+			o, ok := freshRSSOutline(f, o)
+			if !ok {
+				doc.Note += exportNote(f)
+				continue
+			}
+			doc.Body = append(doc.Body, o)
+			continue
+		}
+		doc.Body = append(doc.Body, o)
 	}
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
@@ -105,6 +117,9 @@ type importedFeed struct {
 	URL   string   `toml:"url"`
 	Title string   `toml:"title,omitempty"`
 	Tags  []string `toml:"tags,omitempty"`
+
+	Format string          `toml:"format,omitempty"` // "html" for FreshRSS HTML+XPath outlines
+	Select *importedSelect `toml:"select,omitempty"`
 }
 
 // importOPML reads OPML from r and writes one [[feeds]] block per feed
@@ -121,6 +136,7 @@ func importOPML(w, stderr io.Writer, r io.Reader) error {
 	}
 	var feeds []importedFeed
 	var leftOut []string // the comment lines
+	var notes []string   // outlines left out, and why
 	used := map[string]bool{}
 	var walk func(outs []outline, folders []string)
 	walk = func(outs []outline, folders []string) {
@@ -157,6 +173,10 @@ func importOPML(w, stderr io.Writer, r io.Reader) error {
 					f.Tags = append(f.Tags, t)
 				}
 			}
+			if why := f.fromFreshRSS(&o); why != "" {
+				notes = append(notes, fmt.Sprintf("%s (%s): %s", f.Name, redact(f.URL), why))
+				continue
+			}
 			feeds = append(feeds, f)
 			walk(o.Children, folders)
 		}
@@ -181,9 +201,12 @@ func importOPML(w, stderr io.Writer, r io.Reader) error {
 	}
 	enc := toml.NewEncoder(w)
 	enc.Indent = "" // blocks to paste at the top level of config.toml
-	return enc.Encode(struct {
+	if err := enc.Encode(struct {
 		Feeds []importedFeed `toml:"feeds"`
-	}{feeds})
+	}{feeds}); err != nil {
+		return err
+	}
+	return writeImportNotes(w, notes)
 }
 
 // leaveOut says why the feed at rawURL, found in an OPML file, is not

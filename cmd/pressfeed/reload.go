@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -318,7 +319,7 @@ func diffFeeds(old, cur []feedConfig) (added, removed, changed []string) {
 		case !ok:
 			added = append(added, f.Name)
 		case o.URL != f.URL || o.Title != f.Title || o.Interval != f.Interval || o.Timezone != f.Timezone ||
-			!slices.Equal(o.Tags, f.Tags):
+			!slices.Equal(o.Tags, f.Tags) || o.Format != f.Format || o.Select != f.Select || !maps.Equal(o.Headers, f.Headers):
 			changed = append(changed, f.Name)
 		}
 		delete(byName, f.Name)

@@ -1,4 +1,11 @@
-package fetcher
+// Package feeddate reads the dates press sources write, in feeds and on web
+// pages, Vietnamese forms included.
+//
+// Parse takes a date as the source wrote it and the zone of the source; it
+// returns the instant in UTC, or false. It reads at most a bounded prefix of
+// its input and runs in time linear in it, so a hostile date field costs
+// little. Years outside 1970–9999 are never returned.
+package feeddate
 
 import (
 	"strings"
@@ -7,11 +14,11 @@ import (
 	"unicode/utf8"
 )
 
-// dateMaxLen bounds what parseDate reads: the longest form it knows is well under it, and a hostile feed's date
+// dateMaxLen bounds what Parse reads: the longest form it knows is well under it, and a hostile feed's date
 // fields then cost a bounded time each.
 const dateMaxLen = 128
 
-// parseDate parses a feed date as publishers write it. A date that names no zone is read in loc
+// Parse parses a feed date as publishers write it. A date that names no zone is read in loc
 // (the feed's timezone; gofeed would read it as UTC, 7 hours off for Vietnamese feeds). ok is false
 // when raw holds no date it understands. The result is in UTC.
 //
@@ -22,13 +29,14 @@ const dateMaxLen = 128
 //	2026-11-27T10:15:00.5+07:00          RFC 3339, ISO 8601: T or space; seconds, fraction, time optional
 //	Thứ sáu, 27/11/2026, 10:15 (GMT+7)   Vietnamese: day first, never month first; '/', '-' or '.'
 //	10:15 27/11/2026                     Vietnamese, time first
+//	ngày 27 tháng 11 năm 2026, 10:15     Vietnamese, in words
 //	November 27, 2026 10:15 PM           English, month first; also ANSIC, UnixDate, RubyDate, JavaScript
 //
 // A zone is a numeric offset (+0700, +07:00, +07, GMT+7, UTC-05:00), a name of RFC 5322 (GMT, UT, EST...), UTC,
 // Z or ICT, possibly in parentheses; an offset wins over a name, and an unknown name counts as no zone. A time may
 // end in AM/PM or the Vietnamese SA/CH. Weekday names are skipped, not checked against the date. Years outside
 // 1970–9999, in the text or in UTC, are not ok.
-func parseDate(raw string, loc *time.Location) (t time.Time, ok bool) {
+func Parse(raw string, loc *time.Location) (t time.Time, ok bool) {
 	if len(raw) > dateMaxLen {
 		return time.Time{}, false
 	}
@@ -325,7 +333,11 @@ func (p *dateParser) date() bool {
 	hyphen := p.accept('-')
 	p.space()
 	var a [12]byte
-	if p.month = dateMonth(dateFold(a[:0], p.word())); p.month == 0 {
+	name := dateFold(a[:0], p.word())
+	if !hyphen && string(name) == "thang" {
+		return p.vietWords()
+	}
+	if p.month = dateMonth(name); p.month == 0 {
 		return false
 	}
 	if hyphen && !p.accept('-') {
@@ -347,6 +359,22 @@ func (p *dateParser) date() bool {
 		return false
 	}
 	return true
+}
+
+// vietWords reads the rest of a date written out in Vietnamese words, "7 tháng 12 năm 2026", after "tháng":
+// the month's number, "năm" (year) and the year.
+func (p *dateParser) vietWords() bool {
+	p.space()
+	if !p.field(&p.month, 1, 2) {
+		return false
+	}
+	p.space()
+	var a [12]byte
+	if string(dateFold(a[:0], p.word())) != "nam" {
+		return false
+	}
+	p.space()
+	return p.field(&p.year, 4, 4)
 }
 
 // monthFirst reads an English date with the month first: "November 27, 2026", "Nov. 27 2026", JavaScript's

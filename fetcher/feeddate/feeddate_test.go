@@ -1,4 +1,4 @@
-package fetcher
+package feeddate
 
 import (
 	"math/rand/v2"
@@ -8,11 +8,11 @@ import (
 )
 
 // dateTestLoc stands for a Vietnamese feed's zone. A fixed zone keeps the tests independent of the tzdata on the
-// machine; loading "Asia/Ho_Chi_Minh" is the caller's job (TestParseDateLoc checks it when tzdata is there).
+// machine; loading "Asia/Ho_Chi_Minh" is the caller's job (TestParseLoc checks it when tzdata is there).
 var dateTestLoc = time.FixedZone("ICT", 7*3600)
 
 // dateTests are read in dateTestLoc; want is the instant in RFC 3339, "" when the input must not parse. They also
-// seed FuzzParseDate.
+// seed FuzzParse.
 var dateTests = []struct{ name, in, want string }{
 	// RFC 1123 / RFC 822 (RFC 5322 §3.3, §4.3).
 	{"rfc1123z", "Fri, 27 Nov 2026 10:15:00 +0700", "2026-11-27T03:15:00Z"},
@@ -147,6 +147,17 @@ var dateTests = []struct{ name, in, want string }{
 	{"vn extra spaces", "  27/11/2026    10:15   GMT+7 ", "2026-11-27T03:15:00Z"},
 	{"vn no-break space", "27/11/2026\u00a010:15", "2026-11-27T03:15:00Z"},
 
+	// Forms web pages write, read in the feed's zone.
+	{"page: day first, time", "07/12/2026 15:04", "2026-12-07T08:04:00Z"},
+	{"page: time first", "15:04 07/12/2026", "2026-12-07T08:04:00Z"},
+	{"page: hyphens, no time", "07-12-2026", "2026-12-06T17:00:00Z"},
+	{"page: weekday, GMT+7", "Thứ hai, 07/12/2026, 15:04 (GMT+7)", "2026-12-07T08:04:00Z"},
+	{"page: in words", "ngày 7 tháng 12 năm 2026", "2026-12-06T17:00:00Z"},
+	{"page: in words, time", "Ngày 07 tháng 12 năm 2026 15:04", "2026-12-07T08:04:00Z"},
+	{"page: in words, weekday", "Thứ Hai, ngày 7 tháng 12 năm 2026", "2026-12-06T17:00:00Z"},
+	{"page: dash before time", "07/12/2026 - 15:04", "2026-12-07T08:04:00Z"},
+	{"page: in words, no year word", "7 tháng 12 2026", ""},
+	{"page: in words, month 13", "7 tháng 13 năm 2026", ""},
 	// Not dates, or not ones we understand.
 	{"empty", "", ""},
 	{"blank", "  \t ", ""},
@@ -202,13 +213,13 @@ var dateTests = []struct{ name, in, want string }{
 	{"too long", strings.Repeat(" ", 120) + "27/11/2026", ""},
 }
 
-func TestParseDate(t *testing.T) {
+func TestParse(t *testing.T) {
 	for _, tt := range dateTests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := parseDate(tt.in, dateTestLoc)
+			got, ok := Parse(tt.in, dateTestLoc)
 			if tt.want == "" {
 				if ok || !got.IsZero() {
-					t.Errorf("parseDate(%q) = %v, %v; want not ok", tt.in, got, ok)
+					t.Errorf("Parse(%q) = %v, %v; want not ok", tt.in, got, ok)
 				}
 				return
 			}
@@ -217,14 +228,14 @@ func TestParseDate(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !ok || !got.Equal(want) || got.Location() != time.UTC {
-				t.Errorf("parseDate(%q) = %v, %v; want %v", tt.in, got, ok, want)
+				t.Errorf("Parse(%q) = %v, %v; want %v", tt.in, got, ok, want)
 			}
 		})
 	}
 }
 
-// TestParseDateLoc checks that a date without a zone is read in the zone given, and one with a zone is not.
-func TestParseDateLoc(t *testing.T) {
+// TestParseLoc checks that a date without a zone is read in the zone given, and one with a zone is not.
+func TestParseLoc(t *testing.T) {
 	tests := []struct {
 		name string
 		loc  *time.Location
@@ -250,20 +261,20 @@ func TestParseDateLoc(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := parseDate(tt.in, tt.loc)
+			got, ok := Parse(tt.in, tt.loc)
 			want, err := time.Parse(time.RFC3339, tt.want)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !ok || !got.Equal(want) || got.Location() != time.UTC {
-				t.Errorf("parseDate(%q, %v) = %v, %v; want %v", tt.in, tt.loc, got, ok, want)
+				t.Errorf("Parse(%q, %v) = %v, %v; want %v", tt.in, tt.loc, got, ok, want)
 			}
 		})
 	}
 }
 
-// TestParseDateFastPath checks that the positional RFC 1123 reader agrees with the general one.
-func TestParseDateFastPath(t *testing.T) {
+// TestParseFastPath checks that the positional RFC 1123 reader agrees with the general one.
+func TestParseFastPath(t *testing.T) {
 	tests := []struct {
 		in   string
 		fast bool // whether the fast path takes it
@@ -306,9 +317,9 @@ func TestParseDateFastPath(t *testing.T) {
 	}
 }
 
-// TestParseDateRoundTrip formats pseudo-random instants with Go's layouts and the Vietnamese ones, in several
-// zones, and checks that parseDate reads each back exactly.
-func TestParseDateRoundTrip(t *testing.T) {
+// TestParseRoundTrip formats pseudo-random instants with Go's layouts and the Vietnamese ones, in several
+// zones, and checks that Parse reads each back exactly.
+func TestParseRoundTrip(t *testing.T) {
 	zones := []*time.Location{time.UTC, dateTestLoc, time.FixedZone("", -5*3600), time.FixedZone("", 5*3600+1800)}
 	layouts := []struct {
 		layout   string
@@ -349,26 +360,26 @@ func TestParseDateRoundTrip(t *testing.T) {
 			}
 			s := in.In(zone).Format(l.layout)
 			want := in.In(zone).Truncate(l.sec)
-			got, ok := parseDate(s, dateTestLoc)
+			got, ok := Parse(s, dateTestLoc)
 			if !ok || !got.Equal(want) {
-				t.Fatalf("parseDate(%q) = %v, %v; want %v", s, got, ok, want.UTC())
+				t.Fatalf("Parse(%q) = %v, %v; want %v", s, got, ok, want.UTC())
 			}
 		}
 	}
 }
 
-func TestParseDateMaxLen(t *testing.T) {
+func TestParseMaxLen(t *testing.T) {
 	in := "27/11/2026 10:15"
 	in = strings.Repeat(" ", dateMaxLen-len(in)) + in
-	if _, ok := parseDate(in, dateTestLoc); !ok {
-		t.Errorf("parseDate of %d bytes failed; want ok", len(in))
+	if _, ok := Parse(in, dateTestLoc); !ok {
+		t.Errorf("Parse of %d bytes failed; want ok", len(in))
 	}
-	if _, ok := parseDate(" "+in, dateTestLoc); ok {
-		t.Errorf("parseDate of %d bytes is ok; want not ok", len(in)+1)
+	if _, ok := Parse(" "+in, dateTestLoc); ok {
+		t.Errorf("Parse of %d bytes is ok; want not ok", len(in)+1)
 	}
 }
 
-func BenchmarkParseDate(b *testing.B) {
+func BenchmarkParse(b *testing.B) {
 	for _, bb := range []struct{ name, in string }{
 		{"rfc1123z", "Fri, 27 Nov 2026 10:15:00 +0700"},
 		{"rfc1123 gmt", "Fri, 27 Nov 2026 10:15:00 GMT"},
@@ -384,7 +395,68 @@ func BenchmarkParseDate(b *testing.B) {
 		b.Run(bb.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				parseDate(bb.in, dateTestLoc)
+				Parse(bb.in, dateTestLoc)
+			}
+		})
+	}
+}
+
+func TestFind(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"bare", "07/12/2026 15:04", "2026-12-07T08:04:00Z"},
+		{"label", "Cập nhật: 07/12/2026 15:04", "2026-12-07T08:04:00Z"},
+		{"brackets", "(07/12/2026)", "2026-12-06T17:00:00Z"},
+		{"words after", "07/12/2026 15:04 | Lượt xem: 1234", "2026-12-07T08:04:00Z"},
+		{"label, in words", "Đăng ngày 7 tháng 12 năm 2026", "2026-12-06T17:00:00Z"},
+		{"no date", "Lượt xem: 1234", ""},
+		{"empty", "", ""},
+		{"long text", strings.Repeat("chữ ", 200) + "07/12/2026", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := Find(tt.in, dateTestLoc)
+			if tt.want == "" {
+				if ok {
+					t.Errorf("Find(%q) = %v; want not ok", tt.in, got)
+				}
+				return
+			}
+			want, err := time.Parse(time.RFC3339, tt.want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok || !got.Equal(want) {
+				t.Errorf("Find(%q) = %v, %v; want %v", tt.in, got, ok, want)
+			}
+		})
+	}
+}
+
+func TestParseLayout(t *testing.T) {
+	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC) // 16:00 in Vietnam
+	tests := []struct{ name, in, layout, want string }{
+		{"day first", "07/12/2026 15:04", "02/01/2006 15:04", "2026-12-07T08:04:00Z"},
+		{"zone in layout", "2026.12.07 15:04 +0000", "2006.01.02 15:04 -0700", "2026-12-07T15:04:00Z"},
+		{"no year", "07/12 15:04", "02/01 15:04", "2026-12-07T08:04:00Z"},
+		{"no year, last year", "31/12 23:00", "02/01 15:04", "2025-12-31T16:00:00Z"},
+		{"mismatch", "7 tháng 12", "02/01/2006", ""},
+		{"year 1969", "31/12/1969", "02/01/2006", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := ParseLayout(tt.in, tt.layout, dateTestLoc, now)
+			if tt.want == "" {
+				if ok {
+					t.Errorf("ParseLayout(%q, %q) = %v; want not ok", tt.in, tt.layout, got)
+				}
+				return
+			}
+			want, err := time.Parse(time.RFC3339, tt.want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok || !got.Equal(want) {
+				t.Errorf("ParseLayout(%q, %q) = %v, %v; want %v", tt.in, tt.layout, got, ok, want)
 			}
 		})
 	}
