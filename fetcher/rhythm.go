@@ -54,6 +54,11 @@ const (
 	rhythmSize    = 1 + 3*4 + 3*8 + 4 + 2*weekHours
 )
 
+// RefRateEvery is how often the poller works out RefRate again over its
+// feeds: rhythms move by the day, and it costs some milliseconds for
+// hundreds of feeds.
+const RefRateEvery = time.Hour
+
 // Schedule bounds adaptive polling.
 type Schedule struct {
 	Interval time.Duration // the fixed interval whose request budget adaptive polling keeps
@@ -429,7 +434,7 @@ func RefRate(rs []*Rhythm, s Schedule) float64 {
 	}
 	// polls falls as ref grows: bisect on a log scale.
 	lo, hi := -20.0, 20.0
-	for range 60 {
+	for range 40 {
 		mid := (lo + hi) / 2
 		if polls(math.Exp(mid)) > budget {
 			lo = mid
