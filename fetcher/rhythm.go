@@ -52,6 +52,8 @@ const (
 	// rhythmVersion is the first byte of an encoded Rhythm.
 	rhythmVersion = 1
 	rhythmSize    = 1 + 3*4 + 3*8 + 4 + 2*weekHours
+	// maxUnix bounds the times a Rhythm holds (unix seconds, year 36812).
+	maxUnix = 1 << 40
 )
 
 // RefRateEvery is how often the poller works out RefRate again over its
@@ -150,7 +152,6 @@ func (r *Rhythm) valid() bool {
 	fin := func(v float32, hi float32) bool {
 		return !math.IsNaN(float64(v)) && v >= 0 && v <= hi
 	}
-	const maxUnix = 1 << 40
 	return fin(r.Weeks, 1000) && fin(r.Prior, 1) && r.Prior <= r.Weeks && fin(r.Recent, 1e9) &&
 		r.Seen >= 0 && r.Seen < maxUnix && r.LastNew >= 0 && r.LastNew < maxUnix &&
 		r.RecentAt >= 0 && r.RecentAt < maxUnix && r.Day >= 0
@@ -201,6 +202,9 @@ func hourOfWeek(t time.Time, loc *time.Location) int {
 // observation without counting. An observation that goes back in time is
 // ignored.
 func (r *Rhythm) Observe(since, now time.Time, n int, loc *time.Location) {
+	if now.Unix() <= 0 || now.Unix() >= maxUnix {
+		return // not a time a fetch can happen at
+	}
 	if r.fresh() {
 		r.Weeks, r.Prior = priorWeeks, priorWeeks
 		r.LastNew = now.Unix() // silence counts from the start of the observation

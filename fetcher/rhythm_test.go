@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 	"time"
+
+	"github.com/pressfeed/pressfeed/store"
 )
 
 var ict = time.FixedZone("ICT", 7*3600)
@@ -254,7 +256,7 @@ func FuzzRhythmNext(f *testing.F) {
 			return // bounds a config refuses; Next stays linear in Max
 		}
 		at := time.Unix(now%(1<<35), 0)
-		since := at.Add(-time.Duration(gap%int64(12*time.Hour)) * time.Second / time.Second)
+		since := at.Add(-time.Duration(gap % int64(12*time.Hour)))
 		r.Observe(since, at, n%10000, ict)
 		enc, _ := r.MarshalBinary()
 		if got := DecodeRhythm(enc); got != r {
@@ -263,6 +265,40 @@ func FuzzRhythmNext(f *testing.F) {
 		d, why := r.Next(at, ict, s, ref, u)
 		if d < ns.Min || d > ns.Max || why == "" {
 			t.Fatalf("Next = %s (%q); want within [%s, %s]", d, why, ns.Min, ns.Max)
+		}
+	})
+}
+
+// FuzzPlan: whatever the stored state and what the publisher asked, the
+// poller's next delay after a success is within [MinInterval, MaxInterval]
+// unless Cache-Control, Expires or <ttl> asked for longer, and then it is
+// what they asked (at most a day).
+func FuzzPlan(f *testing.F) {
+	rr := newRhythmRun(rhythmStart, testSchedule)
+	rr.until(rhythmStart.Add(week), dailyAt(8, 0))
+	good, _ := rr.r.MarshalBinary()
+	f.Add(good, rhythmStart.Unix(), int64(900), 2, int64(0), int64(0))
+	f.Add([]byte{1, 2}, int64(1), int64(-1), -1, int64(3*time.Hour), int64(-5))
+	f.Add(good, rhythmStart.Unix(), int64(60), 100, int64(time.Minute), int64(48*time.Hour))
+	feed := Feed{Name: "a"}
+	p := NewPoller(nil, Options{Adaptive: true, Location: ict, Feeds: []Feed{feed}})
+	p.states = map[string]store.FeedState{}
+	s := p.schedule().normalised()
+	f.Fuzz(func(t *testing.T, b []byte, now, sinceSec int64, n int, lifetime, ttl int64) {
+		at := time.Unix(now%(1<<35), 0)
+		prev := store.FeedState{Rhythm: b, LastSuccess: at.Add(-time.Duration(sinceSec%86400) * time.Second)}
+		res := Result{Lifetime: time.Duration(max(lifetime, 0)), TTL: time.Duration(max(ttl, 0))}
+		var st store.FeedState
+		p.plan(feed, prev, &st, at, res, n%1000)
+		floor := min(max(res.Lifetime, res.TTL), maxLifetime)
+		d := st.PollInterval
+		switch {
+		case floor > s.Max && d != floor:
+			t.Fatalf("delay %s; the publisher asked for %s", d, floor)
+		case d < max(s.Min, floor) || d > max(s.Max, floor):
+			t.Fatalf("delay %s (%q); want within [%s, %s] and not under %s", d, st.PollReason, s.Min, s.Max, floor)
+		case !st.NextPoll.Equal(at.Add(d)):
+			t.Fatalf("next poll %s, %s after %s", st.NextPoll, d, at)
 		}
 	})
 }
