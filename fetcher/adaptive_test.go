@@ -198,3 +198,40 @@ func TestPlanReasons(t *testing.T) {
 		})
 	}
 }
+
+// TestFailureReasons: after a failed fetch the state says why the next
+// poll is when it is: the site's Retry-After when that is the longer,
+// else backoff; once a day for a feed that is gone.
+func TestFailureReasons(t *testing.T) {
+	tr := &statusTransport{times: map[string][]time.Time{}, serve: map[string]func(int) (int, http.Header, string){
+		"throttled.example": func(int) (int, http.Header, string) {
+			return http.StatusTooManyRequests, http.Header{"Retry-After": {"10800"}}, ""
+		},
+		"broken.example": func(int) (int, http.Header, string) { return http.StatusInternalServerError, nil, "" },
+		"gone.example":   func(int) (int, http.Header, string) { return http.StatusGone, nil, "" },
+	}}
+	opts := Options{Interval: 15 * time.Minute, Adaptive: true, Client: &http.Client{Transport: tr}}
+	for _, h := range []string{"throttled", "broken", "gone"} {
+		opts.Feeds = append(opts.Feeds, Feed{Name: h, URL: "https://" + h + ".example/rss"})
+	}
+	p := NewPoller(openStore(t), opts)
+	if err := p.Once(context.Background(), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		feed   string
+		lo, hi time.Duration
+		why    string
+	}{
+		{"throttled", 3 * time.Hour, 3 * time.Hour, ReasonRetryAfter},
+		{"broken", 13 * time.Minute, 17 * time.Minute, ReasonBackoff},
+		{"gone", goneInterval, goneInterval, ReasonGone},
+	}
+	states := p.States()
+	for _, tt := range tests {
+		st := states[tt.feed]
+		if st.PollInterval < tt.lo || st.PollInterval > tt.hi || st.PollReason != tt.why {
+			t.Errorf("%s: next poll in %s (%q); want %s–%s (%q)", tt.feed, st.PollInterval, st.PollReason, tt.lo, tt.hi, tt.why)
+		}
+	}
+}
