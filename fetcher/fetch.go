@@ -83,6 +83,9 @@ type Feed struct {
 type Options struct {
 	Feeds         []Feed
 	Interval      time.Duration  // default 15m
+	Adaptive      bool           // learn each feed's rhythm (see Rhythm); feeds with their own Interval stay pinned
+	MinInterval   time.Duration  // adaptive: never more often; default 2m (at most Interval)
+	MaxInterval   time.Duration  // adaptive: never less often; default 2h (at least Interval)
 	Timeout       time.Duration  // whole request; default 30s
 	Concurrency   int            // fetches in flight; default 8
 	PerHost       int            // fetches in flight per registrable domain; default 2

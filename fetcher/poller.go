@@ -43,6 +43,10 @@ type Poller struct {
 
 	running  atomic.Bool
 	progress atomic.Int64 // unix nanos of the last finished fetch or idle tick
+
+	refMu sync.Mutex
+	ref   float64   // RefRate over the adaptive feeds
+	refAt time.Time // when ref was worked out; zero: never
 }
 
 // Report is the outcome of one fetch of one feed.
@@ -323,6 +327,7 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 		st := prev
 		if st.NextPoll.Before(until) {
 			st.NextPoll = until
+			st.PollInterval, st.PollReason = until.Sub(start), ReasonRetryAfter
 			p.setState(f.Name, st, false)
 		}
 		if p.opts.OnFetch != nil {
@@ -351,8 +356,9 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 		st.LastSuccess, st.Failures, st.LastError, st.ErrorClass = now, 0, "", ""
 		st.ErrorSince, st.NotBefore, st.Gone = time.Time{}, time.Time{}, false
 		st.TTL = res.TTL
-		// Cache-Control, Expires and <ttl> can only lengthen the interval.
-		st.NextPoll = now.Add(max(jitter(interval), min(max(res.Lifetime, res.TTL), maxLifetime)))
+		// The plan before the items are counted: it goes into the commit
+		// that stores them.
+		p.plan(f, prev, &st, now, res, 0)
 		switch {
 		case res.MovedTo != "":
 			if res.MovedTo != st.MovedTo {
@@ -385,6 +391,12 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 			} else {
 				rep.Result = r
 				written = r.Changed()
+				if n := r.Added + r.Merged; n > 0 && p.adaptive(f) {
+					// Learn from what was new; the state goes out with
+					// the next commit or at shutdown.
+					p.plan(f, prev, &st, now, res, n)
+					written = false
+				}
 			}
 		}
 	}
@@ -398,17 +410,23 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 			st.ErrorSince = now
 		}
 		st.NextPoll = now.Add(backoff(interval, st.Failures, err))
+		st.PollReason = ReasonBackoff
 		var se *StatusError
 		st.Gone = errors.As(err, &se) && se.Code == http.StatusGone
 		if st.Gone {
 			// 410: the publisher ended the feed; look once a day in
 			// case it comes back.
 			st.NextPoll = now.Add(goneInterval)
+			st.PollReason = ReasonGone
 		}
 		if se != nil && se.RetryAfter > 0 {
 			st.NotBefore = now.Add(se.RetryAfter)
 			p.setHold(host, st.NotBefore)
+			if !st.Gone && !st.NextPoll.After(st.NotBefore) {
+				st.PollReason = ReasonRetryAfter
+			}
 		}
+		st.PollInterval = st.NextPoll.Sub(now)
 	}
 	p.setState(f.Name, st, written)
 	rep.Err = err
@@ -428,6 +446,67 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 		p.log.Debug("nothing new", "feed", f.Name, "not_modified", rep.NotModified)
 	}
 	return wait, rep
+}
+
+// adaptive reports whether f's interval is learnt: Options.Adaptive is on
+// and the feed has no interval of its own (which pins it).
+func (p *Poller) adaptive(f Feed) bool { return p.opts.Adaptive && f.Interval <= 0 }
+
+// plan sets st's next poll after a successful fetch at now that brought n
+// items new to the feed: the pinned or fixed interval ±10%, or with
+// Options.Adaptive what the feed's Rhythm (having observed the fetch)
+// gives; never sooner than Cache-Control, Expires or <ttl> allow. It
+// starts from prev, so a second call replaces the first.
+func (p *Poller) plan(f Feed, prev store.FeedState, st *store.FeedState, now time.Time, res Result, n int) {
+	var d time.Duration
+	switch {
+	case f.Interval > 0:
+		d, st.PollReason = jitter(f.Interval), ReasonPinned
+	case !p.opts.Adaptive:
+		d, st.PollReason = jitter(p.opts.Interval), ReasonFixed
+	default:
+		loc := f.Location
+		if loc == nil {
+			loc = p.opts.Location
+		}
+		r := DecodeRhythm(prev.Rhythm)
+		r.Observe(prev.LastSuccess, now, n, loc)
+		st.Rhythm, _ = r.MarshalBinary() // cannot fail
+		d, st.PollReason = r.Next(now, loc, p.schedule(), p.refRate(now), rand.Float64())
+	}
+	// Cache-Control, Expires and <ttl> can only lengthen the interval.
+	if floor := min(max(res.Lifetime, res.TTL), maxLifetime); floor > d {
+		d, st.PollReason = floor, ReasonCache
+		if res.TTL > res.Lifetime {
+			st.PollReason = ReasonTTL
+		}
+	}
+	st.NextPoll, st.PollInterval = now.Add(d), d
+}
+
+func (p *Poller) schedule() Schedule {
+	return Schedule{Interval: p.opts.Interval, Min: p.opts.MinInterval, Max: p.opts.MaxInterval}
+}
+
+// refRate returns RefRate over the adaptive feeds' rhythms, worked out
+// again every RefRateEvery.
+func (p *Poller) refRate(now time.Time) float64 {
+	p.refMu.Lock()
+	defer p.refMu.Unlock()
+	if !p.refAt.IsZero() && now.Sub(p.refAt) < RefRateEvery && now.After(p.refAt) {
+		return p.ref
+	}
+	p.mu.Lock()
+	var rs []*Rhythm
+	for _, f := range p.opts.Feeds {
+		if p.adaptive(f) {
+			r := DecodeRhythm(p.states[f.Name].Rhythm)
+			rs = append(rs, &r)
+		}
+	}
+	p.mu.Unlock()
+	p.ref, p.refAt = RefRate(rs, p.schedule()), now
+	return p.ref
 }
 
 // maxErrorText bounds the text of a fetch error kept in the feed's state

@@ -152,6 +152,15 @@ type FeedStatus struct {
 	Items       int       `json:"items"` // items first stored from this feed
 	Items24h    int       `json:"items_24h"`
 	PerDay      []int     `json:"per_day"` // items per day of Status.Days
+
+	// The delay to NextPoll when the scheduler chose it, and why: "pinned",
+	// "fixed interval", "learning", "learnt: busy hour", "learnt: quiet
+	// hour", "learnt: burst", "min_interval: busy hour", "max_interval:
+	// quiet", "publisher asked (Retry-After)" (or Cache-Control, <ttl>),
+	// "backoff", "gone (410): daily".
+	PollInterval string `json:"poll_interval,omitempty"` // e.g. "14m32s"
+	PollSeconds  int64  `json:"poll_interval_seconds,omitempty"`
+	PollReason   string `json:"poll_reason,omitempty"`
 }
 
 // downThreshold is how many failures in a row make a feed "down".
@@ -218,8 +227,12 @@ func (h *handler) status(ctx context.Context) (*Status, error) {
 			Items24h:    ds.last24h[f.Name],
 			PerDay:      make([]int, statusDays),
 		}
+		fs.PollReason = xmlText(st.PollReason)
 		if fs.Tags == nil {
 			fs.Tags = []string{}
+		}
+		if d := st.PollInterval.Round(time.Second); d > 0 {
+			fs.PollInterval, fs.PollSeconds = d.String(), int64(d/time.Second)
 		}
 		if c := ds.perDay[f.Name]; c != nil {
 			copy(fs.PerDay, c[:])
@@ -470,6 +483,7 @@ small{color:#656d76}
 <dt>Tình trạng</dt><dd>{{.Label}}{{with .Since}} · {{.}}{{end}}</dd>
 <dt>Thành công</dt><dd>{{date .LastSuccess}} ({{.LastSuccessText}})</dd>
 {{if .LastError}}<dt>Lỗi cuối</dt><dd class="err">{{.ErrorClass}}: {{.LastError}}</dd>
+{{end}}{{if .PollInterval}}<dt>Chu kỳ tải</dt><dd class="poll">{{.PollInterval}} · {{.PollReason}} · lần tới {{date .NextPoll}}</dd>
 {{end}}<dt>24 giờ qua</dt><dd>{{.Items24h}} tin</dd>
 <dt>Tổng</dt><dd>{{.Items}} tin</dd>
 </dl>

@@ -26,9 +26,12 @@ func statusFixture(t *testing.T) *handler {
 	now := time.Date(2025, 6, 1, 3, 0, 0, 0, time.UTC) // 10:00 in Vietnam, the fixture's morning
 	ok := now.Add(-10 * time.Minute)
 	states := map[string]store.FeedState{
-		"vnexpress": {Title: "VnExpress - Tin mới nhất", LastFetch: ok, LastSuccess: ok, Items: 2},
+		"vnexpress": {Title: "VnExpress - Tin mới nhất", LastFetch: ok, LastSuccess: ok, Items: 2,
+			NextPoll: ok.Add(7*time.Minute + 12*time.Second), PollInterval: 7*time.Minute + 12*time.Second + 400*time.Millisecond,
+			PollReason: "learnt: busy hour"},
 		"tuoitre": {Title: "Tuổi Trẻ Online", LastFetch: ok, LastSuccess: now.Add(-time.Hour), Failures: 1,
-			LastError: "fetch https://tuoitre.vn/rss: 503 Service Unavailable", ErrorClass: "http", Items: 1},
+			LastError: "fetch https://tuoitre.vn/rss: 503 Service Unavailable", ErrorClass: "http", Items: 1,
+			NextPoll: ok.Add(time.Hour), PollInterval: time.Hour, PollReason: "publisher asked (Retry-After)"},
 		"sggp": {LastFetch: ok, LastSuccess: now.Add(-26 * time.Hour), Failures: 5,
 			LastError: `<script>alert("x")</script> timeout`, ErrorClass: "timeout", Items: 1},
 	}
@@ -87,6 +90,21 @@ func TestStatusJSON(t *testing.T) {
 	if f := byName["tuoitre"]; f.ErrorClass != "http" || !strings.Contains(f.LastError, "503") || f.Title != "Tuổi Trẻ Online" {
 		t.Errorf("tuoitre = %+v", f)
 	}
+	polls := []struct {
+		name, interval string
+		seconds        int64
+		reason         string
+	}{
+		{"vnexpress", "7m12s", 432, "learnt: busy hour"},
+		{"tuoitre", "1h0m0s", 3600, "publisher asked (Retry-After)"},
+		{"nhandan", "", 0, ""},
+	}
+	for _, tt := range polls {
+		if f := byName[tt.name]; f.PollInterval != tt.interval || f.PollSeconds != tt.seconds || f.PollReason != tt.reason {
+			t.Errorf("%s: interval %q (%d s), reason %q; want %q (%d s), %q", tt.name, f.PollInterval, f.PollSeconds, f.PollReason,
+				tt.interval, tt.seconds, tt.reason)
+		}
+	}
 }
 
 func TestStatusPage(t *testing.T) {
@@ -144,10 +162,15 @@ func TestStatusPage(t *testing.T) {
 	if rects != 4*statusDays || scripts != 0 || external != 0 || !refresh {
 		t.Errorf("%d bars, %d scripts, %d external assets, refresh %v; want %d, 0, 0, true", rects, scripts, external, refresh, 4*statusDays)
 	}
-	for _, s := range []string{"Tuổi Trẻ Online", "503 Service Unavailable", "lỗi từ 2025-06-01 09:00 (1 lần liên tiếp)", "&lt;script&gt;"} {
+	for _, s := range []string{"Tuổi Trẻ Online", "503 Service Unavailable", "lỗi từ 2025-06-01 09:00 (1 lần liên tiếp)", "&lt;script&gt;",
+		`<dd class="poll">7m12s · learnt: busy hour · lần tới 2025-06-01 09:57 ICT</dd>`,
+		`<dd class="poll">1h0m0s · publisher asked (Retry-After) · lần tới 2025-06-01 10:50 ICT</dd>`} {
 		if !strings.Contains(body, s) {
 			t.Errorf("page lacks %q", s)
 		}
+	}
+	if n := strings.Count(body, `class="poll"`); n != 2 {
+		t.Errorf("%d feeds show their poll interval; want the 2 that have one", n)
 	}
 	if strings.Contains(body, "secret") || strings.Contains(body, "<script>") {
 		t.Error("page shows a password or an unescaped error")

@@ -129,4 +129,10 @@ type FeedState struct {
 	ErrorSince time.Time     `json:"error_since,omitzero"` // first failure of the current run of failures
 	NotBefore  time.Time     `json:"not_before,omitzero"`  // Retry-After: the site is not asked again before this
 	TTL        time.Duration `json:"ttl,omitempty"`        // the feed's own <ttl>, kept for unchanged bodies
+
+	// Adaptive polling (fetch.adaptive): what the scheduler learnt of when
+	// the feed publishes, and the delay it chose last with its reason.
+	Rhythm       []byte        `json:"rhythm,omitempty"`        // opaque to the store (fetcher.Rhythm, 377 bytes)
+	PollInterval time.Duration `json:"poll_interval,omitempty"` // the delay to NextPoll when it was chosen
+	PollReason   string        `json:"poll_reason,omitempty"`   // why: "learnt: busy hour", "pinned", "backoff" …
 }

@@ -57,6 +57,9 @@ type storeConfig struct {
 
 type fetchConfig struct {
 	Interval      duration `toml:"interval"`
+	Adaptive      bool     `toml:"adaptive"`
+	MinInterval   duration `toml:"min_interval"`
+	MaxInterval   duration `toml:"max_interval"`
 	Timeout       duration `toml:"timeout"`
 	Concurrency   int      `toml:"concurrency"`
 	PerHost       int      `toml:"per_host"`
@@ -109,6 +112,7 @@ func defaultConfig() config {
 		Store:  storeConfig{Path: "data/pressfeed.db", Retention: duration(720 * time.Hour)},
 		Fetch: fetchConfig{
 			Interval: duration(15 * time.Minute), Timeout: duration(30 * time.Second),
+			Adaptive: true, MinInterval: duration(2 * time.Minute), MaxInterval: duration(2 * time.Hour),
 			Concurrency: 8, PerHost: 2, MaxBody: 8 << 20,
 			UserAgent: "pressfeed/VERSION (+BASE_URL)", Timezone: "Asia/Ho_Chi_Minh",
 		},
@@ -229,6 +233,15 @@ func loadConfig(path string) (*config, error) {
 	if len(cfg.Outputs) == 0 {
 		cfg.Outputs = []outputConfig{defaultOutput()}
 	}
+	// The default bounds of adaptive polling give way to an interval set
+	// outside them (a file written before they existed); bounds set in the
+	// file must hold it.
+	if !md.IsDefined("fetch", "min_interval") {
+		cfg.Fetch.MinInterval = min(cfg.Fetch.MinInterval, cfg.Fetch.Interval)
+	}
+	if !md.IsDefined("fetch", "max_interval") {
+		cfg.Fetch.MaxInterval = max(cfg.Fetch.MaxInterval, cfg.Fetch.Interval)
+	}
 	cfg.path = path
 	if err := cfg.validate(); err != nil {
 		return nil, &configError{fmt.Errorf("config %s: %w", path, err)}
@@ -275,6 +288,15 @@ func (c *config) validate() error {
 		bad("fetch.interval", "must be at least 10s, got %s", f.Interval)
 	} else if f.Timeout >= f.Interval {
 		bad("fetch.timeout", "(%s) must be shorter than fetch.interval (%s)", f.Timeout, f.Interval)
+	}
+	switch {
+	case f.MinInterval < duration(10*time.Second):
+		bad("fetch.min_interval", "must be at least 10s, got %s", f.MinInterval)
+	case f.MinInterval > f.Interval:
+		bad("fetch.min_interval", "(%s) must not be longer than fetch.interval (%s)", f.MinInterval, f.Interval)
+	}
+	if f.MaxInterval < f.Interval {
+		bad("fetch.max_interval", "(%s) must not be shorter than fetch.interval (%s)", f.MaxInterval, f.Interval)
 	}
 	if f.Concurrency < 1 || f.Concurrency > 1024 {
 		bad("fetch.concurrency", "must be 1 to 1024, got %d", f.Concurrency)
@@ -445,6 +467,9 @@ func (c *config) storeOptions(log *slog.Logger) store.Options {
 func (c *config) fetcherOptions(log *slog.Logger, version string) fetcher.Options {
 	o := fetcher.Options{
 		Interval:    time.Duration(c.Fetch.Interval),
+		Adaptive:    c.Fetch.Adaptive,
+		MinInterval: time.Duration(c.Fetch.MinInterval),
+		MaxInterval: time.Duration(c.Fetch.MaxInterval),
 		Timeout:     time.Duration(c.Fetch.Timeout),
 		Concurrency: c.Fetch.Concurrency,
 		PerHost:     c.Fetch.PerHost,

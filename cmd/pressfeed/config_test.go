@@ -19,6 +19,7 @@ func TestShippedConfig(t *testing.T) {
 	}
 	def := defaultConfig()
 	if cfg.Server.Listen != def.Server.Listen || cfg.Server.BaseURL != def.Server.BaseURL || cfg.Fetch.Interval != def.Fetch.Interval || cfg.Fetch.MaxBody != def.Fetch.MaxBody ||
+		cfg.Fetch.Adaptive != def.Fetch.Adaptive || cfg.Fetch.MinInterval != def.Fetch.MinInterval || cfg.Fetch.MaxInterval != def.Fetch.MaxInterval ||
 		cfg.Store.Path != def.Store.Path || cfg.Dedup != def.Dedup || cfg.Log != def.Log {
 		t.Errorf("shipped config.toml does not repeat the defaults:\n%+v\n%+v", cfg, def)
 	}
@@ -58,6 +59,10 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"wrong type", "[fetch]\ninterval = 15\n", "fetch.interval"},
 		{"bad duration", "[fetch]\ninterval = \"soon\"\n", "not a duration"},
 		{"timeout not shorter", "[fetch]\ninterval = \"30s\"\ntimeout = \"30s\"\n", "fetch.timeout (30s) must be shorter than fetch.interval (30s)"},
+		{"min_interval too short", "[fetch]\nmin_interval = \"5s\"\n", "fetch.min_interval: must be at least 10s, got 5s"},
+		{"min_interval over interval", "[fetch]\nmin_interval = \"20m\"\n", "fetch.min_interval (20m0s) must not be longer than fetch.interval (15m0s)"},
+		{"max_interval under interval", "[fetch]\nmax_interval = \"10m\"\n", "fetch.max_interval (10m0s) must not be shorter than fetch.interval (15m0s)"},
+		{"adaptive not a bool", "[fetch]\nadaptive = \"yes\"\n", "fetch.adaptive"},
 		{"bad size", "[fetch]\nmax_body = \"8 parsecs\"\n", "not a size"},
 		{"size too small", "[fetch]\nmax_body = 10\n", "fetch.max_body"},
 		{"bad url", "[[feeds]]\nname = \"a\"\nurl = \"ftp://a.example/rss\"\n", "feeds[0] (a).url"},
@@ -108,6 +113,40 @@ func TestConfigDefaultsAndSizes(t *testing.T) {
 	}
 	if ua := cfg.userAgent("1.2.3"); ua != "pressfeed/1.2.3 (+http://127.0.0.1:8080)" {
 		t.Errorf("user agent = %q", ua)
+	}
+}
+
+// TestConfigAdaptive: adaptive polling is on by default between 2m and 2h;
+// an interval outside those default bounds (a file written before them)
+// still loads; a feed's own interval pins it.
+func TestConfigAdaptive(t *testing.T) {
+	tests := []struct {
+		name             string
+		fetch            string
+		adaptive         bool
+		interval, lo, hi time.Duration
+	}{
+		{"defaults", "", true, 15 * time.Minute, 2 * time.Minute, 2 * time.Hour},
+		{"set", "adaptive = false\nmin_interval = \"30s\"\nmax_interval = \"6h\"\n", false, 15 * time.Minute, 30 * time.Second, 6 * time.Hour},
+		{"short interval, default bounds", "interval = \"1m\"\n", true, time.Minute, time.Minute, 2 * time.Hour},
+		{"long interval, default bounds", "interval = \"3h\"\n", true, 3 * time.Hour, 2 * time.Minute, 3 * time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := loadConfig(writeFile(t, "[fetch]\n"+tt.fetch+minimalFeed+"interval = \"10m\"\n"+
+				"[[feeds]]\nname = \"b\"\nurl = \"https://b.example/rss\"\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := cfg.fetcherOptions(nil, "1")
+			if o.Adaptive != tt.adaptive || o.Interval != tt.interval || o.MinInterval != tt.lo || o.MaxInterval != tt.hi {
+				t.Errorf("options: adaptive %v, interval %s, bounds %s–%s; want %v, %s, %s–%s",
+					o.Adaptive, o.Interval, o.MinInterval, o.MaxInterval, tt.adaptive, tt.interval, tt.lo, tt.hi)
+			}
+			if o.Feeds[0].Interval != 10*time.Minute || o.Feeds[1].Interval != 0 {
+				t.Errorf("feed intervals %s, %s; want a pinned 10m and none", o.Feeds[0].Interval, o.Feeds[1].Interval)
+			}
+		})
 	}
 }
 
