@@ -213,6 +213,13 @@ type Result struct {
 // The URL fetched is f.URL, or where a permanent redirect from it led
 // (prev.MovedTo).
 func fetch(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (Result, error) {
+	return fetchMarked(ctx, opts, f, prev, nil)
+}
+
+// fetchMarked is fetch calling mark, when not nil, once it has a new body
+// and before it decodes and parses it; an error from mark ends the fetch.
+// The poller marks the feed in flight there (see Poller.setAside).
+func fetchMarked(ctx context.Context, opts *Options, f Feed, prev store.FeedState, mark func() error) (Result, error) {
 	feedURL := effectiveURL(f, prev)
 	u, err := url.Parse(feedURL)
 	if err != nil {
@@ -256,6 +263,11 @@ func fetch(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (Re
 	if res.BodyHash == prev.BodyHash {
 		res.NotModified = true
 		return res, nil
+	}
+	if mark != nil {
+		if err := mark(); err != nil {
+			return Result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
+		}
 	}
 	clean, err := decodeBody(body, contentType)
 	if err != nil {
@@ -415,7 +427,8 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 // too_many_elements (a document refused for its shape, see checkShape),
 // not_feed, parse, blocked (the network guard), bot_protection, moved (a
 // redirect refused: a loop, too many, https to http), gone (410), store
-// or other.
+// or other. The poller also reports interrupted: a feed set aside as it
+// was being processed when pressfeed stopped.
 func Classify(err error) string {
 	var se *StatusError
 	var dnsErr *net.DNSError

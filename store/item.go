@@ -94,4 +94,10 @@ type FeedState struct {
 	ErrorSince time.Time     `json:"error_since,omitzero"` // first failure of the current run of failures
 	NotBefore  time.Time     `json:"not_before,omitzero"`  // Retry-After: the site is not asked again before this
 	TTL        time.Duration `json:"ttl,omitempty"`        // the feed's own <ttl>, kept for unchanged bodies
+	// Parsing is set, to when it started, while a fetched body of the feed
+	// is decoded, parsed and stored: it is written before the parse and
+	// cleared with the state written after. Found set at start, it names a
+	// feed that was being processed when the process stopped (a crash, the
+	// OOM killer), which is then set aside rather than fetched at once.
+	Parsing time.Time `json:"parsing,omitzero"`
 }
