@@ -440,7 +440,8 @@ func (b *bench) ingest() error {
 	b.add("cold ingest, items/s", fmt.Sprintf("%.0f (gofeed alone: %.0f; ratio %.2f×)", ingest, parse, ingest/parse), "≥ 0.75× gofeed", check(ingest/parse >= 0.75))
 	nm := median(notModRates)
 	b.add(fmt.Sprintf("unchanged pass, all 304, feeds/s (%d feeds)", c.feeds), fmt.Sprintf("%.0f", nm), "≥ 2,000", check(nm >= 2000))
-	b.add("write transactions, cold pass", fmt.Sprintf("%d for %d feeds", commitsNew, c.feeds), "one per feed with news", check(commitsNew <= c.feeds+1))
+	// A parsed body costs two: the in-flight mark, then the items.
+	b.add("write transactions, cold pass", fmt.Sprintf("%d for %d feeds", commitsNew, c.feeds), "two per feed with news", check(commitsNew <= 2*c.feeds+1))
 	b.add("write transactions, unchanged pass", fmt.Sprintf("%d (state checkpoint at the end of the pass)", commitsUnchanged), "0 per fetch", check(commitsUnchanged <= 1))
 	st, _ := lastDB.Stats()
 	perItem := float64(st.FileSize) / float64(st.Items)

@@ -217,6 +217,13 @@ type Result struct {
 // The URL fetched is f.URL, or where a permanent redirect from it led
 // (prev.MovedTo).
 func fetch(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (Result, error) {
+	return fetchMarked(ctx, opts, f, prev, nil)
+}
+
+// fetchMarked is fetch calling mark, when not nil, once it has a new body
+// and before it decodes and parses it; an error from mark ends the fetch.
+// The poller marks the feed in flight there (see Poller.setAside).
+func fetchMarked(ctx context.Context, opts *Options, f Feed, prev store.FeedState, mark func() error) (Result, error) {
 	prev = f.sameSelect(prev)
 	feedURL := effectiveURL(f, prev)
 	u, err := url.Parse(feedURL)
@@ -265,6 +272,11 @@ func fetch(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (Re
 		res.NotModified = true
 		return res, nil
 	}
+	if mark != nil {
+		if err := mark(); err != nil {
+			return Result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
+		}
+	}
 	if f.Format != "" && f.Format != scrape.FormatFeed {
 		return scrapeSource(ctx, opts, f, res, body, contentType, u)
 	}
@@ -272,9 +284,9 @@ func fetch(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (Re
 	if err != nil {
 		return Result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
 	}
-	// gofeed's Parse cannot be cancelled: its time is bounded by MaxBody,
-	// by the items it translates (maxItems) and by the background slots
-	// (see package cpu).
+	// gofeed's Parse cannot be cancelled: its time and memory are bounded
+	// by MaxBody, by the shape checkShape lets through (depth, items,
+	// elements) and by the background slots (see package cpu).
 	var doc *gofeed.Feed
 	var ttl time.Duration
 	loc := f.Location
@@ -295,6 +307,9 @@ func fetch(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (Re
 		return Result{}, fmt.Errorf("fetch %s: %w", f.Name, cerr)
 	}
 	if err != nil {
+		if errors.Is(err, ErrTooDeep) || errors.Is(err, ErrTooManyItems) || errors.Is(err, ErrTooManyNodes) {
+			return Result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
+		}
 		if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
 			if challengePage(clean) {
 				return Result{}, fmt.Errorf("fetch %s: %w (challenge page)", f.Name, ErrBot)
@@ -423,10 +438,13 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 }
 
 // Classify names the kind of a fetch error, for health reports: dns,
-// connect, tls, timeout, http, too_large, not_feed, parse, blocked (the
-// network guard), bot_protection, robots (robots.txt disallows), moved (a
-// redirect refused: a loop, too many, https to http), gone (410), store or
-// other.
+// connect, tls, timeout, http, too_large, too_deep, too_many_items,
+// too_many_elements (a document refused for its shape, see checkShape),
+// not_feed, parse, blocked (the network guard), bot_protection, robots
+// (robots.txt disallows), moved (a redirect refused: a loop, too many,
+// https to http), gone (410), store or other. The poller also reports
+// interrupted: a feed set aside as it was being processed when pressfeed
+// stopped.
 func Classify(err error) string {
 	var se *StatusError
 	var dnsErr *net.DNSError
@@ -450,6 +468,12 @@ func Classify(err error) string {
 		return "http"
 	case errors.Is(err, ErrTooLarge):
 		return "too_large"
+	case errors.Is(err, ErrTooDeep):
+		return "too_deep"
+	case errors.Is(err, ErrTooManyItems):
+		return "too_many_items"
+	case errors.Is(err, ErrTooManyNodes):
+		return "too_many_elements"
 	case errors.Is(err, ErrNotFeed):
 		return "not_feed"
 	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
@@ -575,8 +599,12 @@ var challengeMarkers = [][]byte{
 // rejects it, tries the repairs that only a failed parse calls for, each at
 // most once: a DTD dropped (its internal subset hid the root from type
 // detection), JSON Feed members of the wrong type fixed, the outer
-// containers of a truncated XML document closed.
+// containers of a truncated XML document closed. gofeed sees no document,
+// repaired or not, that checkShape refuses; the error is then checkShape's.
 func parseDocument(clean []byte) (*gofeed.Feed, time.Duration, error) {
+	if err := checkShape(clean); err != nil {
+		return nil, 0, err
+	}
 	doc, ttl, err := parseFeed(clean)
 	if err == nil {
 		return doc, ttl, nil
@@ -591,7 +619,7 @@ func parseDocument(clean []byte) (*gofeed.Feed, time.Duration, error) {
 		fixes = append(fixes, closeTruncated)
 	}
 	for _, fix := range fixes {
-		if fixed, ok := fix(clean); ok {
+		if fixed, ok := fix(clean); ok && checkShape(fixed) == nil {
 			if d, t, ferr := parseFeed(fixed); ferr == nil {
 				return d, t, nil
 			}

@@ -406,19 +406,30 @@ func TestBackoff(t *testing.T) {
 	}
 }
 
-func TestTooManyItemsCapped(t *testing.T) {
-	titles := make([]string, maxItems+50)
-	for i := range titles {
-		titles[i] = fmt.Sprintf("Tin số %d trong tài liệu lớn", i)
-	}
-	doc := rssDoc(titles...)
-	opts := testOptions()
-	opts.MaxBody = int64(len(doc) + 1)
-	opts.setDefaults()
-	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, doc) }))
-	defer ts.Close()
-	res, err := fetch(context.Background(), &opts, Feed{Name: "big", URL: ts.URL}, store.FeedState{})
-	if err != nil || len(res.Items) != maxItems {
-		t.Errorf("items = %d, %v; want %d", len(res.Items), err, maxItems)
+// TestTooManyItemsRefused checks the item cap: a document of maxItems
+// items is taken whole, one of more is refused before gofeed decodes its
+// items (gofeed decodes them all before any cap on its result applies).
+func TestTooManyItemsRefused(t *testing.T) {
+	for _, tt := range []struct {
+		n     int
+		class string
+	}{{maxItems, ""}, {maxItems + 1, "too_many_items"}, {maxItems + 50, "too_many_items"}} {
+		titles := make([]string, tt.n)
+		for i := range titles {
+			titles[i] = fmt.Sprintf("Tin số %d trong tài liệu lớn", i)
+		}
+		doc := rssDoc(titles...)
+		opts := testOptions()
+		opts.MaxBody = int64(len(doc) + 1)
+		opts.setDefaults()
+		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, doc) }))
+		res, err := fetch(context.Background(), &opts, Feed{Name: "big", URL: ts.URL}, store.FeedState{})
+		ts.Close()
+		if Classify(err) != tt.class {
+			t.Errorf("%d items: class %q (%v), want %q", tt.n, Classify(err), err, tt.class)
+		}
+		if want := map[bool]int{true: tt.n, false: 0}[tt.class == ""]; len(res.Items) != want {
+			t.Errorf("%d items: %d taken, want %d", tt.n, len(res.Items), want)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package fetcher
 
 import (
+	"errors"
 	"net/url"
 	"strings"
 	"testing"
@@ -47,6 +48,18 @@ func FuzzFetchPath(f *testing.F) {
 	// Markup that grows: relative links against a long channel <link>.
 	f.Add([]byte(`<rss version="2.0"><channel><link>https://bao.example/`+strings.Repeat("p", 1000)+`/</link><item><title>Tin</title><description>`+
 		strings.Repeat(`&lt;a href="b"&gt;x&lt;/a&gt;`, 200)+`</description></item></channel></rss>`), "application/rss+xml")
+	// The shapes that crashed the daemon or swelled its memory, at a
+	// size the fuzzer runs quickly, just past their bounds.
+	for _, d := range []struct{ doc, contentType string }{
+		{deepExtensionDoc(maxDocDepth + 1), "application/rss+xml"},
+		{deepTitleDoc(maxDocDepth + 1), "application/rss+xml"},
+		{manyJSONItemsDoc(maxItems + 1), "application/feed+json"},
+		{manyItemsDoc(maxItems + 1), "application/rss+xml"},
+		{manyEntriesDoc(maxItems + 1), "application/atom+xml"},
+		{nested(`{"a":[`, `]}`, maxDocDepth/2+1), "application/feed+json"},
+	} {
+		f.Add([]byte(d.doc), d.contentType)
+	}
 	base, err := url.Parse("https://bao.example/rss")
 	if err != nil {
 		f.Fatal(err)
@@ -63,6 +76,9 @@ func FuzzFetchPath(f *testing.F) {
 		}
 		doc, _, err := parseDocument(clean)
 		if err != nil {
+			if checkShape(clean) == nil && (errors.Is(err, ErrTooDeep) || errors.Is(err, ErrTooManyItems) || errors.Is(err, ErrTooManyNodes)) {
+				t.Fatalf("parseDocument refused a repair of a document checkShape lets through: %v", err)
+			}
 			return
 		}
 		fuzzCheckText(t, "feed title", truncateRunes(plainText(doc.Title), maxTitleRunes))

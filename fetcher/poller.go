@@ -79,6 +79,9 @@ func (p *Poller) Run(ctx context.Context) error {
 	if err := p.load(ctx); err != nil {
 		return err
 	}
+	if err := p.setAside(); err != nil {
+		return err
+	}
 	p.running.Store(true)
 	defer p.running.Store(false)
 	p.progress.Store(p.opts.Now().UnixNano())
@@ -190,6 +193,72 @@ func (p *Poller) flush() error {
 	}
 	p.mu.Unlock()
 	return nil
+}
+
+// setAside pushes out the next poll of every feed whose stored state says
+// it was being processed (store.FeedState.Parsing): the process stopped
+// during that parse, perhaps because of it (a stack overflow, the OOM
+// killer, the unit's MemoryMax), and fetching the feed again at once could
+// stop it again, and again. The stop counts as a failure of the feed, so
+// that another one backs off further, as failures do.
+func (p *Poller) setAside() error {
+	now := p.opts.Now().UTC()
+	aside := make(map[string]store.FeedState)
+	var names []string
+	p.mu.Lock()
+	for _, f := range p.opts.Feeds {
+		st, ok := p.states[f.Name]
+		if !ok || st.Parsing.IsZero() {
+			continue
+		}
+		interval := f.Interval
+		if interval <= 0 {
+			interval = p.opts.Interval
+		}
+		st.Failures++
+		st.LastFetch = st.Parsing
+		st.LastError, st.ErrorClass = errSetAside.Error(), "interrupted"
+		if st.ErrorSince.IsZero() {
+			st.ErrorSince = st.Parsing
+		}
+		st.NextPoll = now.Add(backoff(interval, st.Failures, nil))
+		st.Parsing = time.Time{}
+		p.states[f.Name] = st
+		aside[f.Name] = st
+		names = append(names, f.Name)
+	}
+	p.mu.Unlock()
+	if err := p.db.SaveStates(context.Background(), aside); err != nil {
+		return fmt.Errorf("fetcher: set feeds aside: %w", err)
+	}
+	for _, name := range names {
+		st := aside[name]
+		p.log.Warn("feed was being processed when pressfeed stopped; set aside", "feed", name,
+			"failures", st.Failures, "retry_in", st.NextPoll.Sub(now).Round(time.Second))
+	}
+	return nil
+}
+
+// errSetAside is the error a feed set aside at start reports.
+var errSetAside = errors.New("fetcher: feed was being processed when pressfeed stopped; set aside")
+
+// markParsing writes st, marked as being parsed from now, before a body
+// of the feed is parsed: if the process dies in the parse, the next start
+// finds the mark and sets the feed aside (see setAside).
+func (p *Poller) markParsing(name string, st store.FeedState) error {
+	st.Parsing = p.opts.Now().UTC()
+	return p.db.SaveStates(context.Background(), map[string]store.FeedState{name: st})
+}
+
+// unmark writes st, which carries no mark, once the fetch that marked the
+// feed ends without a commit of its own state.
+func (p *Poller) unmark(name string, st store.FeedState) bool {
+	st.Parsing = time.Time{}
+	if err := p.db.SaveStates(context.Background(), map[string]store.FeedState{name: st}); err != nil {
+		p.log.Error("clear in-flight mark", "feed", name, "err", err)
+		return false
+	}
+	return true
 }
 
 func (p *Poller) state(name string) store.FeedState {
@@ -314,6 +383,7 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 	start := p.opts.Now()
 	defer p.progress.Store(p.opts.Now().UnixNano())
 	prev := p.state(f.Name)
+	prev.Parsing = time.Time{} // a mark left by a stopped process is setAside's, or this fetch replaces it
 	rep := Report{Feed: f.Name}
 	asked := effectiveURL(f, prev)
 	host := hostOf(asked)
@@ -337,9 +407,19 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 		p.log.Debug("deferred", "feed", f.Name, "retry_in", wait.Round(time.Second))
 		return wait, rep
 	}
-	res, err := fetch(ctx, &p.opts, f, prev)
+	marked := false
+	var markErr error
+	res, err := fetchMarked(ctx, &p.opts, f, prev, func() error {
+		if markErr = p.markParsing(f.Name, prev); markErr == nil {
+			marked = true
+		}
+		return markErr
+	})
 	if ctx.Err() != nil {
 		// Shutting down: not the feed's failure.
+		if marked {
+			p.unmark(f.Name, prev)
+		}
 		rep.Err = ctx.Err()
 		return 0, rep
 	}
@@ -379,6 +459,9 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 			var r store.Result
 			r, err = p.db.Add(ctx, f.Name, res.Items, &st)
 			if err != nil && ctx.Err() != nil {
+				if marked {
+					p.unmark(f.Name, prev)
+				}
 				rep.Err = err // shutting down: not the feed's failure
 				return 0, rep
 			}
@@ -399,6 +482,9 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 				}
 			}
 		}
+	}
+	if markErr != nil {
+		rep.Class = "store"
 	}
 	if err != nil {
 		if rep.Class == "" {
@@ -427,6 +513,12 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 			}
 		}
 		st.PollInterval = st.NextPoll.Sub(now)
+	}
+	if marked && !written {
+		// No commit of the state cleared the mark (nothing new, a
+		// failure): clear it now, before another feed can stop the
+		// process and leave this one looking guilty.
+		written = p.unmark(f.Name, st)
 	}
 	p.setState(f.Name, st, written)
 	rep.Err = err

@@ -135,4 +135,11 @@ type FeedState struct {
 	Rhythm       []byte        `json:"rhythm,omitempty"`        // opaque to the store (fetcher.Rhythm, 377 bytes)
 	PollInterval time.Duration `json:"poll_interval,omitempty"` // the delay to NextPoll when it was chosen
 	PollReason   string        `json:"poll_reason,omitempty"`   // why: "learnt: busy hour", "pinned", "backoff" …
+
+	// Parsing is set, to when it started, while a fetched body of the feed
+	// is decoded, parsed and stored: it is written before the parse and
+	// cleared with the state written after. Found set at start, it names a
+	// feed that was being processed when the process stopped (a crash, the
+	// OOM killer), which is then set aside rather than fetched at once.
+	Parsing time.Time `json:"parsing,omitzero"`
 }
