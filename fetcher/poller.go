@@ -377,36 +377,19 @@ func (p *Poller) tick(ctx context.Context) {
 	}
 }
 
-// pollOnce fetches f once, stores what it brought and returns the delay
-// until its next poll.
+// pollOnce fetches f once, stores what is new and its state, and returns
+// the delay until its next poll, with a report of the fetch.
 func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 	start := p.opts.Now()
 	defer p.progress.Store(p.opts.Now().UnixNano())
 	prev := p.state(f.Name)
 	prev.Parsing = time.Time{} // a mark left by a stopped process is setAside's, or this fetch replaces it
-	rep := Report{Feed: f.Name}
 	asked := effectiveURL(f, prev)
 	host := hostOf(asked)
-	until := p.hold(host)
-	if prev.NotBefore.After(until) {
-		until = prev.NotBefore
+	if until := later(p.hold(host), prev.NotBefore); until.After(start) {
+		return p.deferred(f, prev, start, until)
 	}
-	if until.After(start) {
-		// The site said when to come back: not before then.
-		rep.Deferred = true
-		st := prev
-		if st.NextPoll.Before(until) {
-			st.NextPoll = until
-			st.PollInterval, st.PollReason = until.Sub(start), ReasonRetryAfter
-			p.setState(f.Name, st, false)
-		}
-		if p.opts.OnFetch != nil {
-			p.opts.OnFetch(rep)
-		}
-		wait := st.NextPoll.Sub(start)
-		p.log.Debug("deferred", "feed", f.Name, "retry_in", wait.Round(time.Second))
-		return wait, rep
-	}
+	rep := Report{Feed: f.Name}
 	marked := false
 	var markErr error
 	res, err := fetchMarked(ctx, &p.opts, f, prev, func() error {
@@ -416,70 +399,22 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 		return markErr
 	})
 	if ctx.Err() != nil {
-		// Shutting down: not the feed's failure.
-		if marked {
-			p.unmark(f.Name, prev)
-		}
-		rep.Err = ctx.Err()
-		return 0, rep
+		return p.stopped(f, prev, marked, ctx.Err())
 	}
 	now := p.opts.Now().UTC()
-	interval := f.Interval
-	if interval <= 0 {
-		interval = p.opts.Interval
-	}
-
 	st := prev
 	st.LastFetch = now
 	written := false
 	if err == nil {
-		st.LastSuccess, st.Failures, st.LastError, st.ErrorClass = now, 0, "", ""
-		st.ErrorSince, st.NotBefore, st.Gone = time.Time{}, time.Time{}, false
-		st.TTL = res.TTL
+		st = succeeded(prev, now, res, asked, f.URL)
+		p.logMove(f, prev, st, asked)
 		// The plan before the items are counted: it goes into the commit
 		// that stores them.
 		p.plan(f, prev, &st, now, res, 0)
-		switch {
-		case res.MovedTo != "":
-			if res.MovedTo != st.MovedTo {
-				p.log.Info("feed moved", "feed", f.Name, "from", redactURL(asked), "to", redactURL(res.MovedTo))
-			}
-			st.MovedFrom, st.MovedTo = f.URL, res.MovedTo
-		case asked == f.URL && st.MovedTo != "":
-			// The configured URL answered for itself: the move is over.
-			p.log.Info("feed move ended", "feed", f.Name, "url", redactURL(f.URL), "was", redactURL(st.MovedTo))
-			st.MovedFrom, st.MovedTo = "", ""
-		}
 		rep.NotModified = res.NotModified
 		if !res.NotModified {
-			st.ETag, st.LastModified, st.BodyHash = res.ETag, res.LastModified, res.BodyHash
-			if res.Title != "" {
-				st.Title = res.Title
-			}
-			var r store.Result
-			r, err = p.db.Add(ctx, f.Name, res.Items, &st)
-			if err != nil && ctx.Err() != nil {
-				if marked {
-					p.unmark(f.Name, prev)
-				}
-				rep.Err = err // shutting down: not the feed's failure
-				return 0, rep
-			}
-			if err != nil {
-				// Keep the old validators: the next poll must bring
-				// these items again.
-				st = prev
-				st.LastFetch = now
-				rep.Class = "store"
-			} else {
-				rep.Result = r
-				written = r.Changed()
-				if n := r.Added + r.Merged; n > 0 && p.adaptive(f) {
-					// Learn from what was new; the state goes out with
-					// the next commit or at shutdown.
-					p.plan(f, prev, &st, now, res, n)
-					written = false
-				}
+			if written, err = p.store(ctx, f, prev, &st, res, now, &rep); err != nil && ctx.Err() != nil {
+				return p.stopped(f, prev, marked, err) // shutting down: not the feed's failure
 			}
 		}
 	}
@@ -490,29 +425,10 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 		if rep.Class == "" {
 			rep.Class = Classify(err)
 		}
-		st.Failures++
-		st.LastError, st.ErrorClass = clipText(err.Error(), maxErrorText), rep.Class
-		if st.ErrorSince.IsZero() {
-			st.ErrorSince = now
-		}
-		st.NextPoll = now.Add(backoff(interval, st.Failures, err))
-		st.PollReason = ReasonBackoff
-		var se *StatusError
-		st.Gone = errors.As(err, &se) && se.Code == http.StatusGone
-		if st.Gone {
-			// 410: the publisher ended the feed; look once a day in
-			// case it comes back.
-			st.NextPoll = now.Add(goneInterval)
-			st.PollReason = ReasonGone
-		}
-		if se != nil && se.RetryAfter > 0 {
-			st.NotBefore = now.Add(se.RetryAfter)
+		st = failed(st, now, p.interval(f), err, rep.Class)
+		if st.NotBefore.After(now) { // the publisher said when to come back: the whole site waits
 			p.setHold(host, st.NotBefore)
-			if !st.Gone && !st.NextPoll.After(st.NotBefore) {
-				st.PollReason = ReasonRetryAfter
-			}
 		}
-		st.PollInterval = st.NextPoll.Sub(now)
 	}
 	if marked && !written {
 		// No commit of the state cleared the mark (nothing new, a
@@ -527,8 +443,129 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 		p.opts.OnFetch(rep)
 	}
 	wait := st.NextPoll.Sub(now)
+	p.logFetch(f, rep, st, wait)
+	return wait, rep
+}
+
+// deferred is pollOnce for a feed whose site said not to come back before
+// until (Retry-After): no request, the next poll no earlier than that.
+func (p *Poller) deferred(f Feed, prev store.FeedState, start, until time.Time) (time.Duration, Report) {
+	rep := Report{Feed: f.Name, Deferred: true}
+	st := prev
+	if st.NextPoll.Before(until) {
+		st.NextPoll = until
+		st.PollInterval, st.PollReason = until.Sub(start), ReasonRetryAfter
+		p.setState(f.Name, st, false)
+	}
+	if p.opts.OnFetch != nil {
+		p.opts.OnFetch(rep)
+	}
+	wait := st.NextPoll.Sub(start)
+	p.log.Debug("deferred", "feed", f.Name, "retry_in", wait.Round(time.Second))
+	return wait, rep
+}
+
+// stopped is pollOnce cut short by shutdown: not the feed's failure; the
+// in-flight mark, if set, is cleared.
+func (p *Poller) stopped(f Feed, prev store.FeedState, marked bool, err error) (time.Duration, Report) {
+	if marked {
+		p.unmark(f.Name, prev)
+	}
+	return 0, Report{Feed: f.Name, Err: err}
+}
+
+// store adds the items of res and the state st in one commit. On a store
+// failure st goes back to prev (the next poll must bring these items
+// again) and rep says so. written reports whether the commit wrote st.
+func (p *Poller) store(ctx context.Context, f Feed, prev store.FeedState, st *store.FeedState, res Result, now time.Time, rep *Report) (written bool, err error) {
+	st.ETag, st.LastModified, st.BodyHash = res.ETag, res.LastModified, res.BodyHash
+	if res.Title != "" {
+		st.Title = res.Title
+	}
+	r, err := p.db.Add(ctx, f.Name, res.Items, st)
+	if err != nil {
+		if ctx.Err() == nil {
+			*st = prev
+			st.LastFetch = now
+			rep.Class = "store"
+		}
+		return false, err
+	}
+	rep.Result = r
+	written = r.Changed()
+	if n := r.Added + r.Merged; n > 0 && p.adaptive(f) {
+		// Learn from what was new; the state goes out with the next
+		// commit or at shutdown.
+		p.plan(f, prev, st, now, res, n)
+		written = false
+	}
+	return written, nil
+}
+
+// succeeded returns the state of a feed configured at the URL configured
+// after a successful fetch of asked at now that brought res: health
+// reset, the publisher's TTL and a permanent move kept, or ended when the
+// configured URL answered for itself. The next poll is plan's.
+func succeeded(prev store.FeedState, now time.Time, res Result, asked, configured string) store.FeedState {
+	st := prev
+	st.LastFetch = now
+	st.LastSuccess, st.Failures, st.LastError, st.ErrorClass = now, 0, "", ""
+	st.ErrorSince, st.NotBefore, st.Gone = time.Time{}, time.Time{}, false
+	st.TTL = res.TTL
 	switch {
-	case err != nil:
+	case res.MovedTo != "":
+		st.MovedFrom, st.MovedTo = configured, res.MovedTo
+	case asked == configured && st.MovedTo != "":
+		st.MovedFrom, st.MovedTo = "", "" // the configured URL answered for itself: the move is over
+	}
+	return st
+}
+
+// failed returns the state of a feed after a fetch at now failed with err
+// (of class): the failure counted, the next poll after the backoff, a day
+// after 410 Gone, never before the publisher's Retry-After (NotBefore).
+func failed(st store.FeedState, now time.Time, interval time.Duration, err error, class string) store.FeedState {
+	st.LastFetch = now
+	st.Failures++
+	st.LastError, st.ErrorClass = clipText(err.Error(), maxErrorText), class
+	if st.ErrorSince.IsZero() {
+		st.ErrorSince = now
+	}
+	st.NextPoll = now.Add(backoff(interval, st.Failures, err))
+	st.PollReason = ReasonBackoff
+	var se *StatusError
+	st.Gone = errors.As(err, &se) && se.Code == http.StatusGone
+	if st.Gone {
+		// 410: the publisher ended the feed; look once a day in case it
+		// comes back.
+		st.NextPoll = now.Add(goneInterval)
+		st.PollReason = ReasonGone
+	}
+	if se != nil && se.RetryAfter > 0 {
+		st.NotBefore = now.Add(se.RetryAfter)
+		if !st.Gone && !st.NextPoll.After(st.NotBefore) {
+			st.PollReason = ReasonRetryAfter
+		}
+	}
+	st.PollInterval = st.NextPoll.Sub(now)
+	return st
+}
+
+// logMove logs a permanent redirect learnt or ended by this fetch.
+func (p *Poller) logMove(f Feed, prev, st store.FeedState, asked string) {
+	switch {
+	case st.MovedTo != "" && st.MovedTo != prev.MovedTo:
+		p.log.Info("feed moved", "feed", f.Name, "from", redactURL(asked), "to", redactURL(st.MovedTo))
+	case st.MovedTo == "" && prev.MovedTo != "":
+		p.log.Info("feed move ended", "feed", f.Name, "url", redactURL(f.URL), "was", redactURL(prev.MovedTo))
+	}
+}
+
+// logFetch logs one fetch: a warning when it failed, one line when it
+// changed something.
+func (p *Poller) logFetch(f Feed, rep Report, st store.FeedState, wait time.Duration) {
+	switch {
+	case rep.Err != nil:
 		p.log.Warn("fetch failed", "feed", f.Name, "class", rep.Class, "failures", st.Failures,
 			"failing_since", st.ErrorSince.Format(time.RFC3339), "retry_in", wait.Round(time.Second), "err", st.LastError)
 	case rep.Result.Changed():
@@ -537,7 +574,22 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 	default:
 		p.log.Debug("nothing new", "feed", f.Name, "not_modified", rep.NotModified)
 	}
-	return wait, rep
+}
+
+// interval is f's configured interval, else the default.
+func (p *Poller) interval(f Feed) time.Duration {
+	if f.Interval > 0 {
+		return f.Interval
+	}
+	return p.opts.Interval
+}
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // adaptive reports whether f's interval is learnt: Options.Adaptive is on
