@@ -201,7 +201,12 @@ func TestWebhookExactlyOnce(t *testing.T) {
 	want := f.add(t, "sggp", "Tin sáng", 120)
 	stop := f.run(t, Options{})
 	want = append(want, f.add(t, "tuoitre", "Tin chiều", 30)...)
-	waitFor(t, "every item acknowledged", func() bool { return len(rc.items()) == len(want) })
+	// Recorded as sent, not only answered: a stop between the receiver's
+	// answer and the record would rightly send the batch again.
+	waitFor(t, "every item acknowledged and recorded", func() bool {
+		states, err := f.db.DeliveryStates(context.Background())
+		return err == nil && states["hook"].Sent == len(want)
+	})
 	stop()
 	for title, ids := range rc.items() {
 		if len(ids) != 1 {
