@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -507,4 +508,62 @@ func (c *config) publisherOptions(log *slog.Logger) publisher.Options {
 		o.Deliveries = append(o.Deliveries, publisher.Delivery{Name: d.Name, Output: d.Output, Kind: d.Kind})
 	}
 	return o
+}
+
+// checkFeedNames fails unless every name is a configured feed's, saying
+// which name is unknown and, for a near miss, which feed was meant.
+func (c *config) checkFeedNames(names []string) error {
+	known := make([]string, len(c.Feeds))
+	for i, f := range c.Feeds {
+		known[i] = f.Name
+	}
+	for _, n := range names {
+		if slices.Contains(known, n) {
+			continue
+		}
+		if m := closest(n, known); m != "" {
+			return fmt.Errorf("fetch: no feed named %q; did you mean %q?", n, m)
+		}
+		return fmt.Errorf("fetch: no feed named %q in %s", n, c.path)
+	}
+	return nil
+}
+
+// closest returns the candidate nearest to word by edit distance, if one
+// is near enough to be a typo of it (two edits; one for words under four
+// letters), else "".
+func closest(word string, cands []string) string {
+	limit := 2
+	if len([]rune(word)) < 4 {
+		limit = 1
+	}
+	best, bestD := "", limit+1
+	for _, c := range cands {
+		if d := editDistance(word, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in runes.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
 }
