@@ -189,23 +189,32 @@ func parseSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
+// systemConfig is the last place findConfig looks.
+var systemConfig = "/etc/pressfeed/config.toml"
+
 // findConfig returns the config file to use when -config is not given:
-// $CONFIGURATION_DIRECTORY/config.toml, ./config.toml, /etc/pressfeed/config.toml.
-func findConfig() string {
-	var cands []string
+// $CONFIGURATION_DIRECTORY/config.toml, ./config.toml, systemConfig. With
+// none of them there, its *configError lists where it looked.
+func findConfig() (string, error) {
+	var cands, looked []string
 	if dir := os.Getenv("CONFIGURATION_DIRECTORY"); dir != "" {
 		// systemd may list several folders, separated by colons.
 		for _, d := range strings.Split(dir, ":") {
 			cands = append(cands, filepath.Join(d, "config.toml"))
+			looked = append(looked, filepath.Join(d, "config.toml")+" ($CONFIGURATION_DIRECTORY)")
 		}
+	} else {
+		looked = append(looked, "$CONFIGURATION_DIRECTORY/config.toml (not set)")
 	}
-	cands = append(cands, "config.toml", "/etc/pressfeed/config.toml")
+	cands = append(cands, "config.toml", systemConfig)
+	looked = append(looked, "./config.toml", systemConfig)
 	for _, c := range cands {
 		if _, err := os.Stat(c); err == nil {
-			return c
+			return c, nil
 		}
 	}
-	return "config.toml"
+	return "", &configError{fmt.Errorf("no config file found; looked at %s; name one with -config FILE",
+		strings.Join(looked, ", "))}
 }
 
 // loadConfig decodes and validates the file at path. Every error is a
@@ -225,11 +234,7 @@ func loadConfig(path string) (*config, error) {
 		return nil, &configError{fmt.Errorf("config %s: %w", path, err)}
 	}
 	if keys := md.Undecoded(); len(keys) > 0 {
-		names := make([]string, len(keys))
-		for i, k := range keys {
-			names[i] = k.String()
-		}
-		return nil, &configError{fmt.Errorf("config %s: unknown keys: %s", path, strings.Join(names, ", "))}
+		return nil, &configError{unknownKeys(path, keys)}
 	}
 	if len(cfg.Outputs) == 0 {
 		cfg.Outputs = []outputConfig{defaultOutput()}
@@ -408,21 +413,33 @@ func uniqueName(bad func(key, format string, args ...any), section, kind string,
 	return key
 }
 
+// checkHTTPURL checks an absolute http(s) URL; its errors quote the URL
+// with any password masked.
 func checkHTTPURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil {
-		return fmt.Errorf("invalid URL %q", s)
+		return invalidURL(s, err)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("want an absolute http(s) URL, got %q", s)
+		return fmt.Errorf("want an absolute http(s) URL, got %q", u.Redacted())
 	}
 	return nil
+}
+
+// invalidURL is the error for s, which url.Parse refused with err: the
+// value with its password masked, and why.
+func invalidURL(s string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // its message repeats the URL, password and all
+	}
+	return fmt.Errorf("invalid URL %q: %v", redact(s), err)
 }
 
 func checkFeedURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil {
-		return fmt.Errorf("invalid URL %q", redact(s))
+		return invalidURL(s, err)
 	}
 	switch u.Scheme {
 	case "http", "https":
@@ -439,12 +456,29 @@ func checkFeedURL(s string) error {
 	return nil
 }
 
-// redact masks a password in a URL, for messages.
+// redact masks a password in a URL, for messages, as url.URL.Redacted
+// does; a URL that does not parse gets the password of what looks like its
+// user info (before the last "@") masked, and keeps the rest, so that the
+// message shows what is wrong with it.
 func redact(s string) string {
 	if u, err := url.Parse(s); err == nil {
 		return u.Redacted()
 	}
-	return "(unparseable URL)"
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		scheme, rest = "", s
+	} else {
+		scheme += "://"
+	}
+	at := strings.LastIndexByte(rest, '@')
+	if at < 0 {
+		return s
+	}
+	user, _, hasPassword := strings.Cut(rest[:at], ":")
+	if !hasPassword {
+		return s
+	}
+	return scheme + user + ":xxxxx" + rest[at:]
 }
 
 // storePath returns the database path: relative paths are relative to
@@ -546,24 +580,30 @@ func closest(word string, cands []string) string {
 	return best
 }
 
-// editDistance is the Levenshtein distance between a and b, in runes.
+// editDistance is the optimal string alignment distance between a and b,
+// in runes: insertions, deletions, substitutions and swaps of two
+// neighbours ("titel" is one edit from "title") each count one.
 func editDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
 	}
 	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
 		for j := 1; j <= len(rb); j++ {
 			cost := 1
 			if ra[i-1] == rb[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(rb)]
+	return d[len(ra)][len(rb)]
 }

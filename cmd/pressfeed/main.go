@@ -233,7 +233,11 @@ func (inv *invocation) wantArgs(min, max int) error {
 // findConfig, and remembers which one it was.
 func (inv *invocation) config() (*config, error) {
 	if inv.configPath == "" {
-		inv.configPath = findConfig()
+		p, err := findConfig()
+		if err != nil {
+			return nil, err
+		}
+		inv.configPath = p
 	}
 	return loadConfig(inv.configPath)
 }
