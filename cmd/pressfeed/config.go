@@ -255,7 +255,16 @@ func loadConfig(path string) (*config, error) {
 	return &cfg, nil
 }
 
-var nameRE = regexp.MustCompile(`^[a-z0-9-]+$`)
+// namePattern is what the names of feeds, outputs and deliveries, and
+// tags, are made of: they appear in URLs (/feeds/NAME.atom), in the
+// store's keys and in messages. nameRE is the one check of it in this
+// command; slug makes names that pass it.
+const namePattern = "[a-z0-9-]+"
+
+var nameRE = regexp.MustCompile("^" + namePattern + "$")
+
+// badFunc records a problem with the value at key; validate joins them.
+type badFunc func(key, format string, args ...any)
 
 // validate checks every value and fills in derived ones. Its errors name
 // the key.
@@ -268,6 +277,21 @@ func (c *config) validate() error {
 		}
 		errs = append(errs, fmt.Errorf("%s%s%s", key, sep, fmt.Sprintf(format, args...)))
 	}
+	c.validateServer(bad)
+	c.validateFetch(bad)
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+	names, tags := c.validateFeeds(bad)
+	outs := c.validateOutputs(bad, names, tags)
+	c.validateDeliveries(bad, outs)
+	return errors.Join(errs...)
+}
+
+// validateServer checks [server] and [store].
+func (c *config) validateServer(bad badFunc) {
 	if _, _, err := net.SplitHostPort(c.Server.Listen); err != nil {
 		bad("server.listen", "want host:port, got %q", c.Server.Listen)
 	}
@@ -286,6 +310,10 @@ func (c *config) validate() error {
 	if r := time.Duration(c.Store.Retention); r != 0 && r < time.Hour {
 		bad("store.retention", "must be at least 1h (or 0 to keep items forever), got %s", r)
 	}
+}
+
+// validateFetch checks [fetch] and loads its time zone into c.location.
+func (c *config) validateFetch(bad badFunc) {
 	f := &c.Fetch
 	if f.Timeout <= 0 {
 		bad("fetch.timeout", "must be positive")
@@ -326,14 +354,12 @@ func (c *config) validate() error {
 			bad(fmt.Sprintf("fetch.allow_networks[%d]", i), "not a CIDR prefix: %q", n)
 		}
 	}
-	switch c.Log.Level {
-	case "debug", "info", "warn", "error":
-	default:
-		bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
-	}
+}
 
-	names := map[string]bool{}
-	tags := map[string]bool{}
+// validateFeeds checks the [[feeds]] blocks and returns the feed names
+// and the tags they use.
+func (c *config) validateFeeds(bad badFunc) (names, tags map[string]bool) {
+	names, tags = map[string]bool{}, map[string]bool{}
 	for i := range c.Feeds {
 		fd := &c.Feeds[i]
 		key := uniqueName(bad, "feeds", "feed", i, fd.Name, names)
@@ -342,15 +368,15 @@ func (c *config) validate() error {
 		}
 		for j, t := range fd.Tags {
 			if !nameRE.MatchString(t) {
-				bad(fmt.Sprintf("%s.tags[%d]", key, j), "must match [a-z0-9-]+, got %q", t)
+				bad(fmt.Sprintf("%s.tags[%d]", key, j), "must match %s, got %q", namePattern, t)
 			}
 			tags[t] = true
 		}
-		if fd.Interval != 0 && fd.Interval <= f.Timeout {
-			bad(key+".interval", "(%s) must be longer than fetch.timeout (%s)", fd.Interval, f.Timeout)
+		if fd.Interval != 0 && fd.Interval <= c.Fetch.Timeout {
+			bad(key+".interval", "(%s) must be longer than fetch.timeout (%s)", fd.Interval, c.Fetch.Timeout)
 		}
 		checkSource(bad, key, fd)
-		fd.location = loc
+		fd.location = c.location
 		if fd.Timezone != "" {
 			l, err := time.LoadLocation(fd.Timezone)
 			if err != nil {
@@ -359,7 +385,12 @@ func (c *config) validate() error {
 			fd.location = l
 		}
 	}
+	return names, tags
+}
 
+// validateOutputs checks the [[outputs]] blocks against the feed names and
+// tags, fills in their defaults, and returns the output names.
+func (c *config) validateOutputs(bad badFunc, names, tags map[string]bool) map[string]bool {
 	outs := map[string]bool{}
 	for i := range c.Outputs {
 		o := &c.Outputs[i]
@@ -391,21 +422,20 @@ func (c *config) validate() error {
 			}
 		}
 	}
-	c.validateDeliveries(bad, outs)
-	return errors.Join(errs...)
+	return outs
 }
 
 // uniqueName checks the name of entry i of a [[section]] (valid and not
 // seen before), records it in seen, and returns the key that names the
 // entry in messages: "feeds[3] (vnexpress)".
-func uniqueName(bad func(key, format string, args ...any), section, kind string, i int, name string, seen map[string]bool) string {
+func uniqueName(bad badFunc, section, kind string, i int, name string, seen map[string]bool) string {
 	key := fmt.Sprintf("%s[%d]", section, i)
 	if name != "" {
 		key = fmt.Sprintf("%s[%d] (%s)", section, i, name)
 	}
 	switch {
 	case !nameRE.MatchString(name):
-		bad(key+".name", "must match [a-z0-9-]+, got %q", name)
+		bad(key+".name", "must match %s, got %q", namePattern, name)
 	case seen[name]:
 		bad(key+".name", "duplicate %s name %q", kind, name)
 	}

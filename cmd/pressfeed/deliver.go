@@ -37,7 +37,7 @@ type deliverConfig struct {
 
 // validateDeliveries checks the [[deliver]] blocks; outputs holds the
 // output names. Errors name the key and never quote a secret.
-func (c *config) validateDeliveries(bad func(key, format string, args ...any), outputs map[string]bool) {
+func (c *config) validateDeliveries(bad badFunc, outputs map[string]bool) {
 	names := map[string]bool{}
 	for i := range c.Deliver {
 		d := &c.Deliver[i]

@@ -152,8 +152,12 @@ func TestSlug(t *testing.T) {
 		{strings.Repeat("ab ", 40), strings.TrimRight(strings.Repeat("ab-", 20), "-")},
 	}
 	for _, tt := range tests {
-		if got := slug(tt.in); got != tt.want {
+		got := slug(tt.in)
+		if got != tt.want {
 			t.Errorf("slug(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if got != "" && !nameRE.MatchString(got) {
+			t.Errorf("slug(%q) = %q, which config.toml refuses as a name", tt.in, got)
 		}
 	}
 }
