@@ -53,7 +53,8 @@ func (c *config) validateDeliveries(bad badFunc, outputs map[string]bool) {
 		case deliver.Webhook:
 			wants = []string{"url", "secret"}
 			if err := checkHTTPURL(d.URL); err != nil {
-				bad(key+".url", "%v", err)
+				// Not quoted: a webhook's path often is its token.
+				bad(key+".url", "want an absolute http(s) URL (the value is not shown: it may hold a token)")
 			}
 		case deliver.Telegram:
 			wants = []string{"bot_token", "chat_id", "api_url"}
