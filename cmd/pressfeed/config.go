@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -188,23 +189,32 @@ func parseSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
+// systemConfig is the last place findConfig looks.
+var systemConfig = "/etc/pressfeed/config.toml"
+
 // findConfig returns the config file to use when -config is not given:
-// $CONFIGURATION_DIRECTORY/config.toml, ./config.toml, /etc/pressfeed/config.toml.
-func findConfig() string {
-	var cands []string
+// $CONFIGURATION_DIRECTORY/config.toml, ./config.toml, systemConfig. With
+// none of them there, its *configError lists where it looked.
+func findConfig() (string, error) {
+	var cands, looked []string
 	if dir := os.Getenv("CONFIGURATION_DIRECTORY"); dir != "" {
 		// systemd may list several folders, separated by colons.
 		for _, d := range strings.Split(dir, ":") {
 			cands = append(cands, filepath.Join(d, "config.toml"))
+			looked = append(looked, filepath.Join(d, "config.toml")+" ($CONFIGURATION_DIRECTORY)")
 		}
+	} else {
+		looked = append(looked, "$CONFIGURATION_DIRECTORY/config.toml (not set)")
 	}
-	cands = append(cands, "config.toml", "/etc/pressfeed/config.toml")
+	cands = append(cands, "config.toml", systemConfig)
+	looked = append(looked, "./config.toml", systemConfig)
 	for _, c := range cands {
 		if _, err := os.Stat(c); err == nil {
-			return c
+			return c, nil
 		}
 	}
-	return "config.toml"
+	return "", &configError{fmt.Errorf("no config file found; looked at %s; name one with -config FILE",
+		strings.Join(looked, ", "))}
 }
 
 // loadConfig decodes and validates the file at path. Every error is a
@@ -224,11 +234,7 @@ func loadConfig(path string) (*config, error) {
 		return nil, &configError{fmt.Errorf("config %s: %w", path, err)}
 	}
 	if keys := md.Undecoded(); len(keys) > 0 {
-		names := make([]string, len(keys))
-		for i, k := range keys {
-			names[i] = k.String()
-		}
-		return nil, &configError{fmt.Errorf("config %s: unknown keys: %s", path, strings.Join(names, ", "))}
+		return nil, &configError{unknownKeys(path, keys)}
 	}
 	if len(cfg.Outputs) == 0 {
 		cfg.Outputs = []outputConfig{defaultOutput()}
@@ -249,7 +255,16 @@ func loadConfig(path string) (*config, error) {
 	return &cfg, nil
 }
 
-var nameRE = regexp.MustCompile(`^[a-z0-9-]+$`)
+// namePattern is what the names of feeds, outputs and deliveries, and
+// tags, are made of: they appear in URLs (/feeds/NAME.atom), in the
+// store's keys and in messages. nameRE is the one check of it in this
+// command; slug makes names that pass it.
+const namePattern = "[a-z0-9-]+"
+
+var nameRE = regexp.MustCompile("^" + namePattern + "$")
+
+// badFunc records a problem with the value at key; validate joins them.
+type badFunc func(key, format string, args ...any)
 
 // validate checks every value and fills in derived ones. Its errors name
 // the key.
@@ -262,6 +277,21 @@ func (c *config) validate() error {
 		}
 		errs = append(errs, fmt.Errorf("%s%s%s", key, sep, fmt.Sprintf(format, args...)))
 	}
+	c.validateServer(bad)
+	c.validateFetch(bad)
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+	names, tags := c.validateFeeds(bad)
+	outs := c.validateOutputs(bad, names, tags)
+	c.validateDeliveries(bad, outs)
+	return errors.Join(errs...)
+}
+
+// validateServer checks [server] and [store].
+func (c *config) validateServer(bad badFunc) {
 	if _, _, err := net.SplitHostPort(c.Server.Listen); err != nil {
 		bad("server.listen", "want host:port, got %q", c.Server.Listen)
 	}
@@ -280,6 +310,10 @@ func (c *config) validate() error {
 	if r := time.Duration(c.Store.Retention); r != 0 && r < time.Hour {
 		bad("store.retention", "must be at least 1h (or 0 to keep items forever), got %s", r)
 	}
+}
+
+// validateFetch checks [fetch] and loads its time zone into c.location.
+func (c *config) validateFetch(bad badFunc) {
 	f := &c.Fetch
 	if f.Timeout <= 0 {
 		bad("fetch.timeout", "must be positive")
@@ -320,14 +354,12 @@ func (c *config) validate() error {
 			bad(fmt.Sprintf("fetch.allow_networks[%d]", i), "not a CIDR prefix: %q", n)
 		}
 	}
-	switch c.Log.Level {
-	case "debug", "info", "warn", "error":
-	default:
-		bad("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
-	}
+}
 
-	names := map[string]bool{}
-	tags := map[string]bool{}
+// validateFeeds checks the [[feeds]] blocks and returns the feed names
+// and the tags they use.
+func (c *config) validateFeeds(bad badFunc) (names, tags map[string]bool) {
+	names, tags = map[string]bool{}, map[string]bool{}
 	for i := range c.Feeds {
 		fd := &c.Feeds[i]
 		key := uniqueName(bad, "feeds", "feed", i, fd.Name, names)
@@ -336,15 +368,15 @@ func (c *config) validate() error {
 		}
 		for j, t := range fd.Tags {
 			if !nameRE.MatchString(t) {
-				bad(fmt.Sprintf("%s.tags[%d]", key, j), "must match [a-z0-9-]+, got %q", t)
+				bad(fmt.Sprintf("%s.tags[%d]", key, j), "must match %s, got %q", namePattern, t)
 			}
 			tags[t] = true
 		}
-		if fd.Interval != 0 && fd.Interval <= f.Timeout {
-			bad(key+".interval", "(%s) must be longer than fetch.timeout (%s)", fd.Interval, f.Timeout)
+		if fd.Interval != 0 && fd.Interval <= c.Fetch.Timeout {
+			bad(key+".interval", "(%s) must be longer than fetch.timeout (%s)", fd.Interval, c.Fetch.Timeout)
 		}
 		checkSource(bad, key, fd)
-		fd.location = loc
+		fd.location = c.location
 		if fd.Timezone != "" {
 			l, err := time.LoadLocation(fd.Timezone)
 			if err != nil {
@@ -353,7 +385,12 @@ func (c *config) validate() error {
 			fd.location = l
 		}
 	}
+	return names, tags
+}
 
+// validateOutputs checks the [[outputs]] blocks against the feed names and
+// tags, fills in their defaults, and returns the output names.
+func (c *config) validateOutputs(bad badFunc, names, tags map[string]bool) map[string]bool {
 	outs := map[string]bool{}
 	for i := range c.Outputs {
 		o := &c.Outputs[i]
@@ -385,21 +422,20 @@ func (c *config) validate() error {
 			}
 		}
 	}
-	c.validateDeliveries(bad, outs)
-	return errors.Join(errs...)
+	return outs
 }
 
 // uniqueName checks the name of entry i of a [[section]] (valid and not
 // seen before), records it in seen, and returns the key that names the
 // entry in messages: "feeds[3] (vnexpress)".
-func uniqueName(bad func(key, format string, args ...any), section, kind string, i int, name string, seen map[string]bool) string {
+func uniqueName(bad badFunc, section, kind string, i int, name string, seen map[string]bool) string {
 	key := fmt.Sprintf("%s[%d]", section, i)
 	if name != "" {
 		key = fmt.Sprintf("%s[%d] (%s)", section, i, name)
 	}
 	switch {
 	case !nameRE.MatchString(name):
-		bad(key+".name", "must match [a-z0-9-]+, got %q", name)
+		bad(key+".name", "must match %s, got %q", namePattern, name)
 	case seen[name]:
 		bad(key+".name", "duplicate %s name %q", kind, name)
 	}
@@ -407,21 +443,33 @@ func uniqueName(bad func(key, format string, args ...any), section, kind string,
 	return key
 }
 
+// checkHTTPURL checks an absolute http(s) URL; its errors quote the URL
+// with any password masked.
 func checkHTTPURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil {
-		return fmt.Errorf("invalid URL %q", s)
+		return invalidURL(s, err)
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("want an absolute http(s) URL, got %q", s)
+		return fmt.Errorf("want an absolute http(s) URL, got %q", u.Redacted())
 	}
 	return nil
+}
+
+// invalidURL is the error for s, which url.Parse refused with err: the
+// value with its password masked, and why.
+func invalidURL(s string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // its message repeats the URL, password and all
+	}
+	return fmt.Errorf("invalid URL %q: %v", redact(s), err)
 }
 
 func checkFeedURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil {
-		return fmt.Errorf("invalid URL %q", redact(s))
+		return invalidURL(s, err)
 	}
 	switch u.Scheme {
 	case "http", "https":
@@ -438,12 +486,29 @@ func checkFeedURL(s string) error {
 	return nil
 }
 
-// redact masks a password in a URL, for messages.
+// redact masks a password in a URL, for messages, as url.URL.Redacted
+// does; a URL that does not parse gets the password of what looks like its
+// user info (before the last "@") masked, and keeps the rest, so that the
+// message shows what is wrong with it.
 func redact(s string) string {
 	if u, err := url.Parse(s); err == nil {
 		return u.Redacted()
 	}
-	return "(unparseable URL)"
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		scheme, rest = "", s
+	} else {
+		scheme += "://"
+	}
+	at := strings.LastIndexByte(rest, '@')
+	if at < 0 {
+		return s
+	}
+	user, _, hasPassword := strings.Cut(rest[:at], ":")
+	if !hasPassword {
+		return s
+	}
+	return scheme + user + ":xxxxx" + rest[at:]
 }
 
 // storePath returns the database path: relative paths are relative to
@@ -507,4 +572,68 @@ func (c *config) publisherOptions(log *slog.Logger) publisher.Options {
 		o.Deliveries = append(o.Deliveries, publisher.Delivery{Name: d.Name, Output: d.Output, Kind: d.Kind})
 	}
 	return o
+}
+
+// checkFeedNames fails unless every name is a configured feed's, saying
+// which name is unknown and, for a near miss, which feed was meant.
+func (c *config) checkFeedNames(names []string) error {
+	known := make([]string, len(c.Feeds))
+	for i, f := range c.Feeds {
+		known[i] = f.Name
+	}
+	for _, n := range names {
+		if slices.Contains(known, n) {
+			continue
+		}
+		if m := closest(n, known); m != "" {
+			return fmt.Errorf("fetch: no feed named %q; did you mean %q?", n, m)
+		}
+		return fmt.Errorf("fetch: no feed named %q in %s", n, c.path)
+	}
+	return nil
+}
+
+// closest returns the candidate nearest to word by edit distance, if one
+// is near enough to be a typo of it (two edits; one for words under four
+// letters), else "".
+func closest(word string, cands []string) string {
+	limit := 2
+	if len([]rune(word)) < 4 {
+		limit = 1
+	}
+	best, bestD := "", limit+1
+	for _, c := range cands {
+		if d := editDistance(word, c); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the optimal string alignment distance between a and b,
+// in runes: insertions, deletions, substitutions and swaps of two
+// neighbours ("titel" is one edit from "title") each count one.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
 }

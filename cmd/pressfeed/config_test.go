@@ -55,7 +55,16 @@ const minimalFeed = "[[feeds]]\nname = \"a\"\nurl = \"https://a.example/rss\"\n"
 
 func TestConfigErrorsNameTheKey(t *testing.T) {
 	tests := []struct{ name, body, want string }{
-		{"unknown key", "[fetch]\nintervall = \"5m\"\n", "unknown keys: fetch.intervall"},
+		{"unknown key", "[fetch]\nintervall = \"5m\"\n", `line 2: unknown key fetch.intervall; did you mean "fetch.interval"?`},
+		{"unknown table", "# c\n[fetchh]\ninterval = \"5m\"\n", `line 2: unknown key fetchh; did you mean "fetch"?`},
+		{"unknown key of a feed", minimalFeed + minimalFeed[:11] + "name = \"b\"\nurll = \"x\"\n", `line 6: unknown key feeds.urll; did you mean "feeds.url"?`},
+		{"unknown inline key", minimalFeed + "format = \"html\"\nselect = { item = \"li\", titel = \"a\" }\n", `line 5: unknown key feeds.select.titel; did you mean "feeds.select.title"?`},
+		{"unknown dotted key", minimalFeed + "select.lnk = \"a\"\n", `line 4: unknown key feeds.select.lnk; did you mean "feeds.select.link"?`},
+		{"unknown key, no near miss", "[log]\nfile = \"x\"\n", "line 2: unknown key log.file"},
+		{"unparseable url", "[[feeds]]\nname = \"a\"\nurl = \"https://reader:s3cret@bao a.example/rss\"\n",
+			`feeds[0] (a).url: invalid URL "https://reader:xxxxx@bao a.example/rss": invalid character " " in host name`},
+		{"unparseable hub", "[server]\nwebsub_hubs = [\"https://u:s3cret@hub.example/%zz\"]\n",
+			`server.websub_hubs[0]: invalid URL "https://u:xxxxx@hub.example/%zz": invalid URL escape "%zz"`},
 		{"wrong type", "[fetch]\ninterval = 15\n", "fetch.interval"},
 		{"bad duration", "[fetch]\ninterval = \"soon\"\n", "not a duration"},
 		{"timeout not shorter", "[fetch]\ninterval = \"30s\"\ntimeout = \"30s\"\n", "fetch.timeout (30s) must be shorter than fetch.interval (30s)"},
@@ -69,6 +78,9 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 		{"relative file url", "[[feeds]]\nname = \"a\"\nurl = \"file://feeds/a.xml\"\n", "feeds[0] (a).url"},
 		{"duplicate feed", minimalFeed + minimalFeed, "feeds[1] (a).name: duplicate feed name"},
 		{"bad feed name", "[[feeds]]\nname = \"Báo A\"\nurl = \"https://a.example/rss\"\n", "feeds[0] (Báo A).name"},
+		{"output name with underscore", "[[outputs]]\nname = \"tin_moi\"\n", "outputs[0] (tin_moi).name: must match [a-z0-9-]+"},
+		{"upper-case delivery name", "[[deliver]]\nname = \"Hook\"\noutput = \"all\"\nkind = \"webhook\"\nurl = \"https://h.example/x\"\n", "deliver[0] (Hook).name: must match [a-z0-9-]+"},
+		{"tag with upper case", minimalFeed + "tags = [\"Thoi-su\"]\n", "feeds[0] (a).tags[0]: must match [a-z0-9-]+"},
 		{"duplicate output", "[[outputs]]\nname = \"x\"\n[[outputs]]\nname = \"x\"\n", "outputs[1] (x).name: duplicate output name"},
 		{"output limit", "[[outputs]]\nname = \"x\"\nlimit = 5000\n", "outputs[0] (x).limit"},
 		{"output unknown feed", "[[outputs]]\nname = \"x\"\nfeeds = [\"nope\"]\n", "outputs[0] (x).feeds[0]: no feed named \"nope\""},
@@ -93,6 +105,9 @@ func TestConfigErrorsNameTheKey(t *testing.T) {
 			code := exitCode(run(context.Background(), []string{"check", "-config", path}, io.Discard, &stderr), &stderr)
 			if code != exitConfig || !strings.Contains(stderr.String(), tt.want) {
 				t.Errorf("check exit %d, stderr %q; want %d naming %q", code, stderr.String(), exitConfig, tt.want)
+			}
+			if strings.Contains(stderr.String(), "s3cret") {
+				t.Errorf("check shows a password: %q", stderr.String())
 			}
 		})
 	}
@@ -200,5 +215,30 @@ func TestFetchUnknownFeedName(t *testing.T) {
 	err := run(context.Background(), []string{"fetch", "-config", path, "nope"}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), `no feed named "nope"`) {
 		t.Errorf("fetch nope: %v", err)
+	}
+}
+
+func TestClosest(t *testing.T) {
+	keys := []string{"interval", "adaptive", "min_interval", "max_interval", "timeout", "item", "title"}
+	tests := []struct{ word, want string }{
+		{"intervall", "interval"},
+		{"titel", "title"}, // a swap is one edit
+		{"timout", "timeout"},
+		{"retries", ""}, // nothing near
+		{"xyz", ""},
+		{"tiem", "item"},
+	}
+	for _, tt := range tests {
+		if got := closest(tt.word, keys); got != tt.want {
+			t.Errorf("closest(%q) = %q, want %q", tt.word, got, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		a, b string
+		want int
+	}{{"", "abc", 3}, {"kitten", "sitting", 3}, {"ab", "ba", 1}, {"thời", "thoi", 1}} {
+		if got := editDistance(tt.a, tt.b); got != tt.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
 	}
 }

@@ -37,7 +37,7 @@ type deliverConfig struct {
 
 // validateDeliveries checks the [[deliver]] blocks; outputs holds the
 // output names. Errors name the key and never quote a secret.
-func (c *config) validateDeliveries(bad func(key, format string, args ...any), outputs map[string]bool) {
+func (c *config) validateDeliveries(bad badFunc, outputs map[string]bool) {
 	names := map[string]bool{}
 	for i := range c.Deliver {
 		d := &c.Deliver[i]
@@ -53,7 +53,8 @@ func (c *config) validateDeliveries(bad func(key, format string, args ...any), o
 		case deliver.Webhook:
 			wants = []string{"url", "secret"}
 			if err := checkHTTPURL(d.URL); err != nil {
-				bad(key+".url", "%v", err)
+				// Not quoted: a webhook's path often is its token.
+				bad(key+".url", "want an absolute http(s) URL (the value is not shown: it may hold a token)")
 			}
 		case deliver.Telegram:
 			wants = []string{"bot_token", "chat_id", "api_url"}

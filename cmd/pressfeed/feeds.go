@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/pressfeed/pressfeed/publisher"
 	"github.com/pressfeed/pressfeed/store"
 )
 
@@ -26,7 +27,17 @@ type feedHealth struct {
 	Failures    int       `json:"failures"`
 	Items       int       `json:"items"`
 	NextPoll    time.Time `json:"next_poll"`
-	Health      string    `json:"health"` // /status.json's verdict (ok, failing, down, never); "" from the store
+	Health      string    `json:"health"` // publisher.Health: never, ok, failing, down ("" from an older daemon)
+}
+
+// feedsSource is where the feeds table came from.
+type feedsSource struct {
+	desc string // "the store data/pressfeed.db", "the running daemon (http://…)"
+	// stored is true when the table comes from the store with the daemon
+	// stopped: its next polls are the schedule the daemon resumes when it
+	// starts, not times that will pass by themselves.
+	stored bool
+	loc    *time.Location // for stored next polls
 }
 
 // runFeeds prints the health of every configured feed. The daemon holds the
@@ -48,14 +59,14 @@ func runFeeds(ctx context.Context, inv *invocation) error {
 
 // feedsHealth reads the feed states from the store, or from the running
 // daemon when it holds the store.
-func feedsHealth(ctx context.Context, cfg *config) (rows []feedHealth, source string, err error) {
+func feedsHealth(ctx context.Context, cfg *config) (rows []feedHealth, source feedsSource, err error) {
 	url := statusURL(cfg.Server.Listen)
-	fromDaemon := func(why string) ([]feedHealth, string, error) {
+	fromDaemon := func(why string) ([]feedHealth, feedsSource, error) {
 		rows, err := fetchStatus(ctx, url)
 		if err != nil {
-			return nil, "", fmt.Errorf("%s, and the daemon's %s is not available: %w", why, url, err)
+			return nil, feedsSource{}, fmt.Errorf("%s, and the daemon's %s is not available: %w", why, url, err)
 		}
-		return orderByConfig(rows, cfg), "the running daemon (" + url + ")", nil
+		return orderByConfig(rows, cfg), feedsSource{desc: "the running daemon (" + url + ")"}, nil
 	}
 	opts := cfg.storeOptions(slog.New(slog.DiscardHandler))
 	opts.LockTimeout = 500 * time.Millisecond
@@ -64,19 +75,19 @@ func feedsHealth(ctx context.Context, cfg *config) (rows []feedHealth, source st
 		return fromDaemon("the running daemon holds the store " + cfg.storePath())
 	}
 	if err != nil {
-		return nil, "", err
+		return nil, feedsSource{}, err
 	}
 	defer func() { err = errors.Join(err, db.Close()) }()
 	states, err := db.FeedStates(ctx)
 	if err != nil {
-		return nil, "", err
+		return nil, feedsSource{}, err
 	}
 	for _, f := range cfg.Feeds {
 		st := states[f.Name]
 		rows = append(rows, feedHealth{Name: f.Name, LastSuccess: st.LastSuccess, LastError: st.LastError,
-			Failures: st.Failures, Items: st.Items, NextPoll: st.NextPoll})
+			Failures: st.Failures, Items: st.Items, NextPoll: st.NextPoll, Health: publisher.Health(st)})
 	}
-	return rows, "the store " + cfg.storePath(), nil
+	return rows, feedsSource{desc: "the store " + cfg.storePath(), stored: true, loc: cfg.location}, nil
 }
 
 // statusURL is where the daemon listening on listen serves /status.json; a
@@ -155,34 +166,84 @@ func orderByConfig(rows []feedHealth, cfg *config) []feedHealth {
 	return rows
 }
 
-// writeFeeds prints the table: one line per feed, then a summary.
-func writeFeeds(w io.Writer, rows []feedHealth, source string, now time.Time) error {
+// writeFeeds prints the table: one line per feed, then a summary. The
+// status words are publisher.Health's, as /status.json writes them.
+func writeFeeds(w io.Writer, rows []feedHealth, source feedsSource, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "FEED\tSTATUS\tLAST SUCCESS\tITEMS\tNEXT POLL\tLAST ERROR")
-	failing, never := 0, 0
+	next := "NEXT POLL"
+	if source.stored {
+		next = "NEXT POLL (STORED SCHEDULE)"
+	}
+	fmt.Fprintf(tw, "FEED\tSTATUS\tLAST SUCCESS\tITEMS\t%s\tLAST ERROR\n", next)
+	count := map[string]int{}
 	for _, r := range rows {
-		status := "ok"
-		switch {
-		case r.Health == "never" || r.Health == "" && r.LastSuccess.IsZero() && r.LastError == "":
+		health := r.health()
+		count[health]++
+		status := health
+		switch health {
+		case "never":
 			status = "never fetched"
-			never++
-		case r.Health == "down" || r.Health == "failing" || r.Health == "" && r.Failures > 0:
-			status = fmt.Sprintf("%s (%d)", firstOf(r.Health, "failing"), r.Failures)
-			failing++
+		case "failing", "down":
+			status = fmt.Sprintf("%s (%d)", health, r.Failures)
 		}
 		lastErr := "-"
 		if r.Failures > 0 && r.LastError != "" {
 			lastErr = oneLineText(r.LastError, 80)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", r.Name, status, ago(r.LastSuccess, now), r.Items,
-			until(r.NextPoll, now), lastErr)
+			source.nextPoll(r.NextPoll, now), lastErr)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "%d feeds: %d ok, %d failing, %d never fetched (from %s)\n",
-		len(rows), len(rows)-failing-never, failing, never, source)
+	_, err := fmt.Fprintf(w, "%s: %d ok, %d failing, %d down, %d never fetched (from %s)\n",
+		plural(len(rows), "feed", "feeds"), count["ok"], count["failing"], count["down"], count["never"], source.desc)
 	return err
+}
+
+// health is the row's verdict: the daemon's or publisher.Health's, else
+// (a daemon that sends none) read from the counts the same way, without
+// the distinction between failing and down that needs the full state.
+func (r *feedHealth) health() string {
+	switch {
+	case r.Health != "":
+		return r.Health
+	case r.LastSuccess.IsZero() && r.LastError == "":
+		return "never"
+	case r.Failures > 0:
+		return "failing"
+	}
+	return "ok"
+}
+
+// nextPoll shows when a feed is polled next. From the running daemon it is
+// a countdown; from the store of a stopped daemon, the schedule the daemon
+// resumes when it starts: a feed due by now is polled at start, a later
+// one at its stored time.
+func (s feedsSource) nextPoll(t, now time.Time) string {
+	if !s.stored {
+		return until(t, now)
+	}
+	if t.IsZero() || !t.After(now) {
+		return "at daemon start"
+	}
+	loc := s.loc
+	if loc == nil {
+		loc = time.Local
+	}
+	t = t.In(loc)
+	if t.Format(time.DateOnly) == now.In(loc).Format(time.DateOnly) {
+		return t.Format("15:04 MST")
+	}
+	return t.Format("2006-01-02 15:04 MST")
+}
+
+// plural writes n with the singular or plural noun: "1 feed", "3 feeds".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 func ago(t, now time.Time) string {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pressfeed/pressfeed/publisher"
 	"github.com/pressfeed/pressfeed/store"
 )
 
@@ -31,6 +32,9 @@ url = "https://b.example/rss"
 [[feeds]]
 name = "new-feed"
 url = "https://c.example/rss"
+[[feeds]]
+name = "flaky-feed"
+url = "https://d.example/rss"
 `
 
 func feedsTestConfig(t *testing.T, listen string) (cfgPath, dbPath string) {
@@ -40,18 +44,32 @@ func feedsTestConfig(t *testing.T, listen string) (cfgPath, dbPath string) {
 }
 
 // TestFeedsFromStore: with the daemon stopped, feeds reads the states from
-// the store file: one row per configured feed, failures and their errors.
+// the store file: one row per configured feed, failures and their errors,
+// in the health words of /status.json (publisher.Health), and the next
+// polls as the stored schedule the daemon resumes, not as a countdown.
 func TestFeedsFromStore(t *testing.T) {
 	cfgPath, dbPath := feedsTestConfig(t, "127.0.0.1:1")
 	db, err := store.Open(dbPath, store.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	loc, err := time.LoadLocation("Asia/Ho_Chi_Minh") // fetch.timezone's default
+	if err != nil {
+		t.Fatal(err)
+	}
 	now := time.Now()
-	err = db.SaveStates(context.Background(), map[string]store.FeedState{
-		"ok-feed":  {LastSuccess: now.Add(-5 * time.Minute), Items: 42, NextPoll: now.Add(10 * time.Minute)},
-		"bad-feed": {LastSuccess: now.Add(-50 * time.Hour), Failures: 3, LastError: "fetch bad-feed: status 503\nService Unavailable", Items: 7},
-	})
+	nextPoll := now.Add(10 * time.Minute).Truncate(time.Second)
+	states := map[string]store.FeedState{
+		"ok-feed":    {LastFetch: now.Add(-5 * time.Minute), LastSuccess: now.Add(-5 * time.Minute), Items: 42, NextPoll: nextPoll},
+		"bad-feed":   {LastFetch: now.Add(-time.Hour), LastSuccess: now.Add(-50 * time.Hour), Failures: 3, LastError: "fetch bad-feed: status 503\nService Unavailable", Items: 7},
+		"flaky-feed": {LastFetch: now.Add(-time.Hour), LastSuccess: now.Add(-2 * time.Hour), Failures: 1, LastError: "timeout", NextPoll: now.Add(-time.Minute)},
+	}
+	for name, want := range map[string]string{"ok-feed": "ok", "bad-feed": "down", "flaky-feed": "failing", "new-feed": "never"} {
+		if got := publisher.Health(states[name]); got != want {
+			t.Fatalf("publisher.Health(%s) = %q, want %q: the table below assumes it", name, got, want)
+		}
+	}
+	err = db.SaveStates(context.Background(), states)
 	if cerr := db.Close(); err != nil || cerr != nil {
 		t.Fatal(err, cerr)
 	}
@@ -60,14 +78,19 @@ func TestFeedsFromStore(t *testing.T) {
 		t.Fatalf("feeds: %v\n%s", err, out.String())
 	}
 	for _, want := range [][]string{
-		{"ok-feed", "ok", "5m ago", "42", "in 10m"},
-		{"bad-feed", "failing (3)", "2d2h ago", "7", "due", "fetch bad-feed: status 503 Service Unavailable"},
-		{"new-feed", "never fetched", "never", "0", "due"},
-		{"3 feeds: 1 ok, 1 failing, 1 never fetched (from the store " + dbPath + ")"},
+		{"NEXT POLL (STORED SCHEDULE)"},
+		{"ok-feed", "ok", "5m ago", "42", nextPoll.In(loc).Format("15:04")},
+		{"bad-feed", "down (3)", "2d2h ago", "7", "at daemon start", "fetch bad-feed: status 503 Service Unavailable"},
+		{"flaky-feed", "failing (1)", "2h0m ago", "at daemon start", "timeout"},
+		{"new-feed", "never fetched", "never", "0", "at daemon start"},
+		{"4 feeds: 1 ok, 1 failing, 1 down, 1 never fetched (from the store " + dbPath + ")"},
 	} {
 		if !logHas(out.String(), want...) {
 			t.Errorf("no line with %q in:\n%s", want, out.String())
 		}
+	}
+	if strings.Contains(out.String(), "in 10m") || strings.Contains(out.String(), " due ") {
+		t.Errorf("a stopped daemon's schedule shown as running:\n%s", out.String())
 	}
 }
 

@@ -233,7 +233,11 @@ func (inv *invocation) wantArgs(min, max int) error {
 // findConfig, and remembers which one it was.
 func (inv *invocation) config() (*config, error) {
 	if inv.configPath == "" {
-		inv.configPath = findConfig()
+		p, err := findConfig()
+		if err != nil {
+			return nil, err
+		}
+		inv.configPath = p
 	}
 	return loadConfig(inv.configPath)
 }
@@ -289,6 +293,9 @@ func runFetch(ctx context.Context, inv *invocation) (err error) {
 	if err != nil {
 		return err
 	}
+	if err := cfg.checkFeedNames(inv.args); err != nil {
+		return err // before the store is opened and anything printed
+	}
 	logger := inv.logger(cfg)
 	fetcher.Version = version()
 	db, _, err := inv.openStore(ctx, cfg, logger)
@@ -296,7 +303,11 @@ func runFetch(ctx context.Context, inv *invocation) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, db.Close()) }() // closes last; its error is kept
-	return fetchOnce(ctx, cfg, db, inv.args, logger, inv.stderr)
+	var progress io.Writer
+	if isTerminal(inv.stderr) {
+		progress = inv.stderr
+	}
+	return fetchOnce(ctx, cfg, db, inv.args, logger, inv.stdout, progress)
 }
 
 func runDaemon(ctx context.Context, inv *invocation) (err error) {
@@ -392,8 +403,12 @@ func check(cfg *config, w io.Writer) error {
 }
 
 // fetchOnce runs one pass over the feeds named (all when none) and prints
-// one line per feed, or a progress bar on a terminal.
-func fetchOnce(ctx context.Context, cfg *config, db *store.DB, names []string, logger *slog.Logger, w io.Writer) error {
+// one line per feed on w, then a summary. progress, when not nil (stderr on
+// a terminal), shows a progress bar that each feed's line clears first.
+func fetchOnce(ctx context.Context, cfg *config, db *store.DB, names []string, logger *slog.Logger, w, progress io.Writer) error {
+	if err := cfg.checkFeedNames(names); err != nil {
+		return err
+	}
 	opts := cfg.fetcherOptions(logger, version())
 	opts.Logger = slog.New(slog.DiscardHandler) // the lines below report each feed
 	poller := fetcher.NewPoller(db, opts)
@@ -401,41 +416,53 @@ func fetchOnce(ctx context.Context, cfg *config, db *store.DB, names []string, l
 	if total == 0 {
 		total = len(cfg.Feeds)
 	}
-	tty := isTerminal(w)
-	done, failed, added, merged := 0, 0, 0, 0
+	var sum fetchSummary
 	err := poller.Once(ctx, names, func(r fetcher.Report) {
-		done++
-		added += r.Result.Added
-		merged += r.Result.Merged
-		if r.Err != nil {
-			failed++
+		sum.add(r)
+		if progress != nil {
+			fmt.Fprint(progress, "\r\033[K") // the bar gives way to the line
 		}
-		if tty {
+		writeFetchLine(w, r)
+		if progress != nil {
 			const width = 30
-			bar := strings.Repeat("█", done*width/max(total, 1)) + strings.Repeat("·", width-done*width/max(total, 1))
-			fmt.Fprintf(w, "\r%s %d/%d feeds, %d new, %d failed ", bar, done, total, added, failed)
-			if r.Err != nil {
-				fmt.Fprintf(w, "\n%s: %s: %v\n", r.Feed, r.Class, r.Err)
-			}
-			return
-		}
-		switch {
-		case r.Err != nil:
-			fmt.Fprintf(w, "%s\tfailed\t%s: %v\n", r.Feed, r.Class, r.Err)
-		case r.Deferred:
-			fmt.Fprintf(w, "%s\tdeferred\tthe site asked not to be asked yet (Retry-After)\n", r.Feed)
-		case r.NotModified:
-			fmt.Fprintf(w, "%s\tnot modified\n", r.Feed)
-		default:
-			fmt.Fprintf(w, "%s\tok\t%d new, %d merged, %d corrected, %d known\t%s\n", r.Feed,
-				r.Result.Added, r.Result.Merged, r.Result.Corrected, r.Result.Known, r.Duration.Round(time.Millisecond))
+			n := sum.done * width / max(total, 1)
+			fmt.Fprintf(progress, "%s%s %d/%d feeds, %d new, %d failed",
+				strings.Repeat("█", n), strings.Repeat("·", width-n), sum.done, total, sum.added, sum.failed)
 		}
 	})
-	if tty {
-		fmt.Fprintln(w)
+	if progress != nil {
+		fmt.Fprint(progress, "\r\033[K")
 	}
-	fmt.Fprintf(w, "fetched %d feeds: %d new items, %d merged, %d failed\n", done, added, merged, failed)
+	fmt.Fprintf(w, "fetched %s: %s, %d merged, %d failed\n",
+		plural(sum.done, "feed", "feeds"), plural(sum.added, "new item", "new items"), sum.merged, sum.failed)
 	return err
+}
+
+// fetchSummary counts the feeds a fetch pass reported.
+type fetchSummary struct{ done, failed, added, merged int }
+
+func (s *fetchSummary) add(r fetcher.Report) {
+	s.done++
+	s.added += r.Result.Added
+	s.merged += r.Result.Merged
+	if r.Err != nil {
+		s.failed++
+	}
+}
+
+// writeFetchLine writes the line of one fetched feed: name, outcome, detail.
+func writeFetchLine(w io.Writer, r fetcher.Report) {
+	switch {
+	case r.Err != nil:
+		fmt.Fprintf(w, "%s\tfailed\t%s: %v\n", r.Feed, r.Class, r.Err)
+	case r.Deferred:
+		fmt.Fprintf(w, "%s\tdeferred\tthe site asked not to be asked yet (Retry-After)\n", r.Feed)
+	case r.NotModified:
+		fmt.Fprintf(w, "%s\tnot modified\n", r.Feed)
+	default:
+		fmt.Fprintf(w, "%s\tok\t%d new, %d merged, %d corrected, %d known\t%s\n", r.Feed,
+			r.Result.Added, r.Result.Merged, r.Result.Corrected, r.Result.Known, r.Duration.Round(time.Millisecond))
+	}
 }
 
 func isTerminal(w io.Writer) bool {

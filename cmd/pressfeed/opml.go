@@ -128,73 +128,148 @@ type importedFeed struct {
 // bring into the config (see leaveOut) is written as a TOML comment
 // instead, and said on stderr.
 func importOPML(w, stderr io.Writer, r io.Reader) error {
-	var doc opmlDoc
-	dec := xml.NewDecoder(io.LimitReader(r, 64<<20))
-	dec.Strict = false // OPML in the wild has stray entities and unquoted ampersands
-	if err := dec.Decode(&doc); err != nil {
-		return fmt.Errorf("import-opml: %w", err)
+	doc, err := decodeOPML(r)
+	if err != nil {
+		return err
 	}
-	var feeds []importedFeed
-	var leftOut []string // the comment lines
-	var notes []string   // outlines left out, and why
-	used := map[string]bool{}
-	var walk func(outs []outline, folders []string)
-	walk = func(outs []outline, folders []string) {
-		for _, o := range outs {
-			if o.XMLURL == "" {
-				walk(o.Children, slices.Concat(folders, []string{slug(firstOf(o.Title, o.Text))}))
-				continue
-			}
-			f := importedFeed{URL: strings.TrimSpace(o.XMLURL), Title: strings.TrimSpace(firstOf(o.Title, o.Text))}
-			if shown, why := leaveOut(f.URL); why != "" {
-				leftOut = append(leftOut, fmt.Sprintf("left out: %s (%s)", shown, why))
-				walk(o.Children, folders)
-				continue
-			}
-			name := o.name()
-			if name == "" {
-				name = slug(firstOf(f.Title, hostOf(f.URL)))
-			}
-			if name == "" {
-				name = "feed"
-			}
-			f.Name = name
-			for i := 2; used[f.Name]; i++ {
-				f.Name = fmt.Sprintf("%s-%d", name, i)
-			}
-			used[f.Name] = true
-			if n := o.name(); n != "" && o.Title == "" && o.Text == n {
-				f.Title = "" // exported without a title: text repeats the name
-			}
-			seen := map[string]bool{}
-			for _, t := range append(splitCategories(o.Category), folders...) {
-				if t != "" && !seen[t] {
-					seen[t] = true
-					f.Tags = append(f.Tags, t)
-				}
-			}
-			if why := f.fromFreshRSS(&o); why != "" {
-				notes = append(notes, fmt.Sprintf("%s (%s): %s", f.Name, redact(f.URL), why))
-				continue
-			}
-			feeds = append(feeds, f)
-			walk(o.Children, folders)
-		}
-	}
-	walk(doc.Body, nil)
-	if len(feeds) == 0 && len(leftOut) == 0 {
+	imp := &opmlImport{used: map[string]bool{}}
+	imp.walk(doc.Body, nil)
+	if len(imp.feeds) == 0 && len(imp.leftOut) == 0 {
 		return fmt.Errorf("import-opml: no feed outlines (with xmlUrl) found")
 	}
-	for _, line := range leftOut {
+	return imp.write(w, stderr)
+}
+
+// decodeOPML reads an OPML document, and says plainly when r holds none:
+// no XML at all, or XML whose root is not <opml> (a feed, a web page).
+func decodeOPML(r io.Reader) (*opmlDoc, error) {
+	src := &endReader{r: io.LimitReader(r, maxOPML)}
+	dec := xml.NewDecoder(src)
+	dec.Strict = false // OPML in the wild has stray entities and unquoted ampersands
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			return nil, errors.New("import-opml: not an OPML file: it holds no XML element (empty, or not XML)")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("import-opml: not an OPML file: %w", err)
+		}
+		se, ok := tok.(xml.StartElement)
+		if !ok {
+			continue // prolog, comments, text before the root
+		}
+		if se.Name.Local != "opml" {
+			hint := ""
+			switch strings.ToLower(se.Name.Local) {
+			case "rss", "feed", "rdf":
+				hint = " (a feed: add its URL to config.toml as a [[feeds]] block)"
+			case "html":
+				hint = " (a web page)"
+			}
+			return nil, fmt.Errorf("import-opml: not an OPML file: its root element is <%s>, not <opml>%s", se.Name.Local, hint)
+		}
+		var doc opmlDoc
+		if err := dec.DecodeElement(&doc, &se); err != nil {
+			if src.ended && dec.InputOffset() >= src.n {
+				return nil, fmt.Errorf("import-opml: the OPML document ends before </opml> (cut short, or over %d MiB)", maxOPML>>20)
+			}
+			return nil, fmt.Errorf("import-opml: %w", err)
+		}
+		return &doc, nil
+	}
+}
+
+// maxOPML bounds the OPML read by import-opml.
+const maxOPML = 64 << 20
+
+// endReader records whether its reader reached the end, and how many bytes
+// it gave: a decoding error at that end means the document was cut short.
+type endReader struct {
+	r     io.Reader
+	n     int64
+	ended bool
+}
+
+func (e *endReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	e.n += int64(n)
+	if err == io.EOF {
+		e.ended = true
+	}
+	return n, err
+}
+
+// opmlImport collects the feeds of an OPML document for import-opml.
+type opmlImport struct {
+	feeds   []importedFeed
+	leftOut []string // the comment lines
+	notes   []string // outlines left out, and why
+	used    map[string]bool
+}
+
+// walk imports the feed outlines of outs and below, in folders.
+func (imp *opmlImport) walk(outs []outline, folders []string) {
+	for _, o := range outs {
+		if o.XMLURL == "" {
+			imp.walk(o.Children, slices.Concat(folders, []string{slug(firstOf(o.Title, o.Text))}))
+			continue
+		}
+		f := importedFeed{URL: strings.TrimSpace(o.XMLURL), Title: strings.TrimSpace(firstOf(o.Title, o.Text))}
+		if shown, why := leaveOut(f.URL); why != "" {
+			imp.leftOut = append(imp.leftOut, fmt.Sprintf("left out: %s (%s)", shown, why))
+			imp.walk(o.Children, folders)
+			continue
+		}
+		imp.name(&f, &o)
+		seen := map[string]bool{}
+		for _, t := range append(splitCategories(o.Category), folders...) {
+			if t != "" && !seen[t] {
+				seen[t] = true
+				f.Tags = append(f.Tags, t)
+			}
+		}
+		if why := f.fromFreshRSS(&o); why != "" {
+			imp.notes = append(imp.notes, fmt.Sprintf("%s (%s): %s", f.Name, redact(f.URL), why))
+			continue
+		}
+		imp.feeds = append(imp.feeds, f)
+		imp.walk(o.Children, folders)
+	}
+}
+
+// name gives f a name not used yet: pressfeed's own attribute, else a slug
+// of its title or host.
+func (imp *opmlImport) name(f *importedFeed, o *outline) {
+	name := o.name()
+	if name == "" {
+		name = slug(firstOf(f.Title, hostOf(f.URL)))
+	}
+	if name == "" {
+		name = "feed"
+	}
+	f.Name = name
+	for i := 2; imp.used[f.Name]; i++ {
+		f.Name = fmt.Sprintf("%s-%d", name, i)
+	}
+	imp.used[f.Name] = true
+	if n := o.name(); n != "" && o.Title == "" && o.Text == n {
+		f.Title = "" // exported without a title: text repeats the name
+	}
+}
+
+// write prints the comments for the feeds left out (also on stderr), then
+// the [[feeds]] blocks, then the notes.
+func (imp *opmlImport) write(w, stderr io.Writer) error {
+	for _, line := range imp.leftOut {
 		fmt.Fprintln(stderr, "import-opml:", line)
 		if _, err := fmt.Fprintf(w, "# %s\n", line); err != nil {
 			return err
 		}
 	}
-	if len(feeds) == 0 {
+	if len(imp.feeds) == 0 {
 		return nil
 	}
-	if len(leftOut) > 0 {
+	if len(imp.leftOut) > 0 {
 		if _, err := io.WriteString(w, "\n"); err != nil {
 			return err
 		}
@@ -203,10 +278,10 @@ func importOPML(w, stderr io.Writer, r io.Reader) error {
 	enc.Indent = "" // blocks to paste at the top level of config.toml
 	if err := enc.Encode(struct {
 		Feeds []importedFeed `toml:"feeds"`
-	}{feeds}); err != nil {
+	}{imp.feeds}); err != nil {
 		return err
 	}
-	return writeImportNotes(w, notes)
+	return writeImportNotes(w, imp.notes)
 }
 
 // leaveOut says why the feed at rawURL, found in an OPML file, is not

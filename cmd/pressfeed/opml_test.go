@@ -124,14 +124,20 @@ func TestImportOPMLFromReaders(t *testing.T) {
 
 func TestImportOPMLErrors(t *testing.T) {
 	tests := []struct{ name, in, want string }{
-		{"not xml", "hello", "import-opml"},
+		{"not xml", "hello", "import-opml: not an OPML file: it holds no XML element (empty, or not XML)"},
+		{"empty", "", "import-opml: not an OPML file: it holds no XML element"},
+		{"json", `{"feeds": ["https://a.example/rss"]}`, "not an OPML file: it holds no XML element"},
+		{"a feed", `<?xml version="1.0"?><rss version="2.0"><channel/></rss>`, "not an OPML file: its root element is <rss>, not <opml> (a feed"},
+		{"a web page", "<!DOCTYPE html>\n<html><body>x</body></html>", "not an OPML file: its root element is <html>, not <opml> (a web page)"},
+		{"cut short", `<opml version="2.0"><body><outline text="x" xmlUrl="https://a.example/rss">`, "ends before </opml>"},
+		{"syntax error", "<opml version=\"2.0\"><body>\n<outline text=\"x\" xmlUrl=\"https://a.example/rss\"/><!-- a -- b --></body></opml>", "import-opml: XML syntax error on line 2"},
 		{"no feeds", `<opml version="2.0"><body><outline text="x"/></body></opml>`, "no feed outlines"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := importOPML(&bytes.Buffer{}, io.Discard, strings.NewReader(tt.in))
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("importOPML(%q) = %v, want an error with %q", tt.in, err, tt.want)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "EOF") {
+				t.Errorf("importOPML(%q) = %v, want an error with %q (and no EOF)", tt.in, err, tt.want)
 			}
 		})
 	}
@@ -146,8 +152,12 @@ func TestSlug(t *testing.T) {
 		{strings.Repeat("ab ", 40), strings.TrimRight(strings.Repeat("ab-", 20), "-")},
 	}
 	for _, tt := range tests {
-		if got := slug(tt.in); got != tt.want {
+		got := slug(tt.in)
+		if got != tt.want {
 			t.Errorf("slug(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		if got != "" && !nameRE.MatchString(got) {
+			t.Errorf("slug(%q) = %q, which config.toml refuses as a name", tt.in, got)
 		}
 	}
 }

@@ -70,15 +70,7 @@ func (s *service) run(ctx context.Context, cfg *config, hup <-chan os.Signal) er
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           withAdmin(&s.handler, s.db, s.log), // + GET /admin/backup (backup.go)
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-	}
+	srv := s.httpServer()
 	s.cfg = cfg
 	bg, cancelBg := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelBg()
@@ -93,22 +85,59 @@ func (s *service) run(ctx context.Context, cfg *config, hup <-chan os.Signal) er
 		"outputs", len(cfg.Outputs), "store", s.db.Path(), "config", s.configPath)
 	s.notify.ready()
 
-	var failed error
-	httpStopped, pollerStopped := false, false
-loop:
+	st := s.serveUntilStop(ctx, bg, httpDone, hup)
+	cause := context.Cause(ctx)
+	if st.failed != nil {
+		cause = st.failed
+	}
+	s.log.Info("stopping", "cause", cause)
+	s.notify.stopping()
+	// Stop accepting and drain HTTP while fetches are cancelled; the
+	// scheduler writes its feed states before it returns.
+	cancelBg()
+	err = errors.Join(st.failed, s.stopAll(st, httpDone))
+	wg.Wait()
+	if st.failed == nil && err == nil {
+		s.log.Info("stopped")
+	}
+	return err
+}
+
+// httpServer is the daemon's HTTP server: the publisher's routes and
+// GET /admin/backup, with timeouts that bound slow clients.
+func (s *service) httpServer() *http.Server {
+	return &http.Server{
+		Handler:           withAdmin(&s.handler, s.db, s.log), // + GET /admin/backup (backup.go)
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+}
+
+// stopState is why serveUntilStop returned: a part that stopped (its
+// error, or nil when ctx was done), and which part is already done.
+type stopState struct {
+	failed                     error
+	httpStopped, pollerStopped bool
+}
+
+// serveUntilStop reloads on every value from hup until ctx is done or the
+// HTTP server or the scheduler stops.
+func (s *service) serveUntilStop(ctx, bg context.Context, httpDone <-chan error, hup <-chan os.Signal) stopState {
 	for {
 		select {
 		case <-ctx.Done():
-			break loop
+			return stopState{}
 		case err := <-httpDone:
-			failed, httpStopped = err, true
-			break loop
+			return stopState{failed: err, httpStopped: true}
 		case err := <-s.pollerDone:
-			failed, pollerStopped = err, true
-			if failed == nil {
-				failed = errors.New("fetcher: scheduler stopped")
+			if err == nil {
+				err = errors.New("fetcher: scheduler stopped")
 			}
-			break loop
+			return stopState{failed: err, pollerStopped: true}
 		case <-hup:
 			s.notify.reloading()
 			if err := s.reload(bg); err != nil {
@@ -117,20 +146,17 @@ loop:
 			s.notify.ready()
 		}
 	}
-	cause := context.Cause(ctx)
-	if failed != nil {
-		cause = failed
-	}
-	s.log.Info("stopping", "cause", cause)
-	s.notify.stopping()
-	// Stop accepting and drain HTTP while fetches are cancelled; the
-	// scheduler writes its feed states before it returns.
-	cancelBg()
+}
+
+// stopAll waits for the parts still running after their context was
+// cancelled: the scheduler, the HTTP server, the publisher and the
+// deliveries.
+func (s *service) stopAll(st stopState, httpDone <-chan error) error {
 	var perr, herr error
-	if !pollerStopped {
+	if !st.pollerStopped {
 		perr = s.stopPollerAndWait()
 	}
-	if !httpStopped {
+	if !st.httpStopped {
 		herr = <-httpDone
 	}
 	if err := s.stopPublisherAndWait(); err != nil {
@@ -139,12 +165,7 @@ loop:
 	if err := s.stopDeliveriesAndWait(); err != nil {
 		herr = errors.Join(herr, err)
 	}
-	wg.Wait()
-	err = errors.Join(failed, perr, herr)
-	if failed == nil && err == nil {
-		s.log.Info("stopped")
-	}
-	return err
+	return errors.Join(perr, herr)
 }
 
 // healthy reports whether the scheduler is making progress and the store

@@ -33,7 +33,7 @@ var reservedHeaders = map[string]bool{
 // checkSource validates a feed's format, [feeds.select] and headers, and
 // sets the format of a feed that names none to "feed". Messages never hold
 // a header's value.
-func checkSource(bad func(key, format string, args ...any), key string, fd *feedConfig) {
+func checkSource(bad badFunc, key string, fd *feedConfig) {
 	if fd.Format == "" {
 		fd.Format = scrape.FormatFeed
 	}

@@ -20,7 +20,7 @@ func TestSourceConfig(t *testing.T) {
 		{"bad css", page + "format = \"html\"\n[feeds.select]\nitem = \"div[\"\ntitle = \"a\"\nlink = \"a @href\"\n", "feeds[0] (p).select.item: scrape: bad selector: CSS"},
 		{"bad xpath", page + "format = \"html\"\n[feeds.select]\nitem = \"//div\"\ntitle = \"./a[\"\nlink = \"a @href\"\n", "feeds[0] (p).select.title: scrape: bad selector: XPath"},
 		{"sitemap with select", page + "format = \"sitemap\"\n[feeds.select]\ntitle = \"a\"\n", "feeds[0] (p).select: format \"sitemap\" takes no selectors"},
-		{"unknown select key", page + "format = \"html\"\n[feeds.select]\nitems = \"li\"\n", "unknown keys: feeds.select.items"},
+		{"unknown select key", page + "format = \"html\"\n[feeds.select]\nitems = \"li\"\n", `line 6: unknown key feeds.select.items; did you mean "feeds.select.item"?`},
 		{"reserved header", page + "headers = { Host = \"x\" }\n", "feeds[0] (p).headers: Host is set by pressfeed itself"},
 		{"bad header value", page + "headers = { Cookie = \"a\\nb\" }\n", "feeds[0] (p).headers: the value of Cookie holds characters a header cannot"},
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -106,19 +107,32 @@ func TestFindConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv("CONFIGURATION_DIRECTORY", tt.confDir)
-			if got := findConfig(); got != tt.want {
-				t.Errorf("findConfig() = %q, want %q", got, tt.want)
+			if got, err := findConfig(); got != tt.want || err != nil {
+				t.Errorf("findConfig() = %q, %v; want %q", got, err, tt.want)
 			}
 		})
 	}
-	// Neither: the error names where pressfeed looked last.
+	// Neither: the error lists the three places looked at, and check
+	// exits with it as a config error.
 	if err := os.Remove(filepath.Join(cwd, "config.toml")); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("CONFIGURATION_DIRECTORY", empty)
-	if _, err := os.Stat("/etc/pressfeed/config.toml"); err != nil {
-		if got := findConfig(); got != "config.toml" {
-			t.Errorf("findConfig() with no file anywhere = %q, want config.toml", got)
+	systemConfig = filepath.Join(empty, "etc", "config.toml")
+	t.Cleanup(func() { systemConfig = "/etc/pressfeed/config.toml" })
+	for _, tt := range []struct{ confDir, first string }{
+		{empty, filepath.Join(empty, "config.toml") + " ($CONFIGURATION_DIRECTORY)"},
+		{"", "$CONFIGURATION_DIRECTORY/config.toml (not set)"},
+	} {
+		t.Setenv("CONFIGURATION_DIRECTORY", tt.confDir)
+		want := "no config file found; looked at " + tt.first + ", ./config.toml, " + systemConfig + "; name one with -config FILE"
+		got, err := findConfig()
+		var ce *configError
+		if got != "" || !errors.As(err, &ce) || err.Error() != want {
+			t.Errorf("findConfig() with no file anywhere = %q, %v; want a config error %q", got, err, want)
+		}
+		var stderr bytes.Buffer
+		if code := exitCode(run(context.Background(), []string{"check"}, io.Discard, &stderr), &stderr); code != exitConfig || !strings.Contains(stderr.String(), want) {
+			t.Errorf("check with no config: exit %d, %q; want %d and %q", code, stderr.String(), exitConfig, want)
 		}
 	}
 }
