@@ -322,11 +322,13 @@ func TestPlainFieldsEscapedTwice(t *testing.T) {
 				got[f.name] = append(got[f.name], f.text)
 			}
 			want := map[string][]string{}
+			also := map[string][]string{} // allowed beside want, not required
 			switch ext {
 			case ".rss":
 				want = map[string][]string{"title": wantTitles, "source": wantFeeds, "category": wantFeeds, "dc:creator": {"Tác giả " + defusedTitle}}
 			case ".atom":
 				want = map[string][]string{"title": wantTitles, "source": wantFeeds, "category": wantFeeds, "author": {"Tác giả " + defusedTitle}, "summary": {wantSummary}}
+				also["author"] = wantFeeds // an entry without a byline names the outlet that leads it
 			case ".json":
 				want = map[string][]string{"title": wantTitles, "tag": wantFeeds, "author": {"Tác giả " + defusedTitle}, "summary": {wantSummary}}
 			case ".opml":
@@ -339,7 +341,7 @@ func TestPlainFieldsEscapedTwice(t *testing.T) {
 					}
 				}
 				for _, g := range got[field] {
-					if g != "" && !slices.Contains(ws, g) {
+					if g != "" && !slices.Contains(ws, g) && !slices.Contains(also[field], g) {
 						t.Errorf("%s %q, want one of %q", field, g, ws)
 					}
 				}

@@ -113,10 +113,17 @@ type handler struct {
 	renders    atomic.Int64 // documents rendered, for tests
 	down       atomic.Bool  // the last store read failed; logged once until one succeeds
 
-	gen         atomic.Pointer[generation] // served first pages; nil until the first render
-	rendering   chan struct{}              // held (cap 1) by the one render of a generation at a time
-	epoch       time.Time                  // zero of h.clock
-	generations atomic.Int64               // generations rendered, for tests
+	gen       atomic.Pointer[generation] // served first pages; nil until the first render
+	rendering chan struct{}              // held (cap 1) by the one render of a generation at a time
+	epoch     time.Time                  // zero of h.clock
+	// started is when NewHandler ran, to the second (from Options.Now): the
+	// updated date of an empty document, which has no item to date it by.
+	// The Unix epoch would be an implausible date (feed validators warn),
+	// the clock would change the bytes and ETag on every render; this way
+	// the same items give the same bytes for the life of the process, and
+	// an empty output's ETag changes once per restart.
+	started     time.Time
+	generations atomic.Int64 // generations rendered, for tests
 
 	statsMu sync.Mutex
 	stats   *dayStats // items per feed and day, cached per store version
@@ -190,6 +197,7 @@ func newHandler(db *store.DB, opts Options) (*handler, error) {
 	if h.now == nil {
 		h.now = time.Now
 	}
+	h.started = h.now().UTC().Truncate(time.Second)
 	for _, hub := range opts.WebSubHubs {
 		if !isHTTP(hub) || hub != xmlText(hub) {
 			return nil, fmt.Errorf("publisher: WebSub hub %q is not an absolute http(s) URL", hub)
