@@ -308,8 +308,18 @@ func TestPlainFieldsEscapedTwice(t *testing.T) {
 	wantSummary := "Tóm tắt &lt;script&gt;alert(1)&lt;/script&gt;"
 	for _, ext := range []string{".rss", ".atom", ".json", ".opml"} {
 		t.Run(ext, func(t *testing.T) {
-			path := "/feeds/all" + ext
+			path, h := "/feeds/all"+ext, h
 			if ext == ".opml" {
+				// The OPML names feeds by their configured titles, as
+				// export-opml does: configure the sources' own.
+				titled := slices.Clone(pf)
+				for i := range titled {
+					titled[i].Title = "Báo " + titled[i].Name + " " + hostileTitle
+				}
+				var err error
+				if h, err = publisher.NewHandler(db, publisher.Options{Feeds: titled}); err != nil {
+					t.Fatal(err)
+				}
 				path = "/opml"
 			}
 			w := httptest.NewRecorder()

@@ -27,6 +27,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pressfeed/pressfeed/fetcher/scrape"
 	"github.com/pressfeed/pressfeed/store"
 	"github.com/pressfeed/pressfeed/vntext"
 )
@@ -43,6 +44,12 @@ type Output struct {
 type Feed struct {
 	Name, Title, URL string // Title "" means: use the feed's own title from store.FeedState, else Name
 	Tags             []string
+	// Format and Select say how the feed is read (config.toml's format
+	// and [feeds.select]; Format "" means "feed"). Only the OPML uses
+	// them: an html feed with XPath selectors is written as FreshRSS
+	// reads it.
+	Format string
+	Select scrape.Select
 }
 
 // Options configure the handler. The zero value serves one output, "all",
@@ -221,7 +228,8 @@ func newHandler(db *store.DB, opts Options) (*handler, error) {
 		if h.feeds[f.Name] != nil {
 			return nil, fmt.Errorf("publisher: duplicate feed name %q", f.Name)
 		}
-		f := Feed{Name: f.Name, Title: xmlText(f.Title), URL: xmlText(f.URL), Tags: cleanAll(f.Tags)}
+		f := Feed{Name: f.Name, Title: xmlText(f.Title), URL: xmlText(f.URL), Tags: cleanAll(f.Tags),
+			Format: f.Format, Select: f.Select}
 		h.feeds[f.Name] = &f
 		h.feedList = append(h.feedList, &f)
 		for _, t := range f.Tags {

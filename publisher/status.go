@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -278,8 +277,8 @@ func (h *handler) status(ctx context.Context) (*Status, error) {
 // maskURL hides the password of a feed URL, as everywhere the config is shown.
 func maskURL(s string) string {
 	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
+	if err != nil {
+		return "(unparseable URL)" // it might hold a password
 	}
 	return u.Redacted()
 }
@@ -531,56 +530,3 @@ small{color:#656d76}
 </body>
 </html>
 `))
-
-// OPML 2.0 (http://opml.org/spec2.opml): the configured feeds, for readers.
-
-type opmlDoc struct {
-	XMLName xml.Name      `xml:"opml"`
-	Version string        `xml:"version,attr"`
-	Title   string        `xml:"head>title"`
-	Owner   string        `xml:"head>docs"`
-	Body    []opmlOutline `xml:"body>outline"`
-}
-
-type opmlOutline struct {
-	Text     string `xml:"text,attr"`
-	Title    string `xml:"title,attr,omitempty"`
-	Type     string `xml:"type,attr,omitempty"`
-	XMLURL   string `xml:"xmlUrl,attr,omitempty"`
-	Category string `xml:"category,attr,omitempty"`
-}
-
-func (h *handler) serveOPML(w http.ResponseWriter, r *http.Request) {
-	states, err := h.feedStates(r.Context())
-	if err != nil {
-		h.log.Error("opml", "err", err)
-		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
-		return
-	}
-	doc := opmlDoc{Version: "2.0", Title: "pressfeed", Owner: "http://opml.org/spec2.opml"}
-	for _, f := range h.feedList {
-		title := plain(f.Title)
-		if title == "" {
-			title = plain(states[f.Name].Title)
-		}
-		if title == "" {
-			title = plain(f.Name)
-		}
-		o := opmlOutline{Text: title, Title: title, Type: "rss", XMLURL: maskURL(f.URL)}
-		var cats []string
-		for _, t := range f.Tags {
-			cats = append(cats, "/"+strings.ReplaceAll(plain(t), ",", " "))
-		}
-		o.Category = strings.Join(cats, ",")
-		doc.Body = append(doc.Body, o)
-	}
-	body, err := encodeXML(doc)
-	if err != nil {
-		h.log.Error("encode opml", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/x-opml; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
-}
