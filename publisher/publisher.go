@@ -117,7 +117,7 @@ type handler struct {
 	maxStale   time.Duration
 	maxScan    int // items one reader's page may read (see selectItems)
 	metrics    *metrics
-	renders    atomic.Int64 // documents rendered, for tests
+	renders    atomic.Int64 // documents rendered: pressfeed_documents_rendered_total
 	down       atomic.Bool  // the last store read failed; logged once until one succeeds
 
 	gen       atomic.Pointer[generation] // served first pages; nil until the first render
@@ -130,7 +130,7 @@ type handler struct {
 	// the same items give the same bytes for the life of the process, and
 	// an empty output's ETag changes once per restart.
 	started     time.Time
-	generations atomic.Int64 // generations rendered, for tests
+	generations atomic.Int64 // generations rendered: pressfeed_generations_total
 
 	statsMu sync.Mutex
 	stats   *dayStats // items per feed and day, cached per store version
@@ -220,8 +220,23 @@ func newHandler(db *store.DB, opts Options) (*handler, error) {
 	}
 	h.baseURL = base
 
-	tagged := make(map[string][]string) // tag → feed names
-	for _, f := range opts.Feeds {
+	tagged, err := h.addFeeds(opts.Feeds)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.addOutputs(opts.Outputs, tagged); err != nil {
+		return nil, err
+	}
+	h.metrics = newMetrics(h)
+	h.routes()
+	return h, nil
+}
+
+// addFeeds adds the configured feeds and returns the names of the feeds
+// carrying each tag.
+func (h *handler) addFeeds(feeds []Feed) (tagged map[string][]string, err error) {
+	tagged = make(map[string][]string)
+	for _, f := range feeds {
 		if f.Name == "" {
 			return nil, errors.New("publisher: a feed has no name")
 		}
@@ -236,32 +251,38 @@ func newHandler(db *store.DB, opts Options) (*handler, error) {
 			tagged[t] = append(tagged[t], f.Name)
 		}
 	}
+	return tagged, nil
+}
 
-	outs := opts.Outputs
+// addOutputs adds the configured outputs, or the default one when there
+// are none.
+func (h *handler) addOutputs(outs []Output, tagged map[string][]string) error {
 	if len(outs) == 0 {
 		outs = []Output{defaultOutput}
 	}
 	for _, o := range outs {
 		if h.outputs[o.Name] != nil {
-			return nil, fmt.Errorf("publisher: duplicate output name %q", o.Name)
+			return fmt.Errorf("publisher: duplicate output name %q", o.Name)
 		}
 		out, err := h.newOutput(o, tagged)
 		if err != nil {
-			return nil, fmt.Errorf("publisher: output %q: %w", o.Name, err)
+			return fmt.Errorf("publisher: output %q: %w", o.Name, err)
 		}
 		out.index = len(h.order)
 		h.outputs[o.Name] = out
 		h.order = append(h.order, out)
 	}
+	return nil
+}
 
-	h.metrics = newMetrics(h)
+// routes is the handler's route table (see the package comment).
+func (h *handler) routes() {
 	h.mux.HandleFunc("GET /feeds/{file}", h.serveFeed)
 	h.mux.HandleFunc("GET /healthz", h.serveHealth)
 	h.mux.HandleFunc("GET /{$}", h.serveStatusPage)
 	h.mux.HandleFunc("GET /status.json", h.serveStatusJSON)
 	h.mux.HandleFunc("GET /opml", h.serveOPML)
 	h.mux.Handle("GET /metrics", h.metrics.handler())
-	return h, nil
 }
 
 func (h *handler) newOutput(o Output, tagged map[string][]string) (*output, error) {

@@ -221,43 +221,7 @@ func (h *handler) status(ctx context.Context) (*Status, error) {
 	s.Totals.Items = count
 	s.Totals.Items24h = ds.total
 	for _, f := range h.feedList {
-		st := states[f.Name]
-		title := plain(f.Title)
-		if title == "" {
-			title = plain(st.Title)
-		}
-		if title == "" {
-			title = plain(f.Name)
-		}
-		fs := FeedStatus{
-			Name: f.Name, Title: title, URL: maskURL(f.URL), Tags: f.Tags,
-			Health:      health(st),
-			LastFetch:   st.LastFetch,
-			LastSuccess: st.LastSuccess,
-			LastNew:     st.LastNew,
-			LastError:   xmlText(st.LastError),
-			ErrorClass:  xmlText(st.ErrorClass),
-			Failures:    st.Failures,
-			NextPoll:    st.NextPoll,
-			Items24h:    ds.last24h[f.Name],
-			PerDay:      make([]int, statusDays),
-		}
-		fs.PollReason = xmlText(st.PollReason)
-		if fs.Tags == nil {
-			fs.Tags = []string{}
-		}
-		if d := st.PollInterval.Round(time.Second); d > 0 {
-			fs.PollInterval, fs.PollSeconds = d.String(), int64(d/time.Second)
-		}
-		if c := ds.perDay[f.Name]; c != nil {
-			copy(fs.PerDay, c[:])
-		}
-		for _, n := range fs.PerDay {
-			fs.Items += n
-		}
-		if fs.LastError != "" {
-			fs.ErrorWords = errorWords(fs.ErrorClass)
-		}
+		fs := feedStatus(f, states[f.Name], ds)
 		s.Totals.Copies24h += fs.Items24h
 		switch fs.Health {
 		case "ok":
@@ -272,6 +236,48 @@ func (h *handler) status(ctx context.Context) (*Status, error) {
 		s.Feeds = append(s.Feeds, fs)
 	}
 	return s, nil
+}
+
+// feedStatus returns the status of feed f in state st, with its counts
+// from ds.
+func feedStatus(f *Feed, st store.FeedState, ds *dayStats) FeedStatus {
+	title := plain(f.Title)
+	if title == "" {
+		title = plain(st.Title)
+	}
+	if title == "" {
+		title = plain(f.Name)
+	}
+	fs := FeedStatus{
+		Name: f.Name, Title: title, URL: maskURL(f.URL), Tags: f.Tags,
+		Health:      health(st),
+		LastFetch:   st.LastFetch,
+		LastSuccess: st.LastSuccess,
+		LastNew:     st.LastNew,
+		LastError:   xmlText(st.LastError),
+		ErrorClass:  xmlText(st.ErrorClass),
+		Failures:    st.Failures,
+		NextPoll:    st.NextPoll,
+		PollReason:  xmlText(st.PollReason),
+		Items24h:    ds.last24h[f.Name],
+		PerDay:      make([]int, statusDays),
+	}
+	if fs.Tags == nil {
+		fs.Tags = []string{}
+	}
+	if d := st.PollInterval.Round(time.Second); d > 0 {
+		fs.PollInterval, fs.PollSeconds = d.String(), int64(d/time.Second)
+	}
+	if c := ds.perDay[f.Name]; c != nil {
+		copy(fs.PerDay, c[:])
+	}
+	for _, n := range fs.PerDay {
+		fs.Items += n
+	}
+	if fs.LastError != "" {
+		fs.ErrorWords = errorWords(fs.ErrorClass)
+	}
+	return fs
 }
 
 // maskURL hides the password of a feed URL, as everywhere the config is shown.

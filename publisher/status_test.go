@@ -243,6 +243,7 @@ func TestMetrics(t *testing.T) {
 	etag := get(h, http.MethodGet, "/feeds/all.atom").Header().Get("ETag")
 	get(h, http.MethodGet, "/feeds/all.atom", "If-None-Match", etag)
 	get(h, http.MethodGet, "/feeds/all.atom?limit=0")
+	get(h, http.MethodGet, "/feeds/all.atom?limit=2") // a page rendered for the request
 	w := get(h, http.MethodGet, "/metrics")
 	if w.Code != http.StatusOK {
 		t.Fatalf("%d %s", w.Code, w.Body)
@@ -256,7 +257,9 @@ func TestMetrics(t *testing.T) {
 		`pressfeed_items_stored_total 3`,
 		`pressfeed_items_merged_total 1`,
 		`pressfeed_items_pruned_total 7`,
-		`pressfeed_http_requests_total{code="200",route="feed"} 1`,
+		`pressfeed_http_requests_total{code="200",route="feed"} 2`,
+		`pressfeed_generations_total 1`,        // one store state
+		`pressfeed_documents_rendered_total 4`, // its three first pages and the page of ?limit=2
 		`pressfeed_http_requests_total{code="304",route="feed"} 1`,
 		`pressfeed_http_requests_total{code="400",route="feed"} 1`,
 		`pressfeed_feed_last_success_timestamp_seconds{feed="vnexpress"} 1.7487462e+09`,
