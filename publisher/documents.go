@@ -29,6 +29,11 @@ import (
 //   - the JSON Feed "items" left out when empty (the schema requires it):
 //     jsonFeed.
 //
+// Two more are met in the model rather than here (see handler.feed): a
+// random id for an item without one, on every render, and a JSON Feed
+// item without content_html when only Description is set; Id and Content
+// are always set.
+//
 // Each builder copies what gorilla got right field by field, so nothing
 // relies on which of two same-named fields encoding/xml prefers.
 
