@@ -58,10 +58,12 @@ func TestGolden(t *testing.T) {
 
 // TestWriteFixtureOutputs writes the fixture documents to the folder named by
 // PRESSFEED_PUBLISHER_OUT, for CI's independent validators, and the first
-// page of ?limit=2 (with its next link) to the subfolder paged/.
+// page of ?limit=2 (with its next link) to the subfolder paged/, and a
+// query no story matches to empty/.
 func TestWriteFixtureOutputs(t *testing.T) {
 	writeFixtureOutputs(t, "", "", fixtureN)
 	writeFixtureOutputs(t, "?limit=2", "paged", 2)
+	writeFixtureOutputs(t, "?q=kh%C3%B4ng+c%C3%B3+tin+n%C3%A0y", "empty", 0) // dated, authored, no entries
 }
 
 func writeFixtureOutputs(t *testing.T, query, sub string, entries int) {

@@ -109,7 +109,15 @@ func newMetrics(h *handler) *metrics {
 	}
 	m.reg.MustRegister(m.fetches, m.duration, m.stored, m.merged, m.pruned, m.requests, m.pings,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&storeCollector{h: h}, &deliveryCollector{h: h})
+		&storeCollector{h: h}, &deliveryCollector{h: h},
+		// How often documents are rendered, against how often the store
+		// changes and readers ask for pages: what serving from memory saves.
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "pressfeed_documents_rendered_total",
+			Help: "Documents rendered: first pages on store change, and pages asked for with a query."},
+			func() float64 { return float64(h.renders.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "pressfeed_generations_total",
+			Help: "Generations of first pages rendered, each from one read of the store."},
+			func() float64 { return float64(h.generations.Load()) }))
 	return m
 }
 

@@ -308,8 +308,18 @@ func TestPlainFieldsEscapedTwice(t *testing.T) {
 	wantSummary := "Tóm tắt &lt;script&gt;alert(1)&lt;/script&gt;"
 	for _, ext := range []string{".rss", ".atom", ".json", ".opml"} {
 		t.Run(ext, func(t *testing.T) {
-			path := "/feeds/all" + ext
+			path, h := "/feeds/all"+ext, h
 			if ext == ".opml" {
+				// The OPML names feeds by their configured titles, as
+				// export-opml does: configure the sources' own.
+				titled := slices.Clone(pf)
+				for i := range titled {
+					titled[i].Title = "Báo " + titled[i].Name + " " + hostileTitle
+				}
+				var err error
+				if h, err = publisher.NewHandler(db, publisher.Options{Feeds: titled}); err != nil {
+					t.Fatal(err)
+				}
 				path = "/opml"
 			}
 			w := httptest.NewRecorder()
@@ -322,11 +332,13 @@ func TestPlainFieldsEscapedTwice(t *testing.T) {
 				got[f.name] = append(got[f.name], f.text)
 			}
 			want := map[string][]string{}
+			also := map[string][]string{} // allowed beside want, not required
 			switch ext {
 			case ".rss":
 				want = map[string][]string{"title": wantTitles, "source": wantFeeds, "category": wantFeeds, "dc:creator": {"Tác giả " + defusedTitle}}
 			case ".atom":
 				want = map[string][]string{"title": wantTitles, "source": wantFeeds, "category": wantFeeds, "author": {"Tác giả " + defusedTitle}, "summary": {wantSummary}}
+				also["author"] = wantFeeds // an entry without a byline names the outlet that leads it
 			case ".json":
 				want = map[string][]string{"title": wantTitles, "tag": wantFeeds, "author": {"Tác giả " + defusedTitle}, "summary": {wantSummary}}
 			case ".opml":
@@ -339,7 +351,7 @@ func TestPlainFieldsEscapedTwice(t *testing.T) {
 					}
 				}
 				for _, g := range got[field] {
-					if g != "" && !slices.Contains(ws, g) {
+					if g != "" && !slices.Contains(ws, g) && !slices.Contains(also[field], g) {
 						t.Errorf("%s %q, want one of %q", field, g, ws)
 					}
 				}

@@ -27,6 +27,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pressfeed/pressfeed/fetcher/scrape"
 	"github.com/pressfeed/pressfeed/store"
 	"github.com/pressfeed/pressfeed/vntext"
 )
@@ -43,6 +44,12 @@ type Output struct {
 type Feed struct {
 	Name, Title, URL string // Title "" means: use the feed's own title from store.FeedState, else Name
 	Tags             []string
+	// Format and Select say how the feed is read (config.toml's format
+	// and [feeds.select]; Format "" means "feed"). Only the OPML uses
+	// them: an html feed with XPath selectors is written as FreshRSS
+	// reads it.
+	Format string
+	Select scrape.Select
 }
 
 // Options configure the handler. The zero value serves one output, "all",
@@ -110,13 +117,20 @@ type handler struct {
 	maxStale   time.Duration
 	maxScan    int // items one reader's page may read (see selectItems)
 	metrics    *metrics
-	renders    atomic.Int64 // documents rendered, for tests
+	renders    atomic.Int64 // documents rendered: pressfeed_documents_rendered_total
 	down       atomic.Bool  // the last store read failed; logged once until one succeeds
 
-	gen         atomic.Pointer[generation] // served first pages; nil until the first render
-	rendering   chan struct{}              // held (cap 1) by the one render of a generation at a time
-	epoch       time.Time                  // zero of h.clock
-	generations atomic.Int64               // generations rendered, for tests
+	gen       atomic.Pointer[generation] // served first pages; nil until the first render
+	rendering chan struct{}              // held (cap 1) by the one render of a generation at a time
+	epoch     time.Time                  // zero of h.clock
+	// started is when NewHandler ran, to the second (from Options.Now): the
+	// updated date of an empty document, which has no item to date it by.
+	// The Unix epoch would be an implausible date (feed validators warn),
+	// the clock would change the bytes and ETag on every render; this way
+	// the same items give the same bytes for the life of the process, and
+	// an empty output's ETag changes once per restart.
+	started     time.Time
+	generations atomic.Int64 // generations rendered: pressfeed_generations_total
 
 	statsMu sync.Mutex
 	stats   *dayStats // items per feed and day, cached per store version
@@ -190,6 +204,7 @@ func newHandler(db *store.DB, opts Options) (*handler, error) {
 	if h.now == nil {
 		h.now = time.Now
 	}
+	h.started = h.now().UTC().Truncate(time.Second)
 	for _, hub := range opts.WebSubHubs {
 		if !isHTTP(hub) || hub != xmlText(hub) {
 			return nil, fmt.Errorf("publisher: WebSub hub %q is not an absolute http(s) URL", hub)
@@ -205,47 +220,69 @@ func newHandler(db *store.DB, opts Options) (*handler, error) {
 	}
 	h.baseURL = base
 
-	tagged := make(map[string][]string) // tag → feed names
-	for _, f := range opts.Feeds {
+	tagged, err := h.addFeeds(opts.Feeds)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.addOutputs(opts.Outputs, tagged); err != nil {
+		return nil, err
+	}
+	h.metrics = newMetrics(h)
+	h.routes()
+	return h, nil
+}
+
+// addFeeds adds the configured feeds and returns the names of the feeds
+// carrying each tag.
+func (h *handler) addFeeds(feeds []Feed) (tagged map[string][]string, err error) {
+	tagged = make(map[string][]string)
+	for _, f := range feeds {
 		if f.Name == "" {
 			return nil, errors.New("publisher: a feed has no name")
 		}
 		if h.feeds[f.Name] != nil {
 			return nil, fmt.Errorf("publisher: duplicate feed name %q", f.Name)
 		}
-		f := Feed{Name: f.Name, Title: xmlText(f.Title), URL: xmlText(f.URL), Tags: cleanAll(f.Tags)}
+		f := Feed{Name: f.Name, Title: xmlText(f.Title), URL: xmlText(f.URL), Tags: cleanAll(f.Tags),
+			Format: f.Format, Select: f.Select}
 		h.feeds[f.Name] = &f
 		h.feedList = append(h.feedList, &f)
 		for _, t := range f.Tags {
 			tagged[t] = append(tagged[t], f.Name)
 		}
 	}
+	return tagged, nil
+}
 
-	outs := opts.Outputs
+// addOutputs adds the configured outputs, or the default one when there
+// are none.
+func (h *handler) addOutputs(outs []Output, tagged map[string][]string) error {
 	if len(outs) == 0 {
 		outs = []Output{defaultOutput}
 	}
 	for _, o := range outs {
 		if h.outputs[o.Name] != nil {
-			return nil, fmt.Errorf("publisher: duplicate output name %q", o.Name)
+			return fmt.Errorf("publisher: duplicate output name %q", o.Name)
 		}
 		out, err := h.newOutput(o, tagged)
 		if err != nil {
-			return nil, fmt.Errorf("publisher: output %q: %w", o.Name, err)
+			return fmt.Errorf("publisher: output %q: %w", o.Name, err)
 		}
 		out.index = len(h.order)
 		h.outputs[o.Name] = out
 		h.order = append(h.order, out)
 	}
+	return nil
+}
 
-	h.metrics = newMetrics(h)
+// routes is the handler's route table (see the package comment).
+func (h *handler) routes() {
 	h.mux.HandleFunc("GET /feeds/{file}", h.serveFeed)
 	h.mux.HandleFunc("GET /healthz", h.serveHealth)
 	h.mux.HandleFunc("GET /{$}", h.serveStatusPage)
 	h.mux.HandleFunc("GET /status.json", h.serveStatusJSON)
 	h.mux.HandleFunc("GET /opml", h.serveOPML)
 	h.mux.Handle("GET /metrics", h.metrics.handler())
-	return h, nil
 }
 
 func (h *handler) newOutput(o Output, tagged map[string][]string) (*output, error) {

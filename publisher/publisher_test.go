@@ -447,12 +447,18 @@ func TestMultiMember(t *testing.T) {
 	})
 }
 
+// TestEmptyStore checks the documents of an empty output: no items, an
+// ETag, and a plausible date, the handler's start (feed validators call
+// 1970-01-01 "implausible"), the same on every render.
 func TestEmptyStore(t *testing.T) {
 	db := openDB(t, nil)
-	h, err := newHandler(db, Options{})
+	started := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	now := started.Add(800 * time.Millisecond)
+	h, err := newHandler(db, Options{Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
+	now = now.Add(time.Hour) // later renders keep the start
 	for f := range numFormats {
 		t.Run(formats[f].name, func(t *testing.T) {
 			w := get(h, http.MethodGet, "/feeds/all"+formats[f].ext)
@@ -466,10 +472,30 @@ func TestEmptyStore(t *testing.T) {
 				t.Error("no ETag")
 			}
 			body := w.Body.String()
+			if strings.Contains(body, "1970") {
+				t.Errorf("%s without items is dated 1970:\n%s", formats[f].name, body)
+			}
+			again, err := h.encode(h.order[0], f, nil, nil, page{self: h.order[0].selfLinks[f]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(again, w.Body.Bytes()) {
+				t.Errorf("%s without items differs an hour later:\n%s\n%s", formats[f].name, body, again)
+			}
 			switch f {
 			case formatAtom:
-				if !strings.Contains(body, "<updated>1970-01-01T00:00:00Z</updated>") {
+				if !strings.Contains(body, "<updated>2026-03-04T05:06:07Z</updated>") {
 					t.Errorf("atom without items:\n%s", body)
+				}
+				if !strings.Contains(body, "<author>") { // RFC 4287 4.1.1: no entry names one
+					t.Errorf("atom without items has no author:\n%s", body)
+				}
+			case formatRSS:
+				for _, want := range []string{"<pubDate>Wed, 04 Mar 2026 05:06:07 +0000</pubDate>",
+					"<lastBuildDate>Wed, 04 Mar 2026 05:06:07 +0000</lastBuildDate>"} {
+					if !strings.Contains(body, want) {
+						t.Errorf("rss without items has no %s:\n%s", want, body)
+					}
 				}
 			case formatJSON:
 				if !strings.Contains(body, `"items": []`) {

@@ -17,12 +17,10 @@ import (
 	"github.com/pressfeed/pressfeed/store"
 )
 
-// Documents are built with gorilla/feeds, then the structs it returns are
-// wrapped to fix what it gets wrong for us: one category per item, <source>
-// as a bare string, no rel="self" link, names in RSS <author>, an empty Atom
-// <link href="">, raw CDATA in RSS, the deprecated JSON Feed "author". The
-// wrappers embed gorilla's structs and shadow the fields they replace:
-// encoding/xml and encoding/json let a shallower field of the same name win.
+// Documents are built with gorilla/feeds as the format-neutral model
+// (feeds.Feed, feeds.Item) and its converters; the RSS and Atom structs that
+// are marshalled are pressfeed's own, in documents.go, which says which
+// defect of gorilla's each one works around.
 
 const (
 	nsAtom    = "http://www.w3.org/2005/Atom"
@@ -109,7 +107,7 @@ func (h *handler) feed(o *output, items []store.Item, states map[string]store.Fe
 		Link:        &feeds.Link{Href: h.baseURL + "/"},
 		Description: plain(o.Description),
 		Id:          "urn:pressfeed:output:" + o.Name,
-		Updated:     newest(items),
+		Updated:     newest(items, h.started),
 		Items:       make([]*feeds.Item, 0, len(items)),
 	}
 	extras := make([]extra, len(items))
@@ -147,9 +145,13 @@ func (h *handler) feed(o *output, items []store.Item, states map[string]store.Fe
 }
 
 // newest returns the time of the newest item, published or corrected; with no
-// items, the Unix epoch. Documents never use the clock.
-func newest(items []store.Item) time.Time {
-	t := time.Unix(0, 0).UTC()
+// items, empty. Documents never read the clock: an empty document carries
+// the time its handler started (see handler.started).
+func newest(items []store.Item, empty time.Time) time.Time {
+	if len(items) == 0 {
+		return empty
+	}
+	var t time.Time
 	for i := range items {
 		t = later(t, later(items[i].Published, items[i].Updated))
 	}
@@ -209,172 +211,6 @@ func itemHTML(it *store.Item, fi *feeds.Item, outlets []outlet) string {
 		b.WriteString("</p>")
 	}
 	return b.String()
-}
-
-// RSS 2.0 (https://www.rssboard.org/rss-specification) with the Atom
-// namespace for the self link and Dublin Core for author names.
-
-type rssDoc struct {
-	XMLName   xml.Name `xml:"rss"`
-	Version   string   `xml:"version,attr"`
-	NSAtom    string   `xml:"xmlns:atom,attr"`
-	NSContent string   `xml:"xmlns:content,attr"`
-	NSDC      string   `xml:"xmlns:dc,attr"`
-	Channel   rssChannel
-}
-
-type rssChannel struct {
-	*feeds.RssFeed
-	AtomLinks []rssAtomLink
-	Items     []rssItem `xml:"item"`
-}
-
-type rssAtomLink struct {
-	XMLName xml.Name `xml:"atom:link"`
-	Href    string   `xml:"href,attr"`
-	Rel     string   `xml:"rel,attr"`
-	Type    string   `xml:"type,attr,omitempty"`
-}
-
-type rssItem struct {
-	*feeds.RssItem
-	Link       string     `xml:"link,omitempty"` // gorilla writes an empty <link/>
-	Creator    string     `xml:"dc:creator,omitempty"`
-	Categories []string   `xml:"category"`
-	Source     *rssSource `xml:"source"`
-}
-
-type rssSource struct {
-	URL   string `xml:"url,attr"`
-	Title string `xml:",chardata"`
-}
-
-func (h *handler) rss(f *feeds.Feed, extras []extra, pg page) *rssDoc {
-	ch := (&feeds.Rss{Feed: f}).RssFeed()
-	if ch.Description == "" {
-		ch.Description = ch.Title // required
-	}
-	ch.Generator = generator
-	doc := &rssDoc{
-		Version:   "2.0",
-		NSAtom:    nsAtom,
-		NSContent: nsContent,
-		NSDC:      nsDC,
-		Channel: rssChannel{
-			RssFeed: ch,
-			Items:   make([]rssItem, 0, len(ch.Items)),
-		},
-	}
-	for _, l := range h.links(pg, "application/rss+xml") {
-		doc.Channel.AtomLinks = append(doc.Channel.AtomLinks, rssAtomLink{Href: l.Href, Rel: l.Rel, Type: l.Type})
-	}
-	for i, ri := range ch.Items {
-		ex := &extras[i]
-		ri.Description = f.Items[i].Content
-		ri.Content = nil // description carries the HTML; gorilla writes content:encoded as raw CDATA
-		ri.Author = ""   // RSS <author> is an e-mail address; the name goes in dc:creator
-		x := rssItem{RssItem: ri, Link: ri.Link, Creator: ex.author, Categories: ex.categories}
-		if ex.source.url != "" {
-			x.Source = &rssSource{URL: ex.source.url, Title: ex.source.title}
-		}
-		doc.Channel.Items = append(doc.Channel.Items, x)
-	}
-	ch.Items = nil
-	return doc
-}
-
-// Atom 1.0 (RFC 4287).
-
-type atomFeed struct {
-	*feeds.AtomFeed
-	Links   []feeds.AtomLink `xml:"link"`
-	Entries []atomEntry      `xml:"entry"`
-}
-
-type atomEntry struct {
-	Title atomText `xml:"title"`
-	*feeds.AtomEntry
-	Categories []atomCategory `xml:"category"`
-	Source     *atomSource    `xml:"source"`
-}
-
-type atomText struct {
-	Type string `xml:"type,attr"`
-	Text string `xml:",chardata"`
-}
-
-type atomCategory struct {
-	Term string `xml:"term,attr"`
-}
-
-type atomSource struct {
-	ID    string          `xml:"id"`
-	Title string          `xml:"title"`
-	Link  *feeds.AtomLink // rel="self", only for an http(s) feed URL
-}
-
-func (h *handler) atom(f *feeds.Feed, extras []extra, pg page) *atomFeed {
-	af := (&feeds.Atom{Feed: f}).AtomFeed()
-	af.Id = f.Id // gorilla uses the link, which moves with base_url
-	af.Link = nil
-	af.Author = &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: generator}}
-	doc := &atomFeed{
-		AtomFeed: af,
-		Links: append(h.links(pg, "application/atom+xml"),
-			feeds.AtomLink{Href: h.baseURL + "/", Rel: "alternate", Type: "text/html"}),
-		Entries: make([]atomEntry, 0, len(af.Entries)),
-	}
-	for i, e := range af.Entries {
-		fi, ex := f.Items[i], &extras[i]
-		if fi.Link == nil {
-			e.Links = nil // gorilla writes <link href=""/>
-		}
-		if e.Summary != nil {
-			e.Summary.Type = "text" // the summary is plain text; gorilla says html
-		}
-		e.Published = fi.Created.Format(time.RFC3339)
-		x := atomEntry{Title: atomText{Type: "text", Text: fi.Title}, AtomEntry: e}
-		for _, c := range ex.categories {
-			x.Categories = append(x.Categories, atomCategory{Term: c})
-		}
-		if ex.source.name != "" {
-			s := &atomSource{ID: "urn:pressfeed:feed:" + ex.source.name, Title: ex.source.title}
-			if ex.source.url != "" {
-				s.ID = ex.source.url
-				s.Link = &feeds.AtomLink{Href: ex.source.url, Rel: "self"}
-			}
-			x.Source = s
-		}
-		doc.Entries = append(doc.Entries, x)
-	}
-	af.Entries = nil
-	return doc
-}
-
-// JSON Feed 1.1 (https://jsonfeed.org/version/1.1).
-
-type jsonFeed struct {
-	*feeds.JSONFeed
-	Items []*feeds.JSONItem `json:"items"` // required, even when empty
-}
-
-func (h *handler) json(f *feeds.Feed, extras []extra, pg page) *jsonFeed {
-	jf := (&feeds.JSON{Feed: f}).JSONFeed()
-	jf.FeedUrl = pg.self
-	jf.NextUrl = pg.next
-	if pg.hubs {
-		for _, hub := range h.hubs {
-			jf.Hubs = append(jf.Hubs, &feeds.JSONHub{Type: "WebSub", Url: hub})
-		}
-	}
-	doc := &jsonFeed{JSONFeed: jf, Items: make([]*feeds.JSONItem, 0, len(jf.Items))}
-	for i, ji := range jf.Items {
-		ji.Author = nil // deprecated in 1.1; authors carries the name
-		ji.Tags = extras[i].categories
-		doc.Items = append(doc.Items, ji)
-	}
-	jf.Items = nil
-	return doc
 }
 
 func encodeXML(v any) ([]byte, error) {

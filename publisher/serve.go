@@ -137,6 +137,13 @@ func (h *handler) serveFeed(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
+	h.writeDocument(w, r, o, f, doc)
+}
+
+// writeDocument answers r with doc, identity or gzip as r accepts, with
+// conditional GET (see precondition) and HEAD. Header values are built once
+// per document and assigned, so that a cached answer allocates nothing.
+func (h *handler) writeDocument(w http.ResponseWriter, r *http.Request, o *output, f format, doc *document) {
 	body, etag, etagH, lenH := doc.body, doc.etag, doc.hdrETag, doc.hdrLen
 	hd := w.Header()
 	if acceptsGzip(r.Header["Accept-Encoding"]) {
@@ -147,29 +154,20 @@ func (h *handler) serveFeed(w http.ResponseWriter, r *http.Request) {
 	hd["Etag"] = etagH
 	hd["Vary"] = hdrVary
 	hd["Cache-Control"] = hdrCacheControl
-	rh := r.Header
-	if rh["Range"] != nil || rh["If-Match"] != nil || rh["If-Unmodified-Since"] != nil || rh["If-Range"] != nil {
-		// Rare: let ServeContent do ranges and the other preconditions.
-		http.ServeContent(w, r, "", doc.modified, bytes.NewReader(body))
-		return
-	}
-	// Conditional GET (RFC 9110 13.1.2, 13.1.3, 13.2.2): If-None-Match with
-	// weak comparison, lists and "*"; If-Modified-Since only without it.
-	notModified := false
-	if inm := rh["If-None-Match"]; inm != nil {
-		notModified = matchETag(inm, etag)
-	} else if ims := rh.Get("If-Modified-Since"); ims != "" && doc.hdrModified != nil {
-		t, err := http.ParseTime(ims)
-		notModified = err == nil && !doc.modified.Truncate(time.Second).After(t)
-	}
+	code := precondition(r.Header, etag, doc.modified, doc.hdrModified != nil)
 	if doc.hdrModified != nil {
 		hd["Last-Modified"] = doc.hdrModified
 	}
-	if notModified {
+	switch code {
+	case http.StatusNotModified:
 		// RFC 9110 15.4.5: no representation headers on a 304.
 		delete(hd, "Content-Type")
 		delete(hd, "Content-Encoding")
-		w.WriteHeader(http.StatusNotModified)
+		w.WriteHeader(code)
+		return
+	case http.StatusPreconditionFailed:
+		delete(hd, "Content-Encoding")
+		http.Error(w, "precondition failed", code)
 		return
 	}
 	hd["Content-Length"] = lenH
@@ -181,13 +179,50 @@ func (h *handler) serveFeed(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// matchETag reports whether an If-None-Match field lists etag, by weak
-// comparison, or is "*".
-func matchETag(fields []string, etag string) bool {
+// precondition evaluates the conditional request header h against the
+// validators of a document, its ETag and, when hasModified, its modified
+// time (RFC 9110 13.2.2, in that order): 0 to send it, 304 Not Modified or
+// 412 Precondition Failed. Only GET and HEAD reach it. It is the one place
+// feeds evaluate preconditions. Range and If-Range are ignored, as RFC 9110
+// 14.2 allows: a document is always sent whole.
+func precondition(h http.Header, etag string, modified time.Time, hasModified bool) int {
+	modified = modified.Truncate(time.Second) // HTTP dates have whole seconds
+	if im := h["If-Match"]; im != nil {
+		if !matchETag(im, etag, true) {
+			return http.StatusPreconditionFailed
+		}
+	} else if t, ok := httpDate(h, "If-Unmodified-Since"); ok && hasModified && modified.After(t) {
+		return http.StatusPreconditionFailed
+	}
+	if inm := h["If-None-Match"]; inm != nil {
+		if matchETag(inm, etag, false) {
+			return http.StatusNotModified
+		}
+	} else if t, ok := httpDate(h, "If-Modified-Since"); ok && hasModified && !modified.After(t) {
+		return http.StatusNotModified
+	}
+	return 0
+}
+
+// httpDate returns the HTTP date in field name of h, and whether there is
+// a valid one.
+func httpDate(h http.Header, name string) (time.Time, bool) {
+	v := h.Get(name)
+	if v == "" {
+		return time.Time{}, false
+	}
+	t, err := http.ParseTime(v)
+	return t, err == nil
+}
+
+// matchETag reports whether an If-Match or If-None-Match field lists etag
+// or is "*": by strong comparison (If-Match), where a weak tag matches
+// nothing, else by weak comparison (RFC 9110 8.8.3.2).
+func matchETag(fields []string, etag string, strong bool) bool {
 	for _, v := range fields {
 		for part := range strings.SplitSeq(v, ",") {
 			part = strings.TrimSpace(part)
-			if part == "*" || strings.TrimPrefix(part, "W/") == etag {
+			if part == "*" || part == etag || !strong && strings.TrimPrefix(part, "W/") == etag {
 				return true
 			}
 		}

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,8 +28,9 @@ func (h *handler) feedStates(ctx context.Context) (map[string]store.FeedState, e
 }
 
 // dayStats counts items per feed over the last statusDays days, by the day
-// (in the handler's location) of their published time. An item counts for
-// every feed that carried it.
+// (in the handler's location) of their published time. An item counts once
+// for every feed that carried it (merged or not), so a feed's counts say
+// what it published; total counts each item once.
 type dayStats struct {
 	version uint64
 	at      time.Time                   // when counted
@@ -76,7 +77,10 @@ func (h *handler) dayStats(ctx context.Context) (*dayStats, error) {
 		if recent {
 			s.total++
 		}
-		for _, m := range it.Members {
+		for j, m := range it.Members {
+			if slices.ContainsFunc(it.Members[:j], func(o store.Member) bool { return o.Feed == m.Feed }) {
+				continue // a feed that carried the story twice published it once
+			}
 			if day >= 0 && day < statusDays {
 				c := s.perDay[m.Feed]
 				if c == nil {
@@ -124,15 +128,26 @@ type Status struct {
 	TopStories []TopStory       `json:"top_stories"`
 }
 
-// StatusTotals sums the feeds.
+// StatusTotals sums the feeds. Each count is defined once:
+//
+//   - a story is an item: what the merged feeds show once, however many
+//     outlets carried it;
+//   - a feed's counts (FeedStatus.Items24h, Items, PerDay) are the stories
+//     it carried, merged or not, by published time;
+//   - Copies24h is the sum of the feeds' Items24h, so Copies24h -
+//     Items24h is how many copies merging saved in the last 24 hours.
+//
+// Items24h <= Copies24h; each feed's Items24h <= its Items, which is the
+// sum of its PerDay.
 type StatusTotals struct {
-	Feeds    int `json:"feeds"`
-	OK       int `json:"ok"`
-	Failing  int `json:"failing"` // failed the last fetch, not yet down
-	Down     int `json:"down"`    // failed downThreshold fetches in a row, or never succeeded
-	Never    int `json:"never"`   // not fetched yet
-	Items    int `json:"items"`   // items stored
-	Items24h int `json:"items_24h"`
+	Feeds     int `json:"feeds"`
+	OK        int `json:"ok"`
+	Failing   int `json:"failing"`    // failed the last fetch, not yet down
+	Down      int `json:"down"`       // failed downThreshold fetches in a row, or never succeeded
+	Never     int `json:"never"`      // not fetched yet
+	Items     int `json:"items"`      // stories stored, of any date
+	Items24h  int `json:"items_24h"`  // stories published in the 24 hours before Generated
+	Copies24h int `json:"copies_24h"` // the sum of the feeds' items_24h
 }
 
 // FeedStatus is one configured feed's health.
@@ -146,12 +161,13 @@ type FeedStatus struct {
 	LastSuccess time.Time `json:"last_success,omitzero"`
 	LastNew     time.Time `json:"last_new,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
-	ErrorClass  string    `json:"error_class,omitempty"`
+	ErrorClass  string    `json:"error_class,omitempty"` // the fetcher's class: timeout, http, parse, …
+	ErrorWords  string    `json:"error_words,omitempty"` // ErrorClass in Vietnamese words
 	Failures    int       `json:"failures"`
 	NextPoll    time.Time `json:"next_poll,omitzero"`
-	Items       int       `json:"items"` // items first stored from this feed
-	Items24h    int       `json:"items_24h"`
-	PerDay      []int     `json:"per_day"` // items per day of Status.Days
+	Items       int       `json:"items"`     // stories this feed carried in the days charted: the sum of PerDay
+	Items24h    int       `json:"items_24h"` // stories this feed carried, published in the 24 hours before Status.Generated
+	PerDay      []int     `json:"per_day"`   // stories this feed carried per day of Status.Days
 
 	// The delay to NextPoll when the scheduler chose it, and why: "pinned",
 	// "fixed interval", "learning", "learnt: busy hour", "learnt: quiet
@@ -205,38 +221,8 @@ func (h *handler) status(ctx context.Context) (*Status, error) {
 	s.Totals.Items = count
 	s.Totals.Items24h = ds.total
 	for _, f := range h.feedList {
-		st := states[f.Name]
-		title := plain(f.Title)
-		if title == "" {
-			title = plain(st.Title)
-		}
-		if title == "" {
-			title = plain(f.Name)
-		}
-		fs := FeedStatus{
-			Name: f.Name, Title: title, URL: maskURL(f.URL), Tags: f.Tags,
-			Health:      health(st),
-			LastFetch:   st.LastFetch,
-			LastSuccess: st.LastSuccess,
-			LastNew:     st.LastNew,
-			LastError:   xmlText(st.LastError),
-			ErrorClass:  xmlText(st.ErrorClass),
-			Failures:    st.Failures,
-			NextPoll:    st.NextPoll,
-			Items:       st.Items,
-			Items24h:    ds.last24h[f.Name],
-			PerDay:      make([]int, statusDays),
-		}
-		fs.PollReason = xmlText(st.PollReason)
-		if fs.Tags == nil {
-			fs.Tags = []string{}
-		}
-		if d := st.PollInterval.Round(time.Second); d > 0 {
-			fs.PollInterval, fs.PollSeconds = d.String(), int64(d/time.Second)
-		}
-		if c := ds.perDay[f.Name]; c != nil {
-			copy(fs.PerDay, c[:])
-		}
+		fs := feedStatus(f, states[f.Name], ds)
+		s.Totals.Copies24h += fs.Items24h
 		switch fs.Health {
 		case "ok":
 			s.Totals.OK++
@@ -252,11 +238,53 @@ func (h *handler) status(ctx context.Context) (*Status, error) {
 	return s, nil
 }
 
+// feedStatus returns the status of feed f in state st, with its counts
+// from ds.
+func feedStatus(f *Feed, st store.FeedState, ds *dayStats) FeedStatus {
+	title := plain(f.Title)
+	if title == "" {
+		title = plain(st.Title)
+	}
+	if title == "" {
+		title = plain(f.Name)
+	}
+	fs := FeedStatus{
+		Name: f.Name, Title: title, URL: maskURL(f.URL), Tags: f.Tags,
+		Health:      health(st),
+		LastFetch:   st.LastFetch,
+		LastSuccess: st.LastSuccess,
+		LastNew:     st.LastNew,
+		LastError:   xmlText(st.LastError),
+		ErrorClass:  xmlText(st.ErrorClass),
+		Failures:    st.Failures,
+		NextPoll:    st.NextPoll,
+		PollReason:  xmlText(st.PollReason),
+		Items24h:    ds.last24h[f.Name],
+		PerDay:      make([]int, statusDays),
+	}
+	if fs.Tags == nil {
+		fs.Tags = []string{}
+	}
+	if d := st.PollInterval.Round(time.Second); d > 0 {
+		fs.PollInterval, fs.PollSeconds = d.String(), int64(d/time.Second)
+	}
+	if c := ds.perDay[f.Name]; c != nil {
+		copy(fs.PerDay, c[:])
+	}
+	for _, n := range fs.PerDay {
+		fs.Items += n
+	}
+	if fs.LastError != "" {
+		fs.ErrorWords = errorWords(fs.ErrorClass)
+	}
+	return fs
+}
+
 // maskURL hides the password of a feed URL, as everywhere the config is shown.
 func maskURL(s string) string {
 	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
+	if err != nil {
+		return "(unparseable URL)" // it might hold a password
 	}
 	return u.Redacted()
 }
@@ -288,6 +316,7 @@ type pageFeed struct {
 	FeedStatus
 	Colour, Label     string
 	Since             string // "failing since …" or ""
+	ErrorDetail       string // LastError without the feed's URL
 	LastSuccessText   string
 	Bars              []pageBar
 	ChartW, ChartH    int
@@ -334,6 +363,9 @@ func (h *handler) serveStatusPage(w http.ResponseWriter, r *http.Request) {
 	for _, fs := range s.Feeds {
 		c := healthColours[fs.Health]
 		pf := pageFeed{FeedStatus: fs, Colour: c[0], Label: c[1], LastSuccessText: ago(now, fs.LastSuccess)}
+		if f := h.feeds[fs.Name]; f != nil && fs.LastError != "" {
+			pf.ErrorDetail = errorDetail(fs.LastError, f.Name, f.URL)
+		}
 		if fs.Health == "failing" || fs.Health == "down" {
 			if fs.LastSuccess.IsZero() {
 				pf.Since = "chưa lần nào thành công"
@@ -472,8 +504,9 @@ small{color:#656d76}
 <li style="border-color:#bf8700"><b>{{.Status.Totals.Failing}}</b>đang lỗi</li>
 <li style="border-color:#cf222e"><b>{{.Status.Totals.Down}}</b>hỏng</li>
 <li><b>{{.Status.Totals.Never}}</b>chưa tải</li>
-<li><b>{{.Status.Totals.Items}}</b>tin lưu</li>
-<li><b>{{.Status.Totals.Items24h}}</b>tin 24 giờ qua</li>
+<li id="total-items"><b>{{.Status.Totals.Items}}</b>tin lưu</li>
+<li id="total-items-24h" title="mỗi tin một lần, dù nhiều báo cùng đăng"><b>{{.Status.Totals.Items24h}}</b>tin 24 giờ qua</li>
+<li id="total-copies-24h" title="tổng số tin 24 giờ qua của các nguồn: tin nhiều báo cùng đăng được tính cho mỗi báo"><b>{{.Status.Totals.Copies24h}}</b>lượt đăng 24 giờ qua</li>
 </ul>
 <ul class="feeds" id="feeds">
 {{range .Feeds}}<li class="feed" id="feed-{{.Name}}" data-health="{{.Health}}" style="border-left-color:{{.Colour}}">
@@ -482,10 +515,10 @@ small{color:#656d76}
 <dl>
 <dt>Tình trạng</dt><dd>{{.Label}}{{with .Since}} · {{.}}{{end}}</dd>
 <dt>Thành công</dt><dd>{{date .LastSuccess}} ({{.LastSuccessText}})</dd>
-{{if .LastError}}<dt>Lỗi cuối</dt><dd class="err">{{.ErrorClass}}: {{.LastError}}</dd>
+{{if .LastError}}<dt>Lỗi cuối</dt><dd class="err"><details><summary>{{.ErrorWords}}</summary><small>{{.ErrorDetail}}</small></details></dd>
 {{end}}{{if .PollInterval}}<dt>Chu kỳ tải</dt><dd class="poll">{{.PollInterval}} · {{.PollReason}} · lần tới {{date .NextPoll}}</dd>
-{{end}}<dt>24 giờ qua</dt><dd>{{.Items24h}} tin</dd>
-<dt>Tổng</dt><dd>{{.Items}} tin</dd>
+{{end}}<dt>24 giờ qua</dt><dd class="items-24h">{{.Items24h}} tin</dd>
+<dt>{{len .PerDay}} ngày qua</dt><dd class="items">{{.Items}} tin</dd>
 </dl>
 <svg width="{{.ChartW}}" height="{{.ChartH}}" viewBox="0 0 {{.ChartW}} {{.ChartH}}" role="img" aria-label="{{.Summary}}"><title>{{.Summary}}</title>{{range .Bars}}<rect x="{{.X}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" fill="#0969da"><title>{{.Title}}</title></rect>{{end}}</svg>
 <small>{{.Summary}}</small>
@@ -503,56 +536,3 @@ small{color:#656d76}
 </body>
 </html>
 `))
-
-// OPML 2.0 (http://opml.org/spec2.opml): the configured feeds, for readers.
-
-type opmlDoc struct {
-	XMLName xml.Name      `xml:"opml"`
-	Version string        `xml:"version,attr"`
-	Title   string        `xml:"head>title"`
-	Owner   string        `xml:"head>docs"`
-	Body    []opmlOutline `xml:"body>outline"`
-}
-
-type opmlOutline struct {
-	Text     string `xml:"text,attr"`
-	Title    string `xml:"title,attr,omitempty"`
-	Type     string `xml:"type,attr,omitempty"`
-	XMLURL   string `xml:"xmlUrl,attr,omitempty"`
-	Category string `xml:"category,attr,omitempty"`
-}
-
-func (h *handler) serveOPML(w http.ResponseWriter, r *http.Request) {
-	states, err := h.feedStates(r.Context())
-	if err != nil {
-		h.log.Error("opml", "err", err)
-		http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
-		return
-	}
-	doc := opmlDoc{Version: "2.0", Title: "pressfeed", Owner: "http://opml.org/spec2.opml"}
-	for _, f := range h.feedList {
-		title := plain(f.Title)
-		if title == "" {
-			title = plain(states[f.Name].Title)
-		}
-		if title == "" {
-			title = plain(f.Name)
-		}
-		o := opmlOutline{Text: title, Title: title, Type: "rss", XMLURL: maskURL(f.URL)}
-		var cats []string
-		for _, t := range f.Tags {
-			cats = append(cats, "/"+strings.ReplaceAll(plain(t), ",", " "))
-		}
-		o.Category = strings.Join(cats, ",")
-		doc.Body = append(doc.Body, o)
-	}
-	body, err := encodeXML(doc)
-	if err != nil {
-		h.log.Error("encode opml", "err", err)
-		http.Error(w, "internal error", http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "text/x-opml; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
-}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -30,7 +31,8 @@ func statusFixture(t *testing.T) *handler {
 			NextPoll: ok.Add(7*time.Minute + 12*time.Second), PollInterval: 7*time.Minute + 12*time.Second + 400*time.Millisecond,
 			PollReason: "learnt: busy hour"},
 		"tuoitre": {Title: "Tuổi Trẻ Online", LastFetch: ok, LastSuccess: now.Add(-time.Hour), Failures: 1,
-			LastError: "fetch https://tuoitre.vn/rss: 503 Service Unavailable", ErrorClass: "http", Items: 1,
+			LastError:  `fetch tuoitre: Get "https://tuoitre.vn/rss/tin-moi-nhat.rss": fetcher: HTTP 503 Service Unavailable`,
+			ErrorClass: "http", Items: 1,
 			NextPoll: ok.Add(time.Hour), PollInterval: time.Hour, PollReason: "publisher asked (Retry-After)"},
 		"sggp": {LastFetch: ok, LastSuccess: now.Add(-26 * time.Hour), Failures: 5,
 			LastError: `<script>alert("x")</script> timeout`, ErrorClass: "timeout", Items: 1},
@@ -57,7 +59,8 @@ func TestStatusJSON(t *testing.T) {
 	if err := json.Unmarshal(w.Body.Bytes(), &s); err != nil {
 		t.Fatal(err)
 	}
-	want := StatusTotals{Feeds: 4, OK: 1, Failing: 1, Down: 1, Never: 1, Items: fixtureN, Items24h: fixtureN}
+	want := StatusTotals{Feeds: 4, OK: 1, Failing: 1, Down: 1, Never: 1, Items: fixtureN, Items24h: fixtureN,
+		Copies24h: 6} // the metro story was carried by all three outlets
 	if s.Totals != want {
 		t.Errorf("totals = %+v, want %+v", s.Totals, want)
 	}
@@ -79,7 +82,8 @@ func TestStatusJSON(t *testing.T) {
 	}
 	for _, tt := range tests {
 		f := byName[tt.name]
-		if f.Health != tt.health || f.PerDay[statusDays-1] != tt.today || f.Items24h != tt.last24h || len(f.PerDay) != statusDays {
+		if f.Health != tt.health || f.PerDay[statusDays-1] != tt.today || f.Items24h != tt.last24h || len(f.PerDay) != statusDays ||
+			f.Items != tt.today { // the fixture's stories are all of today
 			t.Errorf("%s: health %s, today %d, 24h %d; want %s, %d, %d", tt.name, f.Health, f.PerDay[statusDays-1], f.Items24h,
 				tt.health, tt.today, tt.last24h)
 		}
@@ -87,7 +91,8 @@ func TestStatusJSON(t *testing.T) {
 	if u := byName["nhandan"].URL; strings.Contains(u, "secret") {
 		t.Errorf("password shown: %s", u)
 	}
-	if f := byName["tuoitre"]; f.ErrorClass != "http" || !strings.Contains(f.LastError, "503") || f.Title != "Tuổi Trẻ Online" {
+	if f := byName["tuoitre"]; f.ErrorClass != "http" || f.ErrorWords != "máy chủ trả lỗi" || !strings.Contains(f.LastError, "503") ||
+		f.Title != "Tuổi Trẻ Online" {
 		t.Errorf("tuoitre = %+v", f)
 	}
 	polls := []struct {
@@ -162,7 +167,9 @@ func TestStatusPage(t *testing.T) {
 	if rects != 4*statusDays || scripts != 0 || external != 0 || !refresh {
 		t.Errorf("%d bars, %d scripts, %d external assets, refresh %v; want %d, 0, 0, true", rects, scripts, external, refresh, 4*statusDays)
 	}
-	for _, s := range []string{"Tuổi Trẻ Online", "503 Service Unavailable", "lỗi từ 2025-06-01 09:00 (1 lần liên tiếp)", "&lt;script&gt;",
+	for _, s := range []string{"Tuổi Trẻ Online", "lỗi từ 2025-06-01 09:00 (1 lần liên tiếp)",
+		`<details><summary>máy chủ trả lỗi</summary><small>HTTP 503 Service Unavailable</small></details>`,
+		`<details><summary>hết thời gian chờ</summary><small>&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; timeout</small></details>`,
 		`<dd class="poll">7m12s · learnt: busy hour · lần tới 2025-06-01 09:57 ICT</dd>`,
 		`<dd class="poll">1h0m0s · publisher asked (Retry-After) · lần tới 2025-06-01 10:50 ICT</dd>`} {
 		if !strings.Contains(body, s) {
@@ -197,8 +204,8 @@ func TestOPML(t *testing.T) {
 	if doc.Version != "2.0" || len(doc.Outlines) != 4 {
 		t.Fatalf("opml %s with %d outlines, want 2.0 with 4:\n%s", doc.Version, len(doc.Outlines), w.Body)
 	}
-	o := doc.Outlines[1]
-	if o.Text != "Tuổi Trẻ Online" || o.XMLURL != "https://tuoitre.vn/rss/tin-moi-nhat.rss" || o.Category != "/tong-hop,/thoi-su" {
+	o := doc.Outlines[1] // no configured title: named as configured, like export-opml
+	if o.Text != "tuoitre" || o.XMLURL != "https://tuoitre.vn/rss/tin-moi-nhat.rss" || o.Category != "tong-hop,thoi-su" {
 		t.Errorf("tuoitre outline = %+v", o)
 	}
 	if strings.Contains(w.Body.String(), "secret") {
@@ -236,6 +243,7 @@ func TestMetrics(t *testing.T) {
 	etag := get(h, http.MethodGet, "/feeds/all.atom").Header().Get("ETag")
 	get(h, http.MethodGet, "/feeds/all.atom", "If-None-Match", etag)
 	get(h, http.MethodGet, "/feeds/all.atom?limit=0")
+	get(h, http.MethodGet, "/feeds/all.atom?limit=2") // a page rendered for the request
 	w := get(h, http.MethodGet, "/metrics")
 	if w.Code != http.StatusOK {
 		t.Fatalf("%d %s", w.Code, w.Body)
@@ -249,7 +257,9 @@ func TestMetrics(t *testing.T) {
 		`pressfeed_items_stored_total 3`,
 		`pressfeed_items_merged_total 1`,
 		`pressfeed_items_pruned_total 7`,
-		`pressfeed_http_requests_total{code="200",route="feed"} 1`,
+		`pressfeed_http_requests_total{code="200",route="feed"} 2`,
+		`pressfeed_generations_total 1`,        // one store state
+		`pressfeed_documents_rendered_total 4`, // its three first pages and the page of ?limit=2
 		`pressfeed_http_requests_total{code="304",route="feed"} 1`,
 		`pressfeed_http_requests_total{code="400",route="feed"} 1`,
 		`pressfeed_feed_last_success_timestamp_seconds{feed="vnexpress"} 1.7487462e+09`,
@@ -402,5 +412,108 @@ func TestStatusDeliveriesAndTopStories(t *testing.T) {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %q", want)
 		}
+	}
+}
+
+// TestStatusCountsAgree checks that the counts of the status page and
+// /status.json agree with each other on the fixture, where one story was
+// carried by three outlets: each feed's 24-hour count is at most its
+// count over the days charted, which is the sum of its bars; the feeds'
+// 24-hour counts sum to the copies total; stories are at most copies. The
+// page shows the numbers of status.json.
+func TestStatusCountsAgree(t *testing.T) {
+	h := statusFixture(t)
+	var s Status
+	if err := json.Unmarshal(get(h, http.MethodGet, "/status.json").Body.Bytes(), &s); err != nil {
+		t.Fatal(err)
+	}
+	sum24h := 0
+	for _, f := range s.Feeds {
+		days := 0
+		for _, n := range f.PerDay {
+			days += n
+		}
+		if f.Items != days || f.Items24h > f.Items {
+			t.Errorf("%s: %d in 24 h, %d in %d days, bars sum to %d", f.Name, f.Items24h, f.Items, len(f.PerDay), days)
+		}
+		sum24h += f.Items24h
+	}
+	if tt := s.Totals; sum24h != tt.Copies24h || tt.Items24h > tt.Copies24h || tt.Items24h > tt.Items {
+		t.Errorf("totals %+v; feeds' 24 h counts sum to %d", tt, sum24h)
+	}
+	if s.Totals.Copies24h == s.Totals.Items24h {
+		t.Fatal("the fixture has no merged story in the last 24 h: nothing checked")
+	}
+
+	doc, err := html.Parse(strings.NewReader(get(h, http.MethodGet, "/").Body.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown := make(map[string]string) // id or feed/class → text
+	var feed string
+	for n := range doc.Descendants() {
+		if n.Type != html.ElementNode {
+			continue
+		}
+		for _, a := range n.Attr {
+			switch {
+			case a.Key == "id" && strings.HasPrefix(a.Val, "feed-"):
+				feed = strings.TrimPrefix(a.Val, "feed-")
+			case a.Key == "id" && strings.HasPrefix(a.Val, "total-"):
+				shown[a.Val] = textOf(n.FirstChild) // <b>N</b>
+			case a.Key == "class" && (a.Val == "items" || a.Val == "items-24h"):
+				shown[feed+"/"+a.Val] = textOf(n)
+			}
+		}
+	}
+	want := map[string]string{
+		"total-items":      fmt.Sprint(s.Totals.Items),
+		"total-items-24h":  fmt.Sprint(s.Totals.Items24h),
+		"total-copies-24h": fmt.Sprint(s.Totals.Copies24h),
+	}
+	for _, f := range s.Feeds {
+		want[f.Name+"/items"] = fmt.Sprintf("%d tin", f.Items)
+		want[f.Name+"/items-24h"] = fmt.Sprintf("%d tin", f.Items24h)
+	}
+	for k, v := range want {
+		if shown[k] != v {
+			t.Errorf("page shows %s %q, want %q", k, shown[k], v)
+		}
+	}
+}
+
+func textOf(n *html.Node) string {
+	var b strings.Builder
+	for d := range n.Descendants() {
+		if d.Type == html.TextNode {
+			b.WriteString(d.Data)
+		}
+	}
+	return b.String()
+}
+
+func TestErrorDetail(t *testing.T) {
+	tests := []struct{ msg, name, url, want string }{
+		{`fetch vnexpress: Get "https://vnexpress.net/rss/a.rss": dial tcp 1.2.3.4:443: i/o timeout`, "vnexpress",
+			"https://vnexpress.net/rss/a.rss", "dial tcp 1.2.3.4:443: i/o timeout"},
+		{"fetch tuoitre: fetcher: HTTP 503 Service Unavailable", "tuoitre", "https://tuoitre.vn/rss", "HTTP 503 Service Unavailable"},
+		{`fetch a: Get "https://u:***@x.vn/rss": EOF`, "a", "https://u:secret@x.vn/rss", "EOF"},
+		{"fetch a: https://u:xxxxx@x.vn/rss: too large", "a", "https://u:secret@x.vn/rss", "too large"},
+		{"fetch a: https://u:secret@x.vn/rss\nredirected to https://y.vn/", "a", "https://u:secret@x.vn/rss",
+			"redirected to https://y.vn/"},
+		{"processing was cut short by a crash", "a", "https://x.vn/", "processing was cut short by a crash"},
+	}
+	for _, tt := range tests {
+		if got := errorDetail(tt.msg, tt.name, tt.url); got != tt.want {
+			t.Errorf("errorDetail(%q) = %q, want %q", tt.msg, got, tt.want)
+		}
+	}
+	for class := range errorClassWords {
+		if errorWords(class) == errorWords("other") {
+			t.Errorf("class %s has no words of its own", class)
+		}
+	}
+	if errorWords("") != "lỗi khác" || errorWords("new_class") != "lỗi khác" {
+		t.Error("unknown classes are not worded as another error")
 	}
 }
