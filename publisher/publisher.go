@@ -287,7 +287,7 @@ func (h *handler) routes() {
 
 func (h *handler) newOutput(o Output, tagged map[string][]string) (*output, error) {
 	if !validName(o.Name) {
-		return nil, errors.New("name must be letters, digits, '-' or '_'")
+		return nil, errors.New("name must match [a-z0-9-]+")
 	}
 	if o.Limit < 0 {
 		return nil, fmt.Errorf("limit %d is negative", o.Limit)
@@ -347,13 +347,14 @@ func parseKeywords(phrases []string) ([]vntext.Keyword, error) {
 	return ks, nil
 }
 
-// validName reports whether an output name is safe in a URL path and in a URN.
+// validName reports whether an output name follows the config's rule for
+// names, [a-z0-9-]+: safe in a URL path and in a URN.
 func validName(s string) bool {
 	if s == "" {
 		return false
 	}
 	for _, r := range s {
-		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || r == '-' || r == '_') {
+		if !('a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '-') {
 			return false
 		}
 	}

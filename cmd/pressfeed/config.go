@@ -560,7 +560,8 @@ func (c *config) fetcherOptions(log *slog.Logger, version string) fetcher.Option
 func (c *config) publisherOptions(log *slog.Logger) publisher.Options {
 	o := publisher.Options{BaseURL: c.Server.BaseURL, Logger: log}
 	for _, f := range c.Feeds {
-		o.Feeds = append(o.Feeds, publisher.Feed{Name: f.Name, Title: f.Title, URL: f.URL, Tags: f.Tags})
+		o.Feeds = append(o.Feeds, publisher.Feed{Name: f.Name, Title: f.Title, URL: f.URL, Tags: f.Tags,
+			Format: f.Format, Select: scrape.Select(f.Select)})
 	}
 	for _, out := range c.Outputs {
 		o.Outputs = append(o.Outputs, publisher.Output{

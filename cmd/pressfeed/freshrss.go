@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strings"
@@ -97,32 +96,6 @@ func (f *importedFeed) fromFreshRSS(o *outline) string {
 	return ""
 }
 
-// freshRSSOutline returns the outline export-opml writes for an html
-// feed, and ok; ok is false when its selectors are not all XPath (CSS
-// cannot be said in FreshRSS's OPML) or it is not an html feed.
-func freshRSSOutline(f feedConfig, o outline) (outline, bool) {
-	if f.Format != scrape.FormatHTML {
-		return o, false
-	}
-	sel := importedSelect(f.Select)
-	attrs := []xml.Attr{{Name: xml.Name{Local: "xmlns:frss"}, Value: frssNS}}
-	for _, k := range frssKeys {
-		v := *sel.field(k.key)
-		if v == "" {
-			continue
-		}
-		if !scrape.IsXPath(v) {
-			return o, false
-		}
-		attrs = append(attrs, xml.Attr{Name: xml.Name{Local: "frss:" + k.attr}, Value: v})
-	}
-	if sel.DateFormat != "" {
-		attrs = append(attrs, xml.Attr{Name: xml.Name{Local: "frss:xPathItemTimeFormat"}, Value: goToPHPLayout(sel.DateFormat)})
-	}
-	o.Type, o.HTMLURL, o.Attrs = frssHTMLXPath, o.XMLURL, attrs
-	return o, true
-}
-
 // phpLetters maps the letters of PHP's DateTime::createFromFormat to Go
 // layout elements. Letters with no Go equivalent are missing.
 var phpLetters = map[byte]string{
@@ -195,18 +168,6 @@ next:
 		i++
 	}
 	return b.String()
-}
-
-// exportNote is the line of the OPML comment that names a feed export-opml
-// left out: FreshRSS has no equivalent of CSS selectors, sitemaps or
-// GJSON paths.
-func exportNote(f feedConfig) string {
-	why := "CSS selectors (FreshRSS reads XPath only)"
-	if f.Format != scrape.FormatHTML {
-		why = fmt.Sprintf("format %q has no FreshRSS equivalent", f.Format)
-	}
-	// "--" may not appear in an XML comment.
-	return strings.ReplaceAll(fmt.Sprintf("\n  left out: %s, %s\n", f.Name, why), "--", "- -")
 }
 
 // writeImportNotes writes the outlines import-opml left out as TOML

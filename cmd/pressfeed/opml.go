@@ -16,7 +16,7 @@ import (
 
 	"github.com/pressfeed/pressfeed/fetcher"
 	"github.com/pressfeed/pressfeed/fetcher/scrape"
-	"github.com/pressfeed/pressfeed/plaintext"
+	"github.com/pressfeed/pressfeed/publisher"
 	"github.com/pressfeed/pressfeed/vntext"
 )
 
@@ -62,41 +62,16 @@ func runExportOPML(ctx context.Context, inv *invocation) error {
 // exportOPML writes cfg's feeds as OPML. Passwords in feed URLs are masked
 // unless withCredentials.
 func exportOPML(w io.Writer, cfg *config, withCredentials bool) error {
-	doc := opmlDoc{Version: "2.0", NS: opmlNS, Title: "pressfeed feeds"}
+	feeds := make([]publisher.Feed, 0, len(cfg.Feeds))
 	for _, f := range cfg.Feeds {
 		u := f.URL
 		if !withCredentials {
 			u = redact(u)
 		}
-		// Titles are plain text holding no markup, as in every output.
-		title := plaintext.From(f.Title, plaintext.Text)
-		text := title
-		if text == "" {
-			text = f.Name
-		}
-		o := outline{Text: text, Title: title, Type: "rss", XMLURL: u,
-			Category: strings.Join(f.Tags, ","), Name: f.Name}
-		if f.Format != "" && f.Format != scrape.FormatFeed {
-			o, ok := freshRSSOutline(f, o)
-			if !ok {
-				doc.Note += exportNote(f)
-				continue
-			}
-			doc.Body = append(doc.Body, o)
-			continue
-		}
-		doc.Body = append(doc.Body, o)
+		feeds = append(feeds, publisher.Feed{Name: f.Name, Title: f.Title, URL: u, Tags: f.Tags,
+			Format: f.Format, Select: scrape.Select(f.Select)})
 	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return fmt.Errorf("export-opml: %w", err)
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return publisher.WriteOPML(w, feeds)
 }
 
 func runImportOPML(ctx context.Context, inv *invocation) error {
