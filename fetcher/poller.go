@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/net/publicsuffix"
 
+	"github.com/pressfeed/pressfeed/internal/canon"
 	"github.com/pressfeed/pressfeed/store"
 )
 
@@ -555,9 +556,9 @@ func failed(st store.FeedState, now time.Time, interval time.Duration, err error
 func (p *Poller) logMove(f Feed, prev, st store.FeedState, asked string) {
 	switch {
 	case st.MovedTo != "" && st.MovedTo != prev.MovedTo:
-		p.log.Info("feed moved", "feed", f.Name, "from", redactURL(asked), "to", redactURL(st.MovedTo))
+		p.log.Info("feed moved", "feed", f.Name, "from", canon.Redact(asked), "to", canon.Redact(st.MovedTo))
 	case st.MovedTo == "" && prev.MovedTo != "":
-		p.log.Info("feed move ended", "feed", f.Name, "url", redactURL(f.URL), "was", redactURL(prev.MovedTo))
+		p.log.Info("feed move ended", "feed", f.Name, "url", canon.Redact(f.URL), "was", canon.Redact(prev.MovedTo))
 	}
 }
 
@@ -714,13 +715,4 @@ func (p *Poller) pruneLoop(ctx context.Context) {
 		case <-t.C:
 		}
 	}
-}
-
-// redactURL masks a password in a feed URL, for logs.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(unparseable URL)"
-	}
-	return u.Redacted()
 }

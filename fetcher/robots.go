@@ -13,6 +13,7 @@ import (
 	"github.com/temoto/robotstxt"
 
 	"github.com/pressfeed/pressfeed/fetcher/scrape"
+	"github.com/pressfeed/pressfeed/internal/canon"
 	"github.com/pressfeed/pressfeed/store"
 )
 
@@ -83,7 +84,7 @@ func (o *Options) robotsAllow(ctx context.Context, f Feed, u *url.URL) error {
 		path += "?" + u.RawQuery
 	}
 	if !s.rules.TestAgent(path, robotsAgent(o.UserAgent)) {
-		return fmt.Errorf("%w: %s", ErrRobots, redactURL(u.String()))
+		return fmt.Errorf("%w: %s", ErrRobots, canon.Redact(u.String()))
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/mmcdole/gofeed"
 
 	"github.com/pressfeed/pressfeed/fetcher/scrape"
+	"github.com/pressfeed/pressfeed/internal/canon"
 	"github.com/pressfeed/pressfeed/internal/cpu"
 	"github.com/pressfeed/pressfeed/plaintext"
 	"github.com/pressfeed/pressfeed/store"
@@ -48,7 +49,7 @@ func scrapeSource(ctx context.Context, opts *Options, f Feed, res Result, body [
 		}
 		child, err := fetchSitemap(ctx, opts, f, src, sm, base.Host, now)
 		if err != nil {
-			return Result{}, fmt.Errorf("fetch %s: sitemap %s: %w", f.Name, redactURL(sm), err)
+			return Result{}, fmt.Errorf("fetch %s: sitemap %s: %w", f.Name, canon.Redact(sm), err)
 		}
 		items = append(items, child.Items[:min(len(child.Items), scrape.MaxItems-len(items))]...)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pressfeed/pressfeed/fetcher/scrape"
+	"github.com/pressfeed/pressfeed/internal/canon"
 )
 
 // OPML 2.0 (http://opml.org/spec2.opml): the configured feeds, for feed
@@ -176,7 +177,7 @@ func (h *handler) serveOPML(w http.ResponseWriter, r *http.Request) {
 	feeds := make([]Feed, len(h.feedList))
 	for i, f := range h.feedList {
 		feeds[i] = *f
-		feeds[i].URL = maskURL(f.URL)
+		feeds[i].URL = canon.Redact(f.URL)
 	}
 	var b bytes.Buffer
 	if err := WriteOPML(&b, feeds); err != nil {

@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/pressfeed/pressfeed/internal/canon"
 	"github.com/pressfeed/pressfeed/store"
 )
 
@@ -249,7 +249,7 @@ func feedStatus(f *Feed, st store.FeedState, ds *dayStats) FeedStatus {
 		title = plain(f.Name)
 	}
 	fs := FeedStatus{
-		Name: f.Name, Title: title, URL: maskURL(f.URL), Tags: f.Tags,
+		Name: f.Name, Title: title, URL: canon.Redact(f.URL), Tags: f.Tags,
 		Health:      health(st),
 		LastFetch:   st.LastFetch,
 		LastSuccess: st.LastSuccess,
@@ -278,15 +278,6 @@ func feedStatus(f *Feed, st store.FeedState, ds *dayStats) FeedStatus {
 		fs.ErrorWords = errorWords(fs.ErrorClass)
 	}
 	return fs
-}
-
-// maskURL hides the password of a feed URL, as everywhere the config is shown.
-func maskURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(unparseable URL)" // it might hold a password
-	}
-	return u.Redacted()
 }
 
 func (h *handler) serveStatusJSON(w http.ResponseWriter, r *http.Request) {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/pressfeed/pressfeed/fetcher"
 	"github.com/pressfeed/pressfeed/fetcher/scrape"
+	"github.com/pressfeed/pressfeed/internal/canon"
 	"github.com/pressfeed/pressfeed/publisher"
 	"github.com/pressfeed/pressfeed/store"
 	"github.com/pressfeed/pressfeed/vntext"
@@ -463,7 +464,7 @@ func invalidURL(s string, err error) error {
 	if errors.As(err, &ue) {
 		err = ue.Err // its message repeats the URL, password and all
 	}
-	return fmt.Errorf("invalid URL %q: %v", redact(s), err)
+	return fmt.Errorf("invalid URL %q: %v", canon.Redact(s), err)
 }
 
 func checkFeedURL(s string) error {
@@ -484,31 +485,6 @@ func checkFeedURL(s string) error {
 		return fmt.Errorf("want http://, https:// or file://, got %q", u.Redacted())
 	}
 	return nil
-}
-
-// redact masks a password in a URL, for messages, as url.URL.Redacted
-// does; a URL that does not parse gets the password of what looks like its
-// user info (before the last "@") masked, and keeps the rest, so that the
-// message shows what is wrong with it.
-func redact(s string) string {
-	if u, err := url.Parse(s); err == nil {
-		return u.Redacted()
-	}
-	scheme, rest, ok := strings.Cut(s, "://")
-	if !ok {
-		scheme, rest = "", s
-	} else {
-		scheme += "://"
-	}
-	at := strings.LastIndexByte(rest, '@')
-	if at < 0 {
-		return s
-	}
-	user, _, hasPassword := strings.Cut(rest[:at], ":")
-	if !hasPassword {
-		return s
-	}
-	return scheme + user + ":xxxxx" + rest[at:]
 }
 
 // storePath returns the database path: relative paths are relative to

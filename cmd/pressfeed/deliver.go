@@ -12,6 +12,7 @@ import (
 
 	"github.com/pressfeed/pressfeed/deliver"
 	"github.com/pressfeed/pressfeed/fetcher"
+	"github.com/pressfeed/pressfeed/internal/canon"
 	"github.com/pressfeed/pressfeed/publisher"
 	"github.com/pressfeed/pressfeed/store"
 )
@@ -158,7 +159,7 @@ func (d *deliverConfig) describe() string {
 	case deliver.Telegram:
 		return "telegram → " + d.ChatID
 	case deliver.Email:
-		return fmt.Sprintf("email → %s at %s via %s", strings.Join(d.To, ", "), strings.Join(d.At, ", "), redact(d.SMTP))
+		return fmt.Sprintf("email → %s at %s via %s", strings.Join(d.To, ", "), strings.Join(d.At, ", "), canon.Redact(d.SMTP))
 	}
 	return d.Kind
 }

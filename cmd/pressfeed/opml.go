@@ -16,6 +16,7 @@ import (
 
 	"github.com/pressfeed/pressfeed/fetcher"
 	"github.com/pressfeed/pressfeed/fetcher/scrape"
+	"github.com/pressfeed/pressfeed/internal/canon"
 	"github.com/pressfeed/pressfeed/publisher"
 	"github.com/pressfeed/pressfeed/vntext"
 )
@@ -66,7 +67,7 @@ func exportOPML(w io.Writer, cfg *config, withCredentials bool) error {
 	for _, f := range cfg.Feeds {
 		u := f.URL
 		if !withCredentials {
-			u = redact(u)
+			u = canon.Redact(u)
 		}
 		feeds = append(feeds, publisher.Feed{Name: f.Name, Title: f.Title, URL: u, Tags: f.Tags,
 			Format: f.Format, Select: scrape.Select(f.Select)})
@@ -204,7 +205,7 @@ func (imp *opmlImport) walk(outs []outline, folders []string) {
 			}
 		}
 		if why := f.fromFreshRSS(&o); why != "" {
-			imp.notes = append(imp.notes, fmt.Sprintf("%s (%s): %s", f.Name, redact(f.URL), why))
+			imp.notes = append(imp.notes, fmt.Sprintf("%s (%s): %s", f.Name, canon.Redact(f.URL), why))
 			continue
 		}
 		imp.feeds = append(imp.feeds, f)

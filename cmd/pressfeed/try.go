@@ -12,6 +12,7 @@ import (
 
 	"github.com/pressfeed/pressfeed/fetcher"
 	"github.com/pressfeed/pressfeed/fetcher/scrape"
+	"github.com/pressfeed/pressfeed/internal/canon"
 )
 
 // tryFlags declares the flags of "try": a format and selectors that
@@ -57,7 +58,7 @@ func runTry(ctx context.Context, inv *invocation) error {
 	}
 	feed.Format, feed.Select = fd.Format, scrape.Select(fd.Select)
 	w := inv.stdout
-	fmt.Fprintf(w, "%s (%s) %s\n", feed.Name, feed.Format, redact(feed.URL))
+	fmt.Fprintf(w, "%s (%s) %s\n", feed.Name, feed.Format, canon.Redact(feed.URL))
 	tr, err := fetcher.Try(ctx, opts, feed)
 	for _, c := range tr.Counts {
 		if c.In > 0 || c.Key != "select.item" && c.Key != "url" {
