@@ -3,7 +3,8 @@
 // Link, the store finds items by it, `explain` looks links up with it and
 // the publisher serves Strip's form; keeping the rule here, in a leaf that
 // every one of them can import (store, fetcher, publisher and cmd all do,
-// and canon imports none of them), is what keeps them agreeing.
+// and canon imports none of them), is what keeps them agreeing. It also
+// owns how a link is shown to people: Redact, with its password masked.
 package canon
 
 import (
