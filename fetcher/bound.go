@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+
+	"github.com/pressfeed/pressfeed/fetcher/decode"
 )
 
 // Bounds on the shape of one document, checked by checkShape before gofeed
@@ -45,7 +47,7 @@ var (
 // scan may count more than the parser would have, never less before the
 // point where the parser stops.
 func checkShape(b []byte) error {
-	if decIsJSON(b) {
+	if decode.IsJSON(b) {
 		return checkJSONShape(b)
 	}
 	return checkXMLShape(b)
@@ -222,7 +224,7 @@ func skipDirective(b []byte, i int) int {
 }
 
 func skipXMLSpace(b []byte, i int) int {
-	for i < len(b) && decIsXMLSpace(b[i]) {
+	for i < len(b) && decode.IsXMLSpace(b[i]) {
 		i++
 	}
 	return i

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"golang.org/x/net/html/charset"
+
+	"github.com/pressfeed/pressfeed/fetcher/decode"
 )
 
 // Hostile documents: the shapes that crashed the daemon or swelled its
@@ -237,7 +239,7 @@ func FuzzCheckShape(f *testing.F) {
 		}
 		var depth, nodes, items int
 		whole := true
-		if decIsJSON(b) {
+		if decode.IsJSON(b) {
 			if !json.Valid(b) {
 				return // gofeed validates a JSON document before decoding any of it
 			}

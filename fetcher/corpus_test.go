@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -21,133 +19,14 @@ import (
 	"github.com/mmcdole/gofeed"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/pressfeed/pressfeed/fetcher/internal/corpustest"
+	"github.com/pressfeed/pressfeed/plaintext"
 	"github.com/pressfeed/pressfeed/store"
 )
 
-// corpusFolders are the folders of ../../shared/corpus that hold feed
-// documents (see its SOURCES.md); the others hold licences, tables and
-// schemas.
-var corpusFolders = []string{"feedparser", "gofeed", "w3c-feedvalidator", "rsparser", "fastfeedparser", "adversarial"}
-
-// corpusDoc is one feed document of the corpus, as served.
-type corpusDoc struct {
-	folder, rel string // top folder; path below the corpus root
-	body        []byte
-	contentType string
-}
-
-// corpusDocs returns every feed document of the corpus. Expected-result
-// files (gofeed's and fastfeedparser's JSON beside each XML) are left out;
-// the adversarial documents, which are not feeds, are wrapped in one.
-func corpusDocs(tb testing.TB) []corpusDoc {
-	tb.Helper()
-	var docs []corpusDoc
-	for _, folder := range corpusFolders {
-		root := filepath.Join(decCorpus, folder)
-		err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			if expectedResult(p) {
-				return nil
-			}
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			rel, err := filepath.Rel(decCorpus, p)
-			if err != nil {
-				return err
-			}
-			if folder == "adversarial" {
-				b = wrapAdversarial(b)
-			}
-			docs = append(docs, corpusDoc{folder: folder, rel: filepath.ToSlash(rel), body: b, contentType: corpusContentType(folder, p, b)})
-			return nil
-		})
-		if err != nil {
-			tb.Fatalf("read corpus: %v", err)
-		}
-	}
-	if len(docs) < 4400 {
-		tb.Fatalf("found %d corpus documents under %s, want the whole corpus", len(docs), decCorpus)
-	}
-	return docs
-}
-
-// expectedResult reports whether p is another parser's expected output for
-// a feed document rather than a document.
-func expectedResult(p string) bool {
-	if filepath.Ext(p) != ".json" {
-		return false
-	}
-	stem := strings.TrimSuffix(p, ".json")
-	if strings.HasSuffix(stem, "_expected") || strings.HasSuffix(stem, ".expected") {
-		return true
-	}
-	_, err := os.Stat(stem + ".xml")
-	return err == nil
-}
-
-// corpusContentType is what a sensible server would send for the file: the
-// Content-Type a feedparser test simulates in its "Header:" line, else one
-// by extension or, without one, by the first byte.
-func corpusContentType(folder, p string, b []byte) string {
-	if folder == "feedparser" {
-		if ct := decTestHeader(b); ct != "" {
-			return ct
-		}
-	}
-	switch filepath.Ext(p) {
-	case ".json":
-		return "application/feed+json"
-	case ".rss", ".txt":
-		return "application/rss+xml"
-	case ".atom":
-		return "application/atom+xml"
-	case ".rdf":
-		return "application/rdf+xml"
-	case ".xml":
-		return "application/xml"
-	}
-	if t := bytes.TrimLeft(b, " \t\r\n\ufeff"); len(t) > 0 && t[0] == '{' {
-		return "application/feed+json"
-	}
-	return "application/xml"
-}
-
-// wrapAdversarial puts a hostile document into an RSS item: an XML bomb
-// keeps its prolog (the DTD) and its root goes into the description; other
-// bytes (the UTF-8 stress test) go into CDATA.
-func wrapAdversarial(b []byte) []byte {
-	const open = `<rss version="2.0"><channel><title>adversarial</title><link>https://bao.example/</link><description>d</description><item><title>adversarial document</title><link>https://bao.example/a</link><description>`
-	const close = `</description></item></channel></rss>`
-	if !bytes.HasPrefix(bytes.TrimSpace(b), []byte("<")) {
-		return slices.Concat([]byte(`<?xml version="1.0" encoding="UTF-8"?>`+open+`<![CDATA[`), b, []byte(`]]>`+close))
-	}
-	// The root starts at the first '<' that opens neither a declaration,
-	// a processing instruction nor a comment.
-	i := 0
-	for {
-		j := bytes.IndexByte(b[i:], '<')
-		if j < 0 {
-			return slices.Concat([]byte(open), b, []byte(close))
-		}
-		i += j
-		if i+1 < len(b) && b[i+1] != '!' && b[i+1] != '?' {
-			break
-		}
-		if bytes.HasPrefix(b[i:], []byte("<!DOCTYPE")) {
-			// Skip the internal subset, which holds '<' of its own.
-			if end := bytes.Index(b[i:], []byte("]>")); end >= 0 && bytes.Contains(b[i:i+end], []byte("[")) {
-				i += end + 2
-				continue
-			}
-		}
-		i++
-	}
-	return slices.Concat(b[:i], []byte(open), b[i:], []byte(close))
-}
+// corpusDir is the shared, read-only test corpus; it sits beside the
+// repository, in CI too.
+const corpusDir = "../../shared/corpus"
 
 // corpusCount is one row of the corpus table.
 type corpusCount struct {
@@ -161,10 +40,10 @@ type corpusCount struct {
 // gofeed in every folder and more overall, and every string it hands on
 // must be valid UTF-8, NFC and valid XML.
 func TestCorpus(t *testing.T) {
-	docs := corpusDocs(t)
-	byPath := make(map[string]*corpusDoc, len(docs))
+	docs := corpustest.Docs(t, corpusDir)
+	byPath := make(map[string]*corpustest.Doc, len(docs))
 	for i := range docs {
-		byPath["/"+docs[i].rel] = &docs[i]
+		byPath["/"+docs[i].Rel] = &docs[i]
 	}
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d := byPath[r.URL.Path]
@@ -172,8 +51,8 @@ func TestCorpus(t *testing.T) {
 			http.NotFound(w, r)
 			return
 		}
-		w.Header().Set("Content-Type", d.contentType)
-		w.Write(d.body)
+		w.Header().Set("Content-Type", d.ContentType)
+		w.Write(d.Body)
 	}))
 	defer ts.Close()
 	opts := testOptions()
@@ -194,12 +73,12 @@ func TestCorpus(t *testing.T) {
 			for i := range jobs {
 				d := &docs[i]
 				start := time.Now()
-				res, err := fetch(context.Background(), &opts, Feed{Name: d.rel, URL: ts.URL + "/" + path.Clean(d.rel)}, store.FeedState{})
+				res, err := fetch(context.Background(), &opts, Feed{Name: d.Rel, URL: ts.URL + "/" + path.Clean(d.Rel)}, store.FeedState{})
 				took := time.Since(start)
-				_, gerr := gofeed.NewParser().Parse(bytes.NewReader(d.body))
+				_, gerr := gofeed.NewParser().Parse(bytes.NewReader(d.Body))
 				outcomes[i] = outcome{ours: err == nil, theirs: gerr == nil, took: took, err: err}
 				if err == nil {
-					checkIncoming(t, d.rel, res, now)
+					checkIncoming(t, d.Rel, res, now)
 				}
 			}
 		})
@@ -216,10 +95,10 @@ func TestCorpus(t *testing.T) {
 	var slowestDoc string
 	for i, o := range outcomes {
 		d := &docs[i]
-		c := counts[d.folder]
+		c := counts[d.Folder]
 		if c == nil {
 			c = &corpusCount{}
-			counts[d.folder] = c
+			counts[d.Folder] = c
 		}
 		for _, c := range []*corpusCount{c, total} {
 			c.docs++
@@ -230,20 +109,20 @@ func TestCorpus(t *testing.T) {
 				c.gofeed++
 			}
 			if o.ours && !o.theirs {
-				c.gained = append(c.gained, d.rel)
+				c.gained = append(c.gained, d.Rel)
 			}
 			if o.theirs && !o.ours {
-				c.lost = append(c.lost, d.rel+": "+o.err.Error())
+				c.lost = append(c.lost, d.Rel+": "+o.err.Error())
 			}
 		}
 		if o.took > slowest {
-			slowest, slowestDoc = o.took, d.rel
+			slowest, slowestDoc = o.took, d.Rel
 		}
 	}
 
 	var table strings.Builder
 	fmt.Fprintf(&table, "| folder | documents | pressfeed ingests | plain gofeed parses | pressfeed only | gofeed only |\n|---|---:|---:|---:|---:|---:|\n")
-	for _, folder := range corpusFolders {
+	for _, folder := range corpustest.Folders {
 		c := counts[folder]
 		fmt.Fprintf(&table, "| %s | %d | %d | %d | %d | %d |\n", folder, c.docs, c.pressfeed, c.gofeed, len(c.gained), len(c.lost))
 	}
@@ -256,7 +135,7 @@ func TestCorpus(t *testing.T) {
 		}
 	}
 
-	for _, folder := range corpusFolders {
+	for _, folder := range corpustest.Folders {
 		c := counts[folder]
 		if c.pressfeed < c.gofeed {
 			t.Errorf("%s: pressfeed ingests %d documents, plain gofeed parses %d", folder, c.pressfeed, c.gofeed)
@@ -271,7 +150,7 @@ func TestCorpus(t *testing.T) {
 	if testing.Verbose() {
 		for i, o := range outcomes {
 			if !o.ours {
-				t.Logf("not ingested: %s: %v", docs[i].rel, o.err)
+				t.Logf("not ingested: %s: %v", docs[i].Rel, o.err)
 			}
 		}
 	}
@@ -288,7 +167,7 @@ func checkIncoming(t *testing.T, name string, res Result, now time.Time) {
 			return
 		}
 		for _, r := range s {
-			if !decTestXMLChar(r) {
+			if !plaintext.IsXMLChar(r) {
 				t.Errorf("%s: %s holds %U, which XML forbids", name, field, r)
 				return
 			}
@@ -319,24 +198,24 @@ func checkIncoming(t *testing.T, name string, res Result, now time.Time) {
 // decode, repair, parse (with the truncation retry) and normalise: the
 // worst case of a fetch's parsing time, which gofeed cannot cancel.
 func BenchmarkFetchPathLargest(b *testing.B) {
-	docs := corpusDocs(b)
-	slices.SortFunc(docs, func(x, y corpusDoc) int { return len(y.body) - len(x.body) })
+	docs := corpustest.Docs(b, corpusDir)
+	slices.SortFunc(docs, func(x, y corpustest.Doc) int { return len(y.Body) - len(x.Body) })
 	opts := testOptions()
 	opts.setDefaults()
 	for _, d := range docs[:6] {
-		b.Run(path.Base(d.rel), func(b *testing.B) {
+		b.Run(path.Base(d.Rel), func(b *testing.B) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header().Set("Content-Type", d.contentType)
-				w.Write(d.body)
+				w.Header().Set("Content-Type", d.ContentType)
+				w.Write(d.Body)
 			}))
 			defer srv.Close()
-			b.SetBytes(int64(len(d.body)))
+			b.SetBytes(int64(len(d.Body)))
 			b.ReportAllocs()
 			failed := 0
 			for b.Loop() {
 				// Documents that fail (rose.json: a JSON type error) cost
 				// their parse all the same.
-				if _, err := fetch(context.Background(), &opts, Feed{Name: d.rel, URL: srv.URL}, store.FeedState{}); err != nil {
+				if _, err := fetch(context.Background(), &opts, Feed{Name: d.Rel, URL: srv.URL}, store.FeedState{}); err != nil {
 					failed++
 				}
 			}

@@ -2,12 +2,14 @@
 // and schedules the polls.
 //
 // It owns everything that touches a source: HTTP (conditional GET, size and
-// time bounds, the network guard), charsets and repair of broken bytes,
-// parsing with gofeed, normalisation of text, links and dates, and the
-// item identity keys that the store deduplicates on. Nothing from a source
-// is trusted: every string it hands on is UTF-8 NFC with only characters XML
-// allows, every link absolute http(s), every date in UTC and not in the
-// future.
+// time bounds, the network guard), parsing with gofeed, normalisation of
+// items, the item identity keys that the store deduplicates on, and the
+// schedule. The libraries it applies sit below it and never import it:
+// decode (charsets and repair of broken bytes), sanitize (an item's HTML,
+// its links and characters), feeddate (dates) and scrape (sources with no
+// feed). Nothing from a source is trusted: every string it hands on is
+// UTF-8 NFC with only characters XML allows, every link absolute http(s),
+// every date in UTC and not in the future.
 package fetcher
 
 import (
@@ -34,6 +36,7 @@ import (
 	"github.com/mmcdole/gofeed/json"
 	"github.com/mmcdole/gofeed/rss"
 
+	"github.com/pressfeed/pressfeed/fetcher/decode"
 	"github.com/pressfeed/pressfeed/fetcher/scrape"
 	"github.com/pressfeed/pressfeed/internal/cpu"
 	"github.com/pressfeed/pressfeed/store"
@@ -280,7 +283,7 @@ func fetchMarked(ctx context.Context, opts *Options, f Feed, prev store.FeedStat
 	if f.Format != "" && f.Format != scrape.FormatFeed {
 		return scrapeSource(ctx, opts, f, res, body, contentType, u)
 	}
-	clean, err := decodeBody(body, contentType)
+	clean, err := decode.Body(body, contentType)
 	if err != nil {
 		return Result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
 	}
@@ -484,7 +487,7 @@ func Classify(err error) string {
 		return "tls"
 	case errors.As(err, &opErr):
 		return "connect"
-	case errors.Is(err, ErrParse), errors.Is(err, ErrCharset):
+	case errors.Is(err, ErrParse), errors.Is(err, decode.ErrCharset):
 		return "parse"
 	}
 	return "other"
@@ -611,12 +614,12 @@ func parseDocument(clean []byte) (*gofeed.Feed, time.Duration, error) {
 	}
 	var fixes []func([]byte) ([]byte, bool)
 	switch {
-	case decIsJSON(clean):
-		fixes = append(fixes, repairJSONFeed)
+	case decode.IsJSON(clean):
+		fixes = append(fixes, decode.RepairJSONFeed)
 	case errors.Is(err, gofeed.ErrFeedTypeNotDetected):
-		fixes = append(fixes, stripDoctype)
+		fixes = append(fixes, decode.StripDoctype)
 	default:
-		fixes = append(fixes, closeTruncated)
+		fixes = append(fixes, decode.CloseTruncated)
 	}
 	for _, fix := range fixes {
 		if fixed, ok := fix(clean); ok && checkShape(fixed) == nil {

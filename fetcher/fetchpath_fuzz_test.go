@@ -10,6 +10,9 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/pressfeed/pressfeed/fetcher/decode"
+	"github.com/pressfeed/pressfeed/fetcher/internal/corpustest"
+	"github.com/pressfeed/pressfeed/plaintext"
 	"github.com/pressfeed/pressfeed/vntext"
 )
 
@@ -24,7 +27,7 @@ func fuzzCheckText(t *testing.T, field, s string) {
 		t.Fatalf("%s %+q is not NFC", field, s)
 	}
 	for _, r := range s {
-		if !decTestXMLChar(r) {
+		if !plaintext.IsXMLChar(r) {
 			t.Fatalf("%s %+q holds %U, which XML forbids", field, s, r)
 		}
 	}
@@ -35,10 +38,10 @@ func fuzzCheckText(t *testing.T, field, s string) {
 // be valid UTF-8, NFC and valid XML characters, within its caps. Seeds are
 // small corpus documents, read when the fuzz target starts.
 func FuzzFetchPath(f *testing.F) {
-	for i, d := range corpusDocs(f) {
+	for i, d := range corpustest.Docs(f, corpusDir) {
 		// Every small adversarial document, and a sample of the rest.
-		if len(d.body) <= 8<<10 && (d.folder == "adversarial" || i%8 == 0) {
-			f.Add(d.body, d.contentType)
+		if len(d.Body) <= 8<<10 && (d.Folder == "adversarial" || i%8 == 0) {
+			f.Add(d.Body, d.ContentType)
 		}
 	}
 	f.Add([]byte(rssDoc("Tin \xff\xfe hỏng &#11; byte")), "application/rss+xml; charset=utf-8")
@@ -70,7 +73,7 @@ func FuzzFetchPath(f *testing.F) {
 		if len(body) > 64<<10 {
 			return // parsing time grows with size; the fetch path caps it at max_body
 		}
-		clean, err := decodeBody(body, contentType)
+		clean, err := decode.Body(body, contentType)
 		if err != nil {
 			return
 		}
@@ -81,12 +84,12 @@ func FuzzFetchPath(f *testing.F) {
 			}
 			return
 		}
-		fuzzCheckText(t, "feed title", truncateRunes(plainText(doc.Title), maxTitleRunes))
+		fuzzCheckText(t, "feed title", plaintext.Truncate(plainText(doc.Title), maxTitleRunes))
 		items := normalize(doc, base, loc, now)
 		if len(items) > maxItems {
 			t.Fatalf("%d items, want at most %d", len(items), maxItems)
 		}
-		// Content grows at most fourfold and 4 KiB per item (outputLimit),
+		// Content grows at most fourfold and 4 KiB per item (sanitize.HTML),
 		// and by the one tag that reaches the limit.
 		total := 0
 		for _, in := range items {
@@ -119,7 +122,7 @@ func FuzzTitle(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		title := truncateRunes(plainText(raw), maxTitleRunes)
+		title := plaintext.Truncate(plainText(raw), maxTitleRunes)
 		fuzzCheckText(t, "title", title)
 		if n := utf8.RuneCountInString(title); n > maxTitleRunes {
 			t.Fatalf("title of %d runes", n)

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/pressfeed/pressfeed/plaintext"
 	"github.com/pressfeed/pressfeed/store"
 )
 
@@ -49,7 +50,7 @@ func TestGolden(t *testing.T) {
 			}
 			for _, in := range res.Items {
 				for _, s := range []string{in.Title, in.Summary, in.Content, in.Author, in.GUID, in.Link} {
-					if !utf8.ValidString(s) || !norm.NFC.IsNormalString(s) || strings.ContainsFunc(s, func(r rune) bool { return !decIsXMLChar(r) }) {
+					if !utf8.ValidString(s) || !norm.NFC.IsNormalString(s) || strings.ContainsFunc(s, func(r rune) bool { return !plaintext.IsXMLChar(r) }) {
 						t.Errorf("string %q is not valid NFC XML text", s)
 					}
 				}

@@ -83,19 +83,3 @@ func BenchmarkCanonicalLink(b *testing.B) {
 		}
 	}
 }
-
-// BenchmarkSanitize sanitises one item's HTML of benchDocument, with its
-// text, as normalize does.
-func BenchmarkSanitize(b *testing.B) {
-	doc, _, err := parseDocument(benchDocument(b, 1))
-	if err != nil {
-		b.Fatal(err)
-	}
-	base, _ := url.Parse("https://bao.example.vn/tin/0.html")
-	in := doc.Items[0].Description
-	b.SetBytes(int64(len(in)))
-	b.ReportAllocs()
-	for b.Loop() {
-		sanitize(in, base, true)
-	}
-}

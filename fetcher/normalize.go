@@ -3,7 +3,6 @@ package fetcher
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"net/url"
 	"runtime"
 	"strings"
@@ -12,9 +11,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/mmcdole/gofeed"
-	"golang.org/x/text/unicode/norm"
 
 	"github.com/pressfeed/pressfeed/fetcher/feeddate"
+	"github.com/pressfeed/pressfeed/fetcher/sanitize"
 	"github.com/pressfeed/pressfeed/internal/canon"
 	"github.com/pressfeed/pressfeed/plaintext"
 	"github.com/pressfeed/pressfeed/store"
@@ -23,11 +22,10 @@ import (
 
 // Bounds on what one document may bring.
 const (
-	maxItems      = 1000      // items taken from one document
-	maxTitleRunes = 512       // a title is cut here, at a character boundary
-	maxSummary    = 600       // runes of plain-text summary
-	maxGUID       = 512       // longer GUIDs are hashed
-	maxContent    = 256 << 10 // bytes of HTML content kept per item
+	maxItems      = 1000               // items taken from one document
+	maxTitleRunes = 512                // a title is cut here, at a character boundary
+	maxSummary    = sanitize.TextRunes // runes of plain-text summary
+	maxGUID       = 512                // longer GUIDs are hashed
 	futureSlack   = 10 * time.Minute
 )
 
@@ -43,7 +41,7 @@ const (
 // the fetch time, the date of undated items and the latest date allowed
 // (plus a little slack).
 func normalize(doc *gofeed.Feed, base *url.URL, loc *time.Location, now time.Time) []store.Incoming {
-	if link, err := absoluteURL(base, doc.Link); err == nil && link != "" {
+	if link, err := sanitize.AbsoluteURL(base, doc.Link); err == nil && link != "" {
 		if u, err := url.Parse(link); err == nil {
 			base = u
 		}
@@ -68,7 +66,7 @@ func normalize(doc *gofeed.Feed, base *url.URL, loc *time.Location, now time.Tim
 // says what its text fields hold.
 func normalizeItem(gi *gofeed.Item, kinds fieldKinds, base *url.URL, loc *time.Location, now time.Time) store.Incoming {
 	var in store.Incoming
-	in.Title = truncateRunes(plaintext.From(gi.Title, kinds.title), maxTitleRunes)
+	in.Title = plaintext.Truncate(plaintext.From(gi.Title, kinds.title), maxTitleRunes)
 
 	link := itemLink(gi, base)
 	if link != "" {
@@ -90,24 +88,25 @@ func normalizeItem(gi *gofeed.Item, kinds fieldKinds, base *url.URL, loc *time.L
 	}
 	// Most feeds carry one of the two: then one pass gives both.
 	var text string
-	in.Content, text = sanitize(rawHTML, linkBase, summarySrc == rawHTML)
 	if summarySrc != rawHTML {
+		in.Content = sanitize.HTML(linkBase, rawHTML)
 		text = plaintext.From(summarySrc, kinds.summary)
 	} else {
+		in.Content, text = sanitize.WithText(linkBase, rawHTML)
 		// The sanitiser's text is clean and collapsed, but holds the
 		// HTML's character references decoded and the raw text of
 		// textarea, xmp and plaintext: what reads as markup there is
 		// defused, the last step of plaintext.From.
 		text = plaintext.Defuse(text)
 	}
-	in.Summary = truncateWords(strings.TrimSpace(text), maxSummary)
+	in.Summary = plaintext.TruncateWords(strings.TrimSpace(text), maxSummary)
 	if in.Title == "" {
 		// Untitled items (some RSS 0.9x feeds) take the start of their text.
-		in.Title = truncateWords(in.Summary, 120)
+		in.Title = plaintext.TruncateWords(in.Summary, 120)
 	}
 	in.Author = itemAuthor(gi, kinds.author)
 
-	in.GUID = cleanText(strings.TrimSpace(gi.GUID))
+	in.GUID = sanitize.Text(strings.TrimSpace(gi.GUID))
 	if len(in.GUID) > maxGUID {
 		sum := sha256.Sum256([]byte(in.GUID))
 		in.GUID = "sha256:" + hex.EncodeToString(sum[:])
@@ -159,12 +158,12 @@ func itemDate(gi *gofeed.Item, loc *time.Location, now time.Time) (time.Time, bo
 func itemLink(gi *gofeed.Item, base *url.URL) string {
 	cands := append([]string{gi.Link}, gi.Links...)
 	for _, c := range cands {
-		if l, err := absoluteURL(base, c); err == nil && l != "" {
+		if l, err := sanitize.AbsoluteURL(base, c); err == nil && l != "" {
 			return l
 		}
 	}
 	// RSS items often put the permalink in <guid isPermaLink="true"> only.
-	if l, err := absoluteURL(nil, gi.GUID); err == nil && l != "" {
+	if l, err := sanitize.AbsoluteURL(nil, gi.GUID); err == nil && l != "" {
 		return l
 	}
 	return ""
@@ -181,80 +180,21 @@ func itemAuthor(gi *gofeed.Item, kind plaintext.Kind) string {
 	case gi.DublinCoreExt != nil && len(gi.DublinCoreExt.Creator) > 0:
 		name = gi.DublinCoreExt.Creator[0]
 	}
-	return truncateRunes(plaintext.From(name, kind), 200)
+	return plaintext.Truncate(plaintext.From(name, kind), 200)
 }
-
-var errNotHTTP = errors.New("not an absolute http(s) URL")
-
-// absoluteURL resolves ref against base and returns it when it is http(s).
-func absoluteURL(base *url.URL, ref string) (string, error) {
-	ref = strings.TrimSpace(ref)
-	if ref == "" {
-		return "", nil
-	}
-	u := &url.URL{Path: ref} // what url.Parse returns for a plain path
-	if !plainPath(ref) {
-		var err error
-		if u, err = url.Parse(ref); err != nil {
-			return "", err
-		}
-	}
-	if base != nil {
-		u = base.ResolveReference(u)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || !validHost(u.Hostname()) {
-		return "", errNotHTTP
-	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	return cleanText(u.String()), nil
-}
-
-// validHost reports whether h is a host name with no empty label, or an IP
-// literal.
-func validHost(h string) bool { return canon.ValidHost(h) }
 
 // canonicalLink returns the form of a link used to recognise one story across
 // feeds (see canon.Link), resolved against base. It is a key, not a link to
 // show.
 func canonicalLink(base *url.URL, raw string) (string, error) {
-	abs, err := absoluteURL(base, raw)
+	abs, err := sanitize.AbsoluteURL(base, raw)
 	if err != nil {
 		return "", err
 	}
 	if abs == "" {
-		return "", errNotHTTP
+		return "", sanitize.ErrNotHTTP
 	}
 	return canon.Link(abs)
-}
-
-// cleanText returns s as NFC, without characters XML 1.0 forbids, and with
-// invalid UTF-8 replaced. Tone-mark placement is the publisher's and stays.
-func cleanText(s string) string {
-	if cleanNFC(s) {
-		return s // the common case, checked in one pass without norm's tables
-	}
-	// Not ASCII only (cleanNFC passes clean ASCII): find whether anything
-	// must go before normalising.
-	clean := true
-	for i := 0; i < len(s) && clean; {
-		if c := s[i]; c < utf8.RuneSelf {
-			clean = c >= 0x20 || c == '\t' || c == '\n' || c == '\r'
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		clean = !(r == utf8.RuneError && n == 1) && decIsXMLChar(r)
-		i += n
-	}
-	if !clean {
-		s = strings.Map(func(r rune) rune {
-			if !decIsXMLChar(r) {
-				return -1
-			}
-			return r
-		}, strings.ToValidUTF8(s, "\uFFFD"))
-	}
-	return norm.NFC.String(s)
 }
 
 // plainText returns the plain text of s, a field that may hold HTML (an
@@ -266,7 +206,7 @@ func plainText(s string) string {
 // feedTitle returns the plain text of doc's own title, read as its
 // format says (see kindsOf).
 func feedTitle(doc *gofeed.Feed) string {
-	return truncateRunes(plaintext.From(doc.Title, kindsOf(doc).title), maxTitleRunes)
+	return plaintext.Truncate(plaintext.From(doc.Title, kindsOf(doc).title), maxTitleRunes)
 }
 
 // fieldKinds says what a document's title, summary and author fields hold
@@ -303,66 +243,4 @@ func hasFields(s string, n int) bool {
 		}
 	}
 	return fields >= n
-}
-
-func truncateRunes(s string, n int) string {
-	if i := runeOffset(s, n); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
-// runeOffset returns the byte offset of the rune after the first n runes of
-// s, or -1 when s has no more than n runes. It reads no further than that.
-func runeOffset(s string, n int) int {
-	if len(s) <= n {
-		return -1 // n runes take at least n bytes
-	}
-	i := 0
-	for range n {
-		if i == len(s) {
-			return -1
-		}
-		switch c := s[i]; {
-		case c < utf8.RuneSelf:
-			i++
-		case c >= 0xC2 && c <= 0xDF && i+1 < len(s) && s[i+1]&0xC0 == 0x80:
-			i += 2 // a valid two-byte sequence, as DecodeRuneInString reads it
-		case c >= 0xE1 && c <= 0xEC && i+2 < len(s) && s[i+1]&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80:
-			i += 3 // a valid three-byte sequence, U+1000–U+CFFF (Vietnamese letters with two marks among them)
-		default:
-			_, size := utf8.DecodeRuneInString(s[i:])
-			i += size
-		}
-	}
-	if i == len(s) {
-		return -1
-	}
-	return i
-}
-
-// truncateWords cuts s to at most n runes at a word boundary, marking the cut.
-func truncateWords(s string, n int) string {
-	var cut string
-	if n < 1 {
-		if runeOffset(s, n) < 0 {
-			return s
-		}
-		cut = truncateRunes(s, n-1)
-	} else {
-		// One walk finds both the end of the first n-1 runes and whether
-		// an (n+1)th follows the nth.
-		i := runeOffset(s, n-1)
-		if i < 0 {
-			return s
-		}
-		if _, size := utf8.DecodeRuneInString(s[i:]); i+size == len(s) {
-			return s
-		}
-		cut = s[:i]
-	}
-	if i := strings.LastIndexFunc(cut, unicode.IsSpace); i > len(cut)/2 {
-		cut = cut[:i]
-	}
-	return strings.TrimRightFunc(cut, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) }) + "…"
 }

@@ -7,13 +7,12 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/mmcdole/gofeed"
-	"golang.org/x/net/html"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/pressfeed/pressfeed/internal/canon"
 	"github.com/pressfeed/pressfeed/plaintext"
 )
 
@@ -149,149 +148,7 @@ func TestItemDate(t *testing.T) {
 	}
 }
 
-func TestSanitizeHTMLWellFormed(t *testing.T) {
-	tests := []struct{ name, in, want string }{
-		{"unclosed tags", "<p>một<p>hai<b>ba", "<p>một</p><p>hai<b>ba</b></p>"},
-		{"stray end tag br", "a</br>b", "a<br/>b"},
-		{"entity control char", "a&#11;b", "ab"},
-		{"data url dropped", `<img src="data:image/png;base64,AAAA" alt="x">`, `<img alt="x"/>`},
-		{"block closes p", "<p>một<div>hai</div>", "<p>một</p><div>hai</div>"},
-		{"li closes li", "<ul><li>một<li>hai</ul>", "<ul><li>một</li><li>hai</li></ul>"},
-		{"stray end tag p", "a</p>b", "a<p></p>b"},
-		{"stray end tag dropped", "a</b>b</div>", "ab"},
-		{"misnested", "<b>a<i>b</b>c</i>", "<b>a<i>b</i></b>c"},
-		{"row into table", "<table><tr><td>a<td>b<tr><th>c</table>", "<table><tbody><tr><td>a</td><td>b</td></tr><tr><th>c</th></tr></tbody></table>"},
-		{"cell into section", "<table><tbody><td>a</td></tbody></table>", "<table><tbody><tr><td>a</td></tr></tbody></table>"},
-		{"pre keeps its text", "<pre>\nmột\n  hai</pre><pre>\n\nba</pre>", "<pre>một\n  hai</pre><pre>\n\nba</pre>"},
-		{"attributes of a sorted", `<a title="t" href="/x">a</a>`, `<a href="https://press.example.com/x" rel="nofollow" title="t">a</a>`},
-		{"link in a link", `<a href="/1">một<a href="/2">hai</a>`, `<a href="https://press.example.com/1" rel="nofollow">một</a><a href="https://press.example.com/2" rel="nofollow">hai</a>`},
-		{"escaped text and NFC", "Ho\u0302\u0300 &amp; <b>\"x\"</b> 'y'", "Hồ &amp; <b>&#34;x&#34;</b> &#39;y&#39;"},
-		{"empty", "   ", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got, _ := sanitize(tt.in, testBase, false); got != tt.want {
-				t.Errorf("sanitize(%q) = %q, want %q", tt.in, got, tt.want)
-			}
-		})
-	}
-}
-
-func TestSanitizeText(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"<p>Một</p><p>hai</p>ba", "Một hai ba"},
-		{"a<br>b<script>x</script>c", "a bc"},
-		{"  a \n\t b &amp; <i>c</i>  ", "a b & c"},
-		{"Ho\u0302\u0300 Chi\u0301 Minh", "Hồ Chí Minh"},
-	}
-	// A long text is collected only as far as the summary needs.
-	long := "<p>" + strings.Repeat("Thành phố Hồ Chí Minh  tăng cường\n truyền thông. ", 300) + "</p>"
-	if _, text := sanitize(long, testBase, true); len(text) > maxTextBytes+200 ||
-		truncateWords(strings.TrimSpace(text), maxSummary) != truncateWords(plainText(long), maxSummary) {
-		t.Errorf("summary of a long text: %d bytes of text, %q", len(text), truncateWords(strings.TrimSpace(text), maxSummary))
-	}
-	for _, tt := range tests {
-		if _, got := sanitize(tt.in, testBase, true); strings.TrimSpace(got) != tt.want {
-			t.Errorf("sanitize(%q) text = %q, want %q", tt.in, got, tt.want)
-		}
-		if got := plainText(tt.in); got != tt.want {
-			t.Errorf("plainText(%q) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
-func TestTruncate(t *testing.T) {
-	long := strings.Repeat("Việt Nam ", 200)
-	got := truncateRunes(long, maxTitleRunes)
-	if n := utf8.RuneCountInString(got); n != maxTitleRunes || !utf8.ValidString(got) {
-		t.Errorf("truncateRunes: %d runes, valid %v", n, utf8.ValidString(got))
-	}
-	w := truncateWords(long, 50)
-	if n := utf8.RuneCountInString(w); n > 50 || !strings.HasSuffix(w, "…") || strings.HasSuffix(w, " …") {
-		t.Errorf("truncateWords = %q (%d runes)", w, n)
-	}
-}
-
-// TestSanitizeDepth: however deep a document nests, at most maxDepth
-// elements are open at once (which bounds the work per tag), the text
-// stays, and every element is closed.
-func TestSanitizeDepth(t *testing.T) {
-	in := strings.Repeat("<b>", 5000) + "chữ" + strings.Repeat("</i>", 5000) + strings.Repeat("<table><tr><td>", 100)
-	out, text := sanitize(in, testBase, true)
-	if strings.TrimSpace(text) != "chữ" {
-		t.Errorf("text = %q", text)
-	}
-	depth, deepest := 0, 0
-	z := html.NewTokenizer(strings.NewReader(out))
-	for tt := z.Next(); tt != html.ErrorToken; tt = z.Next() {
-		switch tt {
-		case html.StartTagToken:
-			depth++
-			deepest = max(deepest, depth)
-		case html.EndTagToken:
-			depth--
-		}
-	}
-	if depth != 0 || deepest > maxDepth {
-		t.Errorf("depth at the end %d, deepest %d (max %d)", depth, deepest, maxDepth)
-	}
-}
-
-// TestRuneOffset compares runeOffset with rune-by-rune decoding on valid
-// and invalid UTF-8.
-func TestRuneOffset(t *testing.T) {
-	want := func(s string, n int) int {
-		i := 0
-		for range n {
-			if i == len(s) {
-				return -1
-			}
-			_, size := utf8.DecodeRuneInString(s[i:])
-			i += size
-		}
-		if i == len(s) {
-			return -1
-		}
-		return i
-	}
-	rng := rand.New(rand.NewPCG(7, 8))
-	pieces := []string{"a", "ệ", "é", "\u0301", "\xe1", "\xe1\xbb", "\xc3", "\x80", "\xed\xa0\x80", "\xe0\x80\x80", "\xf0\x9f\x98\x80", "\xef\xbf\xbd", "\xc0\xaf"}
-	for range 100000 {
-		s := randomJoin(rng, pieces, 12)
-		for n := range len(s) + 2 {
-			if got, w := runeOffset(s, n), want(s, n); got != w {
-				t.Fatalf("runeOffset(%+q, %d) = %d, want %d", s, n, got, w)
-			}
-		}
-	}
-}
-
-// TestTruncateWordsWalk compares truncateWords with its form before it
-// walked the runes once.
-func TestTruncateWordsWalk(t *testing.T) {
-	want := func(s string, n int) string {
-		if runeOffset(s, n) < 0 {
-			return s
-		}
-		cut := truncateRunes(s, n-1)
-		if i := strings.LastIndexFunc(cut, unicode.IsSpace); i > len(cut)/2 {
-			cut = cut[:i]
-		}
-		return strings.TrimRightFunc(cut, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) }) + "…"
-	}
-	rng := rand.New(rand.NewPCG(9, 10))
-	pieces := []string{"a", "ệ", " ", ".", "\u3000", "\xe1", "\xc3", "\x80", "\xf0\x9f\x98\x80", "bc"}
-	for range 50000 {
-		s := randomJoin(rng, pieces, 14)
-		for n := -1; n < len(s)+2; n++ {
-			if got, w := truncateWords(s, n), want(s, n); got != w {
-				t.Fatalf("truncateWords(%+q, %d) = %+q, want %+q", s, n, got, w)
-			}
-		}
-	}
-}
-
-// TestFieldHelpers compares hasFields and validHost with the
+// TestFieldHelpers compares hasFields and canon.ValidHost with the
 // forms they replace, which built slices.
 func TestFieldHelpers(t *testing.T) {
 	oldValidHost := func(h string) bool {
@@ -318,8 +175,8 @@ func TestFieldHelpers(t *testing.T) {
 				t.Fatalf("hasFields(%+q, %d) = %v", s, n, got)
 			}
 		}
-		if got, want := validHost(s), oldValidHost(s); got != want {
-			t.Fatalf("validHost(%+q) = %v", s, got)
+		if got, want := canon.ValidHost(s), oldValidHost(s); got != want {
+			t.Fatalf("canon.ValidHost(%+q) = %v", s, got)
 		}
 	}
 }

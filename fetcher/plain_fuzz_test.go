@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/pressfeed/pressfeed/fetcher/decode"
 )
 
 // plainDocs returns a document of each source format whose feed title, item
@@ -126,7 +128,7 @@ func FuzzPlainIngest(f *testing.F) {
 				body = strings.ReplaceAll(body, b.String(), s)
 			}
 		}
-		clean, err := decodeBody([]byte(body), "")
+		clean, err := decode.Body([]byte(body), "")
 		if err != nil {
 			return
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/mmcdole/gofeed"
 
+	"github.com/pressfeed/pressfeed/fetcher/decode"
 	"github.com/pressfeed/pressfeed/fetcher/scrape"
 	"github.com/pressfeed/pressfeed/internal/canon"
 	"github.com/pressfeed/pressfeed/internal/cpu"
@@ -53,7 +54,7 @@ func scrapeSource(ctx context.Context, opts *Options, f Feed, res Result, body [
 		}
 		items = append(items, child.Items[:min(len(child.Items), scrape.MaxItems-len(items))]...)
 	}
-	res.Title = truncateRunes(plainText(html.EscapeString(doc.Title)), maxTitleRunes)
+	res.Title = plaintext.Truncate(plainText(html.EscapeString(doc.Title)), maxTitleRunes)
 	res.Items = make([]store.Incoming, 0, len(items))
 	for _, it := range items {
 		res.Items = append(res.Items, normalizeItem(scrapedItem(it), scrapedKinds, base, loc, now))
@@ -71,7 +72,7 @@ func extractBody(ctx context.Context, src scrape.Source, body []byte, contentTyp
 	var doc scrape.Doc
 	var err error
 	if src.Format != scrape.FormatHTML {
-		if body, err = decodeBody(body, contentType); err != nil {
+		if body, err = decode.Body(body, contentType); err != nil {
 			return doc, err
 		}
 	}

@@ -171,16 +171,30 @@ func clean(s string) string {
 
 // xmlRune returns r when XML 1.0 allows it, else -1.
 func xmlRune(r rune) rune {
-	switch {
-	case r < 0x20:
-		if r == '\t' || r == '\n' || r == '\r' {
-			return r
-		}
-		return -1
-	case r <= 0xD7FF, r >= 0xE000 && r <= 0xFFFD, r >= 0x10000 && r <= 0x10FFFF:
+	if IsXMLChar(r) {
 		return r
 	}
 	return -1
+}
+
+// IsXMLChar reports whether XML 1.0 allows r, the Char production of
+// https://www.w3.org/TR/xml/#charsets: tab, newlines and U+0020 on, but
+// not surrogates, U+FFFE or U+FFFF. It is the one rule that the decoder,
+// the sanitiser, plain text and the publisher apply.
+func IsXMLChar(r rune) bool {
+	switch {
+	case r < 0x20:
+		return r == '\t' || r == '\n' || r == '\r'
+	case r <= 0xD7FF:
+		return true
+	case r < 0xE000:
+		return false // surrogates
+	case r <= 0xFFFD:
+		return true
+	case r < 0x10000:
+		return false // U+FFFE, U+FFFF
+	}
+	return r <= utf8.MaxRune
 }
 
 // collapseSpace returns strings.Join(strings.Fields(s), " "), and s itself

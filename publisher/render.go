@@ -264,19 +264,8 @@ func xmlText(s string) string {
 	return norm.NFC.String(s)
 }
 
-// xmlChar reports whether r, decoded from n bytes, is a Char of XML 1.0
-// (https://www.w3.org/TR/xml/#charsets).
+// xmlChar reports whether r, decoded from n bytes, is valid UTF-8 and a
+// Char of XML 1.0 (see plaintext.IsXMLChar).
 func xmlChar(r rune, n int) bool {
-	switch {
-	case r == utf8.RuneError && n == 1: // invalid UTF-8
-		return false
-	case r < 0x20:
-		return r == '\t' || r == '\n' || r == '\r'
-	case r <= 0xD7FF:
-		return true
-	case r < 0xE000:
-		return false
-	default:
-		return r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
-	}
+	return !(r == utf8.RuneError && n == 1) && plaintext.IsXMLChar(r)
 }

@@ -1,4 +1,4 @@
-package fetcher
+package sanitize
 
 import (
 	"math/rand/v2"
@@ -15,8 +15,8 @@ import (
 // TestNFCStable checks the table behind cleanNFC: every character it marks
 // is NFC alone and starts a segment; every string of marked characters
 // tried (each pair within Vietnamese's blocks, random longer ones) is NFC;
-// and cleanText gives for every BMP character, alone and after a base
-// letter, what the previous cleanText gave.
+// and Text gives for every BMP character, alone and after a base
+// letter, what the previous Text gave.
 func TestNFCStable(t *testing.T) {
 	var stable []rune
 	for r := rune(0); r < nfcStableEnd; r++ {
@@ -57,11 +57,11 @@ func TestNFCStable(t *testing.T) {
 	}
 	for r := rune(0); r < 0x10000; r++ {
 		for _, s := range []string{string(r), "a" + string(r), "e\u0302" + string(r), string(r) + "\u0301"} {
-			if got, want := cleanText(s), refCleanText(s); got != want {
-				t.Fatalf("cleanText(%+q) = %+q, want %+q", s, got, want)
+			if got, want := Text(s), refCleanText(s); got != want {
+				t.Fatalf("Text(%+q) = %+q, want %+q", s, got, want)
 			}
-			if cleanNFC(s) && cleanText(s) != s {
-				t.Fatalf("cleanNFC(%+q), but cleanText changes it", s)
+			if cleanNFC(s) && Text(s) != s {
+				t.Fatalf("cleanNFC(%+q), but Text changes it", s)
 			}
 		}
 	}
@@ -143,15 +143,15 @@ func TestPlainPath(t *testing.T) {
 }
 
 // TestCleanTextTwice checks what attr relies on to skip cleaning the URLs
-// absoluteURL returns: cleanText gives what it returns unchanged.
+// AbsoluteURL returns: Text gives what it returns unchanged.
 func TestCleanTextTwice(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
 	pieces := []string{"a", "e", "ệ", "\u0301", "\u0323", "\u0302", "\u1100", "\u1161", "\ufb2c", "\u05bc", "\x00", "\x0b", "\xff", "\xe1\xbb", "\ufffe", "\U0001F600", "%E1%BB%87", "/", "?q=", "#"}
 	for range 200000 {
 		s := randomJoin(rng, pieces, 8)
-		once := cleanText(s)
-		if twice := cleanText(once); twice != once || !cleanNFC(once) && !norm.NFC.IsNormalString(once) {
-			t.Fatalf("cleanText(%+q) = %+q, then %+q", s, once, twice)
+		once := Text(s)
+		if twice := Text(once); twice != once || !cleanNFC(once) && !norm.NFC.IsNormalString(once) {
+			t.Fatalf("Text(%+q) = %+q, then %+q", s, once, twice)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package fetcher
+package decode
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/pressfeed/pressfeed/fetcher/internal/corpustest"
 )
 
 func FuzzDecodeBody(f *testing.F) {
@@ -24,14 +26,14 @@ func FuzzDecodeBody(f *testing.F) {
 		"feedparser/encoding/encoding_attribute_crash.xml",
 		"feedparser/illformed/chardet/tis620.xml",
 	} {
-		b, err := os.ReadFile(filepath.Join(decCorpus, rel))
+		b, err := os.ReadFile(filepath.Join(corpus, rel))
 		if err != nil {
 			continue // the corpus is optional; the inline seeds below are not
 		}
-		f.Add(b, decTestHeader(b))
+		f.Add(b, corpustest.Header(b))
 	}
 	for _, s := range []struct{ body, contentType string }{
-		{decRSSHead + "Việt Nam" + decRSSTail, ""},
+		{rssHead + "Việt Nam" + rssTail, ""},
 		{`<?xml version="1.0" encoding="windows-1258"?><rss>Vi` + "\xea\xf2" + `t Nam</rss>`, "text/xml; charset=utf-8"},
 		{"<rss>H\xf4\xcc Ch\xed Minh</rss>", "text/xml; charset=windows-1258"},
 		{"\xef\xbb\xbf<rss>a\x00&#0;&#x1F;&#xFFFE;&#xD800;<![CDATA[&#1;\x01]]>\uFFFE</rss>", ""},
@@ -48,75 +50,75 @@ func FuzzDecodeBody(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte, contentType string) {
 		in := bytes.Clone(body)
-		out, err := decodeBody(body, contentType)
+		out, err := Body(body, contentType)
 		if !bytes.Equal(body, in) {
-			t.Fatalf("decodeBody modified its input")
+			t.Fatalf("Body modified its input")
 		}
 		if err != nil {
 			if !errors.Is(err, ErrCharset) {
-				t.Fatalf("decodeBody(%q, %q): %v, which is not an ErrCharset", body, contentType, err)
+				t.Fatalf("Body(%q, %q): %v, which is not an ErrCharset", body, contentType, err)
 			}
 			return
 		}
-		decCheckOutput(t, body, out)
+		checkOutput(t, body, out)
 	})
 }
 
-// decCheckOutput checks what decodeBody returned for in: valid UTF-8 without BOM, nothing XML forbids (raw or
+// checkOutput checks what Body returned for in: valid UTF-8 without BOM, nothing XML forbids (raw or
 // referenced outside CDATA), no XML declaration encoding/xml would act on, and unchanged by a second run.
-func decCheckOutput(tb testing.TB, in, out []byte) {
+func checkOutput(tb testing.TB, in, out []byte) {
 	tb.Helper()
 	if !utf8.Valid(out) {
-		tb.Fatalf("decodeBody(%.200q) = %.200q: invalid UTF-8", in, out)
+		tb.Fatalf("Body(%.200q) = %.200q: invalid UTF-8", in, out)
 	}
 	if bytes.HasPrefix(out, []byte("\uFEFF")) {
-		tb.Fatalf("decodeBody(%.200q) = %.200q: starts with a BOM", in, out)
+		tb.Fatalf("Body(%.200q) = %.200q: starts with a BOM", in, out)
 	}
 	for i, r := range string(out) {
-		if !decTestXMLChar(r) {
-			tb.Fatalf("decodeBody(%.200q) = %.200q: %U at %d", in, out, r, i)
+		if !testXMLChar(r) {
+			tb.Fatalf("Body(%.200q) = %.200q: %U at %d", in, out, r, i)
 		}
 	}
-	if ref := decTestForbiddenRef(out); ref != "" {
-		tb.Fatalf("decodeBody(%.200q) = %.200q: reference %s", in, out, ref)
+	if ref := testForbiddenRef(out); ref != "" {
+		tb.Fatalf("Body(%.200q) = %.200q: reference %s", in, out, ref)
 	}
-	if !decTestIsJSON(out) {
-		if err := decTestXMLOracle(out); err != nil {
-			tb.Fatalf("decodeBody(%.200q) = %.200q: encoding/xml: %v", in, out, err)
+	if !testIsJSON(out) {
+		if err := testXMLOracle(out); err != nil {
+			tb.Fatalf("Body(%.200q) = %.200q: encoding/xml: %v", in, out, err)
 		}
 	}
-	again, err := decodeBody(out, "")
+	again, err := Body(out, "")
 	if err != nil || !bytes.Equal(again, out) {
-		tb.Fatalf("decodeBody(%.200q) = %.200q; again = %.200q, %v", in, out, again, err)
+		tb.Fatalf("Body(%.200q) = %.200q; again = %.200q, %v", in, out, again, err)
 	}
 	if len(out) > 0 && len(again) > 0 && &again[0] != &out[0] {
-		tb.Fatalf("decodeBody(%.200q) copied its clean input", out)
+		tb.Fatalf("Body(%.200q) copied its clean input", out)
 	}
 	if len(out) > 0 && len(out) <= len(in) && &in[len(in)-len(out)] == &out[0] {
 		// The fast path said "clean" (of the input, or what follows its BOM): the repair must agree.
-		if r := decRepair(out); !bytes.Equal(r, out) {
-			tb.Fatalf("decodeBody(%.200q) returned (part of) its input, but decRepair gives %.200q", in, r)
+		if r := repair(out); !bytes.Equal(r, out) {
+			tb.Fatalf("Body(%.200q) returned (part of) its input, but repair gives %.200q", in, r)
 		}
 	}
 }
 
-// decTestXMLChar is the Char production of XML 1.0 §2.2, written out again.
-func decTestXMLChar(r rune) bool {
+// testXMLChar is the Char production of XML 1.0 §2.2, written out again.
+func testXMLChar(r rune) bool {
 	return r == 0x9 || r == 0xA || r == 0xD || 0x20 <= r && r <= 0xD7FF || 0xE000 <= r && r <= 0xFFFD ||
 		0x10000 <= r && r <= 0x10FFFF
 }
 
-func decTestIsJSON(b []byte) bool {
+func testIsJSON(b []byte) bool {
 	s := strings.TrimLeft(string(b), " \t\r\n")
 	return strings.HasPrefix(s, "{")
 }
 
-// decTestForbiddenRef returns the first numeric character reference in b that names something other than an
+// testForbiddenRef returns the first numeric character reference in b that names something other than an
 // XML Char and is not inside a CDATA section, comment or directive, reading b forward as encoding/xml does;
 // JSON has no markup.
-func decTestForbiddenRef(b []byte) string {
+func testForbiddenRef(b []byte) string {
 	s := string(b)
-	json := decTestIsJSON(b)
+	json := testIsJSON(b)
 	const (
 		text = iota
 		cdata
@@ -194,10 +196,10 @@ func decTestForbiddenRef(b []byte) string {
 			if strings.HasPrefix(digits, "x") || strings.HasPrefix(digits, "X") {
 				digits, base = digits[1:], 16
 			}
-			if end := strings.IndexByte(digits, ';'); end > 0 && decTestAllDigits(digits[:end], base) {
+			if end := strings.IndexByte(digits, ';'); end > 0 && testAllDigits(digits[:end], base) {
 				// ParseUint fails only by overflow now, and a reference beyond U+10FFFF names no Char.
 				v, err := strconv.ParseUint(digits[:end], base, 32)
-				if err != nil || v > 0x10FFFF || !decTestXMLChar(rune(v)) {
+				if err != nil || v > 0x10FFFF || !testXMLChar(rune(v)) {
 					return rest[:len(rest)-len(digits)+end+1]
 				}
 			}
@@ -207,7 +209,7 @@ func decTestForbiddenRef(b []byte) string {
 	return ""
 }
 
-func decTestAllDigits(s string, base int) bool {
+func testAllDigits(s string, base int) bool {
 	for _, c := range s {
 		switch {
 		case '0' <= c && c <= '9':
@@ -219,10 +221,10 @@ func decTestAllDigits(s string, base int) bool {
 	return true
 }
 
-// decTestXMLOracle tokenizes b as gofeed does (encoding/xml, not strict) and reports the errors decodeBody
+// testXMLOracle tokenizes b as gofeed does (encoding/xml, not strict) and reports the errors Body
 // exists to prevent: a character XML forbids, invalid UTF-8, an XML declaration that makes encoding/xml
 // decode again or give up. Other syntax errors end the check.
-func decTestXMLOracle(b []byte) error {
+func testXMLOracle(b []byte) error {
 	d := xml.NewDecoder(bytes.NewReader(b))
 	d.Strict = false
 	var charset error

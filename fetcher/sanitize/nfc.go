@@ -1,4 +1,4 @@
-package fetcher
+package sanitize
 
 import (
 	"unicode/utf8"
@@ -6,7 +6,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// cleanNFC reports whether cleanText returns s as it is, judging by a quick
+// cleanNFC reports whether Text returns s as it is, judging by a quick
 // test that may say no when it would: true when s is valid UTF-8 made of
 // ASCII characters XML allows and of characters below U+3000 that nfcStable
 // marks. Such a string is NFC: by the quick check of UAX #15 (section 9,

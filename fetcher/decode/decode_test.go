@@ -1,4 +1,4 @@
-package fetcher
+package decode
 
 import (
 	"bufio"
@@ -14,34 +14,36 @@ import (
 	"github.com/mmcdole/gofeed"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/pressfeed/pressfeed/fetcher/internal/corpustest"
 )
 
-// decCorpus is the shared, read-only test corpus (see its SOURCES.md); it sits beside the repository, in CI too.
-const decCorpus = "../../shared/corpus"
+// corpus is the shared, read-only test corpus (see its SOURCES.md); it sits beside the repository, in CI too.
+const corpus = "../../../shared/corpus"
 
-func decReadCorpus(tb testing.TB, rel string) []byte {
+func readCorpus(tb testing.TB, rel string) []byte {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join(decCorpus, rel))
+	b, err := os.ReadFile(filepath.Join(corpus, rel))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return b
 }
 
-const decRSSHead = `<rss version="2.0"><channel><title>t</title><item><title>`
-const decRSSTail = `</title></item></channel></rss>`
+const rssHead = `<rss version="2.0"><channel><title>t</title><item><title>`
+const rssTail = `</title></item></channel></rss>`
 
 func TestDecodeBodyCleanIsNotCopied(t *testing.T) {
 	tests := []struct{ name, in, contentType string }{
-		{"plain", decRSSHead + "Việt Nam" + decRSSTail, ""},
-		{"utf-8 declaration, header", `<?xml version="1.0" encoding="utf-8"?>` + decRSSHead + "Hồ Chí Minh" + decRSSTail,
+		{"plain", rssHead + "Việt Nam" + rssTail, ""},
+		{"utf-8 declaration, header", `<?xml version="1.0" encoding="utf-8"?>` + rssHead + "Hồ Chí Minh" + rssTail,
 			"application/rss+xml; charset=UTF-8"},
 		{"declaration without encoding", `<?xml version="1.0" standalone="yes"?><feed/>`, "text/xml"},
-		{"allowed references", decRSSHead + "&amp; &#233; &#x1EA1; &#9; &#x10FFFF; &#1F; &#; &#x; &#11" + decRSSTail, ""},
+		{"allowed references", rssHead + "&amp; &#233; &#x1EA1; &#9; &#x10FFFF; &#1F; &#; &#x; &#11" + rssTail, ""},
 		{"stylesheet", "<?xml version='1.0'?>\n<?xml-stylesheet href='a.xsl'?><rss/>", ""},
 		{"tab CR LF, C1, nonchars allowed by XML", "<rss>\t\r\n\u0085\u009f\uFDD0\U0010FFFF\uFFFD</rss>", ""},
 		{"zero width no-break space inside", "<rss>a\uFEFFb</rss>", ""},
-		{"forbidden reference in CDATA", decRSSHead + "<![CDATA[&#1;]]>" + decRSSTail, ""},
+		{"forbidden reference in CDATA", rssHead + "<![CDATA[&#1;]]>" + rssTail, ""},
 		{"json", `{"version":"https://jsonfeed.org/version/1.1","title":"Việt &#233;"}`, "application/feed+json"},
 		{"json with an xml declaration inside", `{"title":"<?xml version='1.0' encoding='latin1'?>"}`, ""},
 		{"empty", "", ""},
@@ -50,12 +52,12 @@ func TestDecodeBodyCleanIsNotCopied(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := []byte(tt.in)
-			got, err := decodeBody(in, tt.contentType)
+			got, err := Body(in, tt.contentType)
 			if err != nil || string(got) != tt.in {
-				t.Fatalf("decodeBody(%q) = %q, %v; want the input", tt.in, got, err)
+				t.Fatalf("Body(%q) = %q, %v; want the input", tt.in, got, err)
 			}
 			if len(in) > 0 && &got[0] != &in[0] {
-				t.Errorf("decodeBody(%q) copied a clean body", tt.in)
+				t.Errorf("Body(%q) copied a clean body", tt.in)
 			}
 		})
 	}
@@ -63,14 +65,14 @@ func TestDecodeBodyCleanIsNotCopied(t *testing.T) {
 
 func TestDecodeBodyCleanAfterBOMIsNotCopied(t *testing.T) {
 	in := []byte("\uFEFF<?xml version='1.0' encoding='utf-8'?><rss>Việt Nam</rss>")
-	got, err := decodeBody(in, "text/xml; charset=windows-1258")
+	got, err := Body(in, "text/xml; charset=windows-1258")
 	if err != nil || string(got) != string(in[3:]) || &got[0] != &in[3] {
-		t.Errorf("decodeBody(%q) = %q, %v; want the input after its BOM, not a copy", in, got, err)
+		t.Errorf("Body(%q) = %q, %v; want the input after its BOM, not a copy", in, got, err)
 	}
 }
 
 func TestDecodeBodyRepair(t *testing.T) {
-	const d = decXMLDecl
+	const d = xmlDecl
 	tests := []struct{ name, in, want string }{
 		// invalid UTF-8: each byte that starts no valid sequence becomes U+FFFD
 		{"invalid byte", "<rss>a\xffb</rss>", "<rss>a\uFFFDb</rss>"},
@@ -164,20 +166,20 @@ func TestDecodeBodyRepair(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := decodeBody([]byte(tt.in), "")
+			got, err := Body([]byte(tt.in), "")
 			if err != nil || string(got) != tt.want {
-				t.Errorf("decodeBody(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+				t.Errorf("Body(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
 			}
-			again, err := decodeBody(got, "")
+			again, err := Body(got, "")
 			if err != nil || !bytes.Equal(again, got) {
-				t.Errorf("decodeBody(%q) = %q, %v; want it unchanged", got, again, err)
+				t.Errorf("Body(%q) = %q, %v; want it unchanged", got, again, err)
 			}
 		})
 	}
 }
 
 func TestDecodeBodyCharset(t *testing.T) {
-	const d = decXMLDecl
+	const d = xmlDecl
 	decl := func(enc string) string { return `<?xml version="1.0" encoding="` + enc + `"?>` }
 	tests := []struct{ name, in, contentType, want string }{
 		{"declaration", decl("windows-1258") + "<rss>Vi\xea\xf2t</rss>", "", d + "<rss>Vi\u00ea\u0323t</rss>"},
@@ -218,9 +220,9 @@ func TestDecodeBodyCharset(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := decodeBody([]byte(tt.in), tt.contentType)
+			got, err := Body([]byte(tt.in), tt.contentType)
 			if err != nil || string(got) != tt.want {
-				t.Errorf("decodeBody(%q, %q) = %q, %v; want %q", tt.in, tt.contentType, got, err, tt.want)
+				t.Errorf("Body(%q, %q) = %q, %v; want %q", tt.in, tt.contentType, got, err, tt.want)
 			}
 		})
 	}
@@ -235,9 +237,9 @@ func TestDecodeBodyCharsetError(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := decodeBody([]byte(tt.in), tt.contentType)
+			got, err := Body([]byte(tt.in), tt.contentType)
 			if !errors.Is(err, ErrCharset) || !strings.Contains(err.Error(), strconv.Quote(tt.charset)) {
-				t.Errorf("decodeBody(%q, %q) = %q, %v; want an ErrCharset naming %q", tt.in, tt.contentType, got, err, tt.charset)
+				t.Errorf("Body(%q, %q) = %q, %v; want an ErrCharset naming %q", tt.in, tt.contentType, got, err, tt.charset)
 			}
 		})
 	}
@@ -257,16 +259,16 @@ func TestDecodeHeaderCharset(t *testing.T) {
 		{"text/xml; format=flowed; Charset=windows-1258 ", "windows-1258"},
 	}
 	for _, tt := range tests {
-		if got := decHeaderCharset(tt.in); got != tt.want {
-			t.Errorf("decHeaderCharset(%q) = %q; want %q", tt.in, got, tt.want)
+		if got := headerCharset(tt.in); got != tt.want {
+			t.Errorf("headerCharset(%q) = %q; want %q", tt.in, got, tt.want)
 		}
 	}
 }
 
-// decWHATWG1258 reads the WHATWG index: byte 0x80+pointer → code point.
-func decWHATWG1258(t *testing.T) map[byte]rune {
+// whatwg1258 reads the WHATWG index: byte 0x80+pointer → code point.
+func whatwg1258(t *testing.T) map[byte]rune {
 	t.Helper()
-	f := decReadCorpus(t, "charsets/whatwg-index-windows-1258.txt")
+	f := readCorpus(t, "charsets/whatwg-index-windows-1258.txt")
 	m := make(map[byte]rune)
 	sc := bufio.NewScanner(bytes.NewReader(f))
 	for sc.Scan() {
@@ -291,19 +293,19 @@ func decWHATWG1258(t *testing.T) map[byte]rune {
 // leaves undefined (0x81, 0x8A, …), which WHATWG passes through as C1 controls, x/text decodes as U+FFFD:
 // both are allowed in XML, and neither is text.
 func TestDecodeWindows1258(t *testing.T) {
-	index := decWHATWG1258(t)
+	index := whatwg1258(t)
 	var undefined []string
 	for b := 0x80; b <= 0xFF; b++ {
 		in := []byte("<rss>x</rss>")
 		in[5] = byte(b)
-		got, err := decodeBody(in, "text/xml; charset=windows-1258")
+		got, err := Body(in, "text/xml; charset=windows-1258")
 		want := "<rss>" + string(index[byte(b)]) + "</rss>"
 		if index[byte(b)] == rune(b) && string(got) == "<rss>\uFFFD</rss>" {
 			undefined = append(undefined, strconv.FormatInt(int64(b), 16))
 			continue
 		}
 		if err != nil || string(got) != want {
-			t.Errorf("byte %#x: decodeBody = %q, %v; want %q", b, got, err, want)
+			t.Errorf("byte %#x: Body = %q, %v; want %q", b, got, err, want)
 		}
 	}
 	t.Logf("undefined bytes decoded as U+FFFD rather than C1 controls: %v", undefined)
@@ -312,7 +314,7 @@ func TestDecodeWindows1258(t *testing.T) {
 // TestDecodeWindows1258Vietnamese decodes Vietnamese as windows-1258 writes it: base letters (some with
 // circumflex, breve or horn precomposed) followed by combining tone marks.
 func TestDecodeWindows1258Vietnamese(t *testing.T) {
-	index := decWHATWG1258(t)
+	index := whatwg1258(t)
 	tests := []struct {
 		in    string // windows-1258 bytes
 		runes []rune // what they decode to, not normalised
@@ -337,14 +339,14 @@ func TestDecodeWindows1258Vietnamese(t *testing.T) {
 				}
 			}
 			doc := `<?xml version="1.0" encoding="windows-1258"?><rss>` + tt.in + `</rss>`
-			got, err := decodeBody([]byte(doc), "")
+			got, err := Body([]byte(doc), "")
 			if err != nil {
 				t.Fatal(err)
 			}
-			text, ok := strings.CutPrefix(string(got), decXMLDecl+"<rss>")
+			text, ok := strings.CutPrefix(string(got), xmlDecl+"<rss>")
 			text, ok2 := strings.CutSuffix(text, "</rss>")
 			if !ok || !ok2 {
-				t.Fatalf("decodeBody(%q) = %q", doc, got)
+				t.Fatalf("Body(%q) = %q", doc, got)
 			}
 			if string([]rune(text)) != string(tt.runes) {
 				t.Errorf("decoded %q = %U; want %U", tt.in, []rune(text), tt.runes)
@@ -356,8 +358,8 @@ func TestDecodeWindows1258Vietnamese(t *testing.T) {
 	}
 }
 
-// decTestCP1258 encodes s as windows-1258 does: tone marks as combining characters after the base letter.
-func decTestCP1258(tb testing.TB, s string) []byte {
+// testCP1258 encodes s as windows-1258 does: tone marks as combining characters after the base letter.
+func testCP1258(tb testing.TB, s string) []byte {
 	tb.Helper()
 	var b strings.Builder
 	for _, r := range s {
@@ -381,15 +383,15 @@ func decTestCP1258(tb testing.TB, s string) []byte {
 }
 
 func TestDecodeWindows1258RoundTrip(t *testing.T) {
-	feed := decTestFeed(4 << 10)
-	in := decTestCP1258(t, feed)
-	got, err := decodeBody(in, "application/rss+xml; charset=windows-1258")
+	feed := testFeed(4 << 10)
+	in := testCP1258(t, feed)
+	got, err := Body(in, "application/rss+xml; charset=windows-1258")
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := feed // the header wins, and the declaration already says UTF-8
 	if nfc := norm.NFC.String(string(got)); nfc != want {
-		t.Errorf("NFC(decodeBody(windows-1258 feed)) differs from the feed:\n%.300q\n%.300q", nfc, want)
+		t.Errorf("NFC(Body(windows-1258 feed)) differs from the feed:\n%.300q\n%.300q", nfc, want)
 	}
 	f, err := gofeed.NewParser().Parse(bytes.NewReader(got))
 	if err != nil {
@@ -400,9 +402,9 @@ func TestDecodeWindows1258RoundTrip(t *testing.T) {
 	}
 }
 
-// decTestFeed returns an RSS feed of at least size bytes in the shape of a Vietnamese press feed:
+// testFeed returns an RSS feed of at least size bytes in the shape of a Vietnamese press feed:
 // precomposed Vietnamese, escaped HTML in descriptions.
-func decTestFeed(size int) string {
+func testFeed(size int) string {
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel>
@@ -423,36 +425,20 @@ func decTestFeed(size int) string {
 	return b.String()
 }
 
-func decTestParses(b []byte) error {
+func testParses(b []byte) error {
 	_, err := gofeed.NewParser().Parse(bytes.NewReader(b))
 	return err
 }
 
-// decTestHeader returns the Content-Type that a feedparser test file simulates in its "Header:" line.
-func decTestHeader(raw []byte) string {
-	s := strings.ReplaceAll(string(raw), "\x00", "") // the UTF-16 and UTF-32 files
-	for line := range strings.Lines(s) {
-		h, ok := strings.CutPrefix(strings.TrimSpace(line), "Header:")
-		if !ok {
-			continue
-		}
-		h = strings.TrimSpace(h)
-		if len(h) > len("content-type:") && strings.EqualFold(h[:len("content-type:")], "content-type:") {
-			return strings.TrimSpace(h[len("content-type:"):])
-		}
-	}
-	return ""
-}
-
 // TestDecodeCorpusFeedparserEncoding runs feedparser's encoding tests through gofeed with and without
-// decodeBody: every file that parsed before must still parse, and more should.
+// Body: every file that parsed before must still parse, and more should.
 func TestDecodeCorpusFeedparserEncoding(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(decCorpus, "feedparser", "encoding", "*"))
+	files, err := filepath.Glob(filepath.Join(corpus, "feedparser", "encoding", "*"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(files) == 0 {
-		t.Fatalf("no corpus files under %s: ../shared must sit beside the repository", decCorpus)
+		t.Fatalf("no corpus files under %s: ../shared must sit beside the repository", corpus)
 	}
 	var without, withHeader, withoutHeader int
 	for _, path := range files {
@@ -461,35 +447,35 @@ func TestDecodeCorpusFeedparserEncoding(t *testing.T) {
 			t.Fatal(err)
 		}
 		name := filepath.Base(path)
-		rawErr := decTestParses(raw)
+		rawErr := testParses(raw)
 		if rawErr == nil {
 			without++
 		}
 		for _, run := range []struct {
 			contentType string
 			count       *int
-		}{{decTestHeader(raw), &withHeader}, {"", &withoutHeader}} {
-			out, err := decodeBody(raw, run.contentType)
+		}{{corpustest.Header(raw), &withHeader}, {"", &withoutHeader}} {
+			out, err := Body(raw, run.contentType)
 			if err != nil {
-				t.Errorf("%s: decodeBody(…, %q): %v", name, run.contentType, err)
+				t.Errorf("%s: Body(…, %q): %v", name, run.contentType, err)
 				continue
 			}
-			decCheckOutput(t, raw, out)
-			if err := decTestParses(out); err != nil {
+			checkOutput(t, raw, out)
+			if err := testParses(out); err != nil {
 				if rawErr == nil {
-					t.Errorf("%s: parses, but not after decodeBody(…, %q): %v", name, run.contentType, err)
+					t.Errorf("%s: parses, but not after Body(…, %q): %v", name, run.contentType, err)
 				} else {
-					t.Logf("%s: fails with and without decodeBody(…, %q): %v", name, run.contentType, err)
+					t.Logf("%s: fails with and without Body(…, %q): %v", name, run.contentType, err)
 				}
 				continue
 			}
 			*run.count++
 		}
 	}
-	t.Logf("feedparser/encoding: %d files; gofeed parses %d as they are, %d after decodeBody with their simulated Content-Type, %d after decodeBody with none",
+	t.Logf("feedparser/encoding: %d files; gofeed parses %d as they are, %d after Body with their simulated Content-Type, %d after Body with none",
 		len(files), without, withHeader, withoutHeader)
 	if withHeader < without || withoutHeader < without {
-		t.Errorf("decodeBody made things worse")
+		t.Errorf("Body made things worse")
 	}
 }
 
@@ -504,8 +490,8 @@ func TestDecodeCorpusFeedparserText(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			raw := decReadCorpus(t, filepath.Join("feedparser", "encoding", tt.file))
-			out, err := decodeBody(raw, decTestHeader(raw))
+			raw := readCorpus(t, filepath.Join("feedparser", "encoding", tt.file))
+			out, err := Body(raw, corpustest.Header(raw))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -518,14 +504,14 @@ func TestDecodeCorpusFeedparserText(t *testing.T) {
 			}
 			if tt.itemDescription != "" {
 				if len(f.Items) == 0 || f.Items[0].Description != tt.itemDescription {
-					t.Errorf("first item description = %q; want %q", decTestFirstDescription(f), tt.itemDescription)
+					t.Errorf("first item description = %q; want %q", testFirstDescription(f), tt.itemDescription)
 				}
 			}
 		})
 	}
 }
 
-func decTestFirstDescription(f *gofeed.Feed) string {
+func testFirstDescription(f *gofeed.Feed) string {
 	if len(f.Items) == 0 {
 		return "(no items)"
 	}
@@ -535,12 +521,12 @@ func decTestFirstDescription(f *gofeed.Feed) string {
 // TestDecodeCorpusChardet: legacy encodings with no label at all cannot be decoded, but one bad byte
 // must not lose the feed: they parse, with U+FFFD where the text was.
 func TestDecodeCorpusChardet(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join(decCorpus, "feedparser", "illformed", "chardet", "*"))
+	files, err := filepath.Glob(filepath.Join(corpus, "feedparser", "illformed", "chardet", "*"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(files) == 0 {
-		t.Fatalf("no corpus files under %s: ../shared must sit beside the repository", decCorpus)
+		t.Fatalf("no corpus files under %s: ../shared must sit beside the repository", corpus)
 	}
 	without := 0
 	for _, path := range files {
@@ -548,33 +534,33 @@ func TestDecodeCorpusChardet(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if decTestParses(raw) == nil {
+		if testParses(raw) == nil {
 			without++
 		}
-		out, err := decodeBody(raw, "")
+		out, err := Body(raw, "")
 		if err != nil {
 			t.Errorf("%s: %v", filepath.Base(path), err)
 			continue
 		}
-		decCheckOutput(t, raw, out)
-		if err := decTestParses(out); err != nil {
-			t.Errorf("%s: parse after decodeBody: %v", filepath.Base(path), err)
+		checkOutput(t, raw, out)
+		if err := testParses(out); err != nil {
+			t.Errorf("%s: parse after Body: %v", filepath.Base(path), err)
 		}
 	}
-	t.Logf("illformed/chardet: %d files; gofeed parses %d as they are, all after decodeBody", len(files), without)
+	t.Logf("illformed/chardet: %d files; gofeed parses %d as they are, all after Body", len(files), without)
 }
 
 // TestDecodeCorpusMislabelledUTF16: a real feed that declares UTF-16 but is written in UTF-8.
 func TestDecodeCorpusMislabelledUTF16(t *testing.T) {
-	raw := decReadCorpus(t, "fastfeedparser/benchmark_data/9e0834333e854116")
-	if err := decTestParses(raw); err == nil {
+	raw := readCorpus(t, "fastfeedparser/benchmark_data/9e0834333e854116")
+	if err := testParses(raw); err == nil {
 		t.Log("gofeed now parses 9e0834333e854116 by itself")
 	}
-	out, err := decodeBody(raw, "application/rss+xml")
+	out, err := Body(raw, "application/rss+xml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	decCheckOutput(t, raw, out)
+	checkOutput(t, raw, out)
 	f, err := gofeed.NewParser().Parse(bytes.NewReader(out))
 	if err != nil {
 		t.Fatal(err)
@@ -586,18 +572,18 @@ func TestDecodeCorpusMislabelledUTF16(t *testing.T) {
 
 // TestDecodeCorpusUTF8Test puts Markus Kuhn's malformed UTF-8 samples into a feed.
 func TestDecodeCorpusUTF8Test(t *testing.T) {
-	text := decReadCorpus(t, "adversarial/utf8/UTF-8-test.txt")
+	text := readCorpus(t, "adversarial/utf8/UTF-8-test.txt")
 	text = bytes.ReplaceAll(text, []byte("&"), []byte("&amp;"))
 	text = bytes.ReplaceAll(text, []byte("<"), []byte("&lt;"))
-	raw := []byte(decRSSHead + "x</title><description>" + string(text) + "</description><title>y" + decRSSTail)
-	if err := decTestParses(raw); err == nil {
+	raw := []byte(rssHead + "x</title><description>" + string(text) + "</description><title>y" + rssTail)
+	if err := testParses(raw); err == nil {
 		t.Error("gofeed parses UTF-8-test.txt by itself: the test no longer tests anything")
 	}
-	out, err := decodeBody(raw, "")
+	out, err := Body(raw, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	decCheckOutput(t, raw, out)
+	checkOutput(t, raw, out)
 	f, err := gofeed.NewParser().Parse(bytes.NewReader(out))
 	if err != nil {
 		t.Fatal(err)
@@ -607,34 +593,34 @@ func TestDecodeCorpusUTF8Test(t *testing.T) {
 	}
 }
 
-// TestDecodeBodyGofeed: what decodeBody repairs, gofeed then parses (see PITFALLS.md).
+// TestDecodeBodyGofeed: what Body repairs, gofeed then parses (see PITFALLS.md).
 func TestDecodeBodyGofeed(t *testing.T) {
 	for _, in := range []string{
-		decRSSHead + "a\xffb" + decRSSTail,
-		decRSSHead + "a&#11;b&#0;&#xFFFE;" + decRSSTail,
-		decRSSHead + "a\uFFFEb" + decRSSTail,
-		`<?xml version="1.1"?>` + decRSSHead + "a" + decRSSTail,
-		`<?xml version="1.0" encoding="utf-16"?>` + decRSSHead + "a" + decRSSTail,
-		decRSSHead + `a<?xml version="1.0" encoding="bogus"?>` + decRSSTail,
+		rssHead + "a\xffb" + rssTail,
+		rssHead + "a&#11;b&#0;&#xFFFE;" + rssTail,
+		rssHead + "a\uFFFEb" + rssTail,
+		`<?xml version="1.1"?>` + rssHead + "a" + rssTail,
+		`<?xml version="1.0" encoding="utf-16"?>` + rssHead + "a" + rssTail,
+		rssHead + `a<?xml version="1.0" encoding="bogus"?>` + rssTail,
 		`<rss version="2.0"><channel><title a="&#1;">t</title></channel></rss>`,
 		"\xef\xbb\xbf{\"version\":\"https://jsonfeed.org/version/1.1\",\"title\":\"x\x01\"}",
-		"\xff\xfe" + decTestUTF16LE(decRSSHead+"Việt"+decRSSTail),
+		"\xff\xfe" + testUTF16LE(rssHead+"Việt"+rssTail),
 	} {
-		if decTestParses([]byte(in)) == nil {
+		if testParses([]byte(in)) == nil {
 			t.Errorf("gofeed parses %q by itself", in)
 		}
-		out, err := decodeBody([]byte(in), "")
+		out, err := Body([]byte(in), "")
 		if err != nil {
-			t.Errorf("decodeBody(%q): %v", in, err)
+			t.Errorf("Body(%q): %v", in, err)
 			continue
 		}
-		if err := decTestParses(out); err != nil {
-			t.Errorf("after decodeBody(%q) = %q: %v", in, out, err)
+		if err := testParses(out); err != nil {
+			t.Errorf("after Body(%q) = %q: %v", in, out, err)
 		}
 	}
 }
 
-func decTestUTF16LE(s string) string {
+func testUTF16LE(s string) string {
 	var b []byte
 	for _, r := range s { // BMP only
 		b = append(b, byte(r), byte(r>>8))
@@ -656,18 +642,18 @@ func TestDecodeBodyLinear(t *testing.T) {
 		"markup starts": bytes.Repeat([]byte("<![CDATA[<!--<?"), n/15),
 	} {
 		t.Run(name, func(t *testing.T) {
-			out, err := decodeBody(in, "")
+			out, err := Body(in, "")
 			if err != nil {
 				t.Fatal(err)
 			}
-			decCheckOutput(t, in, out)
+			checkOutput(t, in, out)
 		})
 	}
 }
 
 func BenchmarkDecodeBody(b *testing.B) {
-	feed := decTestFeed(100 << 10)
-	cp1258 := decTestCP1258(b, feed)
+	feed := testFeed(100 << 10)
+	cp1258 := testCP1258(b, feed)
 	oneBad := []byte(feed)
 	oneBad[len(oneBad)/2] = 0xFF
 	for _, bm := range []struct {
@@ -682,7 +668,7 @@ func BenchmarkDecodeBody(b *testing.B) {
 			b.SetBytes(int64(len(bm.body)))
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := decodeBody(bm.body, bm.contentType); err != nil {
+				if _, err := Body(bm.body, bm.contentType); err != nil {
 					b.Fatal(err)
 				}
 			}

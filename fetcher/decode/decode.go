@@ -1,4 +1,15 @@
-package fetcher
+// Package decode turns the bytes of a fetched feed into a document gofeed
+// can parse: Body finds the charset (byte order mark, Content-Type, XML
+// declaration, byte patterns) and converts to UTF-8, then repairs what
+// would make one bad byte lose the whole feed (invalid UTF-8, characters
+// XML 1.0 forbids, raw or referenced, "--" in comments, a declaration
+// naming another encoding). CloseTruncated, StripDoctype and
+// RepairJSONFeed are the repairs tried once when a parse fails.
+//
+// Invariants: nothing here panics on input or takes more than linear time;
+// Body returns its input itself, not a copy, when it is already clean (the
+// common case); which characters XML allows is plaintext.IsXMLChar's rule.
+package decode
 
 import (
 	"bytes"
@@ -15,12 +26,15 @@ import (
 	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/encoding/unicode/utf32"
+
+	"github.com/pressfeed/pressfeed/plaintext"
 )
 
-// ErrCharset is wrapped when a document declares a charset pressfeed cannot decode.
+// ErrCharset is wrapped when a document declares a charset pressfeed cannot decode. Its text is the one
+// operators have always seen in fetch errors.
 var ErrCharset = errors.New("fetcher: unsupported charset")
 
-// decodeBody returns body as UTF-8 ready for gofeed, given the response's Content-Type header ("" for files).
+// Body returns body as UTF-8 ready for gofeed, given the response's Content-Type header ("" for files).
 // The charset comes from a byte order mark, else the Content-Type charset parameter, else the XML declaration's
 // encoding (or a <meta charset> is not needed: feeds only), else UTF-8. UTF-16 LE/BE (with BOM, or declared),
 // windows-1258 (and the other WHATWG encodings, via golang.org/x/text/encoding/htmlindex) are converted to UTF-8.
@@ -33,7 +47,7 @@ var ErrCharset = errors.New("fetcher: unsupported charset")
 //   - a BOM is removed.
 //
 // JSON documents (first non-space byte '{') get the UTF-8 repair and BOM removal only.
-// The result is not NFC-normalised (that happens per string later). decodeBody never panics, runs in linear
+// The result is not NFC-normalised (that happens per string later). Body never panics, runs in linear
 // time, and returns body itself (no copy) when it is already clean UTF-8 without BOM, declaration charset other
 // than UTF-8, or forbidden characters: that is the common case, measure it.
 //
@@ -43,7 +57,7 @@ var ErrCharset = errors.New("fetcher: unsupported charset")
 //     Conversely a UTF-16 or UTF-32 label on a document without that pattern is a lie (its declaration was
 //     readable as ASCII) and is taken to mean UTF-8.
 //   - When the header and the declaration disagree and one of them says UTF-8, the bytes decide: valid UTF-8 is
-//     read as UTF-8, anything else with the other label. See decCharset.
+//     read as UTF-8, anything else with the other label. See charset.
 //   - Characters XML forbids are removed everywhere, JSON included (C0 controls are invalid raw JSON too, and
 //     gorilla/feeds cannot write them back out); numeric references too, except inside CDATA sections and
 //     comments, where XML does not parse them. References whose value exceeds U+10FFFF name no character and
@@ -53,8 +67,8 @@ var ErrCharset = errors.New("fetcher: unsupported charset")
 //     version other than 1.0, which encoding/xml rejects outright) becomes `<?xml version="1.0"
 //     encoding="UTF-8"?>` at the start of the document and is dropped anywhere else: encoding/xml honours
 //     `<?xml … encoding=…?>` wherever it appears, switching charset mid-document.
-func decodeBody(body []byte, contentType string) ([]byte, error) {
-	enc, n := decSniff(body) // a byte order mark or a UTF-16/32 byte pattern wins over every label
+func Body(body []byte, contentType string) ([]byte, error) {
+	enc, n := sniff(body) // a byte order mark or a UTF-16/32 byte pattern wins over every label
 	body = body[n:]
 	var valid bool
 	switch enc {
@@ -63,7 +77,7 @@ func decodeBody(body []byte, contentType string) ([]byte, error) {
 	case nil:
 		valid = utf8.Valid(body)
 		var err error
-		if enc, err = decCharset(body, contentType, valid); err != nil {
+		if enc, err = charset(body, contentType, valid); err != nil {
 			return nil, err
 		}
 	}
@@ -72,42 +86,42 @@ func decodeBody(body []byte, contentType string) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("decode %v: %w", enc, err)
 		}
-		return decRepair(u), nil
+		return repair(u), nil
 	}
-	if valid && !bytes.HasPrefix(body, decBOM) && decClean(body) {
+	if valid && !bytes.HasPrefix(body, bom) && clean(body) {
 		return body, nil
 	}
-	out := decRepair(body)
+	out := repair(body)
 	if bytes.Equal(out, body) { // e.g. a forbidden reference inside CDATA, which stays
 		return body, nil
 	}
 	return out, nil
 }
 
-var decBOM = []byte("\uFEFF")
+var bom = []byte("\uFEFF")
 
 var (
-	decUTF16BE = unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM)
-	decUTF16LE = unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM)
-	decUTF32BE = utf32.UTF32(utf32.BigEndian, utf32.IgnoreBOM)
-	decUTF32LE = utf32.UTF32(utf32.LittleEndian, utf32.IgnoreBOM)
+	utf16BE = unicode.UTF16(unicode.BigEndian, unicode.IgnoreBOM)
+	utf16LE = unicode.UTF16(unicode.LittleEndian, unicode.IgnoreBOM)
+	utf32BE = utf32.UTF32(utf32.BigEndian, utf32.IgnoreBOM)
+	utf32LE = utf32.UTF32(utf32.LittleEndian, utf32.IgnoreBOM)
 )
 
-// decSniff returns the encoding given by body's byte order mark and the mark's length, or, without a mark, the
+// sniff returns the encoding given by body's byte order mark and the mark's length, or, without a mark, the
 // encoding whose pattern of NUL bytes the first four bytes show (XML 1.0 appendix F; a UTF-8 feed cannot
 // contain NUL), with length 0. It returns nil when neither applies.
-func decSniff(body []byte) (encoding.Encoding, int) {
+func sniff(body []byte) (encoding.Encoding, int) {
 	switch {
-	case bytes.HasPrefix(body, decBOM):
-		return unicode.UTF8, len(decBOM)
+	case bytes.HasPrefix(body, bom):
+		return unicode.UTF8, len(bom)
 	case bytes.HasPrefix(body, []byte{0x00, 0x00, 0xFE, 0xFF}):
-		return decUTF32BE, 4
+		return utf32BE, 4
 	case bytes.HasPrefix(body, []byte{0xFF, 0xFE, 0x00, 0x00}): // not UTF-16LE and U+0000: XML forbids that
-		return decUTF32LE, 4
+		return utf32LE, 4
 	case bytes.HasPrefix(body, []byte{0xFE, 0xFF}):
-		return decUTF16BE, 2
+		return utf16BE, 2
 	case bytes.HasPrefix(body, []byte{0xFF, 0xFE}):
-		return decUTF16LE, 2
+		return utf16LE, 2
 	}
 	if len(body) < 4 {
 		return nil, 0
@@ -115,39 +129,39 @@ func decSniff(body []byte) (encoding.Encoding, int) {
 	b0, b1, b2, b3 := body[0], body[1], body[2], body[3]
 	switch {
 	case b0 == 0 && b1 == 0 && b2 == 0 && b3 != 0:
-		return decUTF32BE, 0
+		return utf32BE, 0
 	case b0 != 0 && b1 == 0 && b2 == 0 && b3 == 0:
-		return decUTF32LE, 0
+		return utf32LE, 0
 	case b0 == 0 && b1 != 0 && b2 == 0:
-		return decUTF16BE, 0
+		return utf16BE, 0
 	case b0 != 0 && b1 == 0 && b2 != 0 && b3 == 0:
-		return decUTF16LE, 0
+		return utf16LE, 0
 	}
 	return nil, 0
 }
 
-// decLabel is a charset name found in a header or declaration.
-type decLabel struct {
+// label is a charset name found in a header or declaration.
+type label struct {
 	name  string            // as written; "" when there was none
 	enc   encoding.Encoding // nil when name is unknown or names UTF-8
 	known bool              // enc, or UTF-8
 }
 
-func (l decLabel) isUTF8() bool { return l.known && l.enc == nil }
+func (l label) isUTF8() bool { return l.known && l.enc == nil }
 
-// decLookup resolves a charset name the way browsers do (WHATWG labels: "latin1" and "us-ascii" are
+// lookup resolves a charset name the way browsers do (WHATWG labels: "latin1" and "us-ascii" are
 // windows-1252, "gb2312" is GBK, …).
-func decLookup(name string) decLabel {
+func lookup(name string) label {
 	name = strings.TrimSpace(name)
-	l := decLabel{name: name}
+	l := label{name: name}
 	switch {
 	case name == "":
 		return l
 	case strings.EqualFold(name, "utf-8"): // the common case, without allocating
 		l.known = true
 		return l
-	case decIsWideLabel(name):
-		// decSniff found no UTF-16/32 pattern, so the bytes are ASCII-compatible: the label is wrong.
+	case isWideLabel(name):
+		// sniff found no UTF-16/32 pattern, so the bytes are ASCII-compatible: the label is wrong.
 		l.known = true
 		return l
 	}
@@ -166,9 +180,9 @@ func decLookup(name string) decLabel {
 	return l
 }
 
-// decIsWideLabel reports whether name is a UTF-16 or UTF-32 label, including the spellings Python accepts
+// isWideLabel reports whether name is a UTF-16 or UTF-32 label, including the spellings Python accepts
 // ("utf16", "utf_32", "u16").
-func decIsWideLabel(name string) bool {
+func isWideLabel(name string) bool {
 	var buf [16]byte // name in lower case without '-', '_' and ' '
 	n := 0
 	for i := 0; i < len(name); i++ {
@@ -195,7 +209,7 @@ func decIsWideLabel(name string) bool {
 	return false
 }
 
-// decCharset picks the encoding of body, which has no byte order mark and no UTF-16/32 pattern; nil means
+// charset picks the encoding of body, which has no byte order mark and no UTF-16/32 pattern; nil means
 // UTF-8. valid reports whether body is valid UTF-8.
 //
 // RFC 7303 §3 lets the Content-Type charset override the XML declaration, and that is the rule, with three
@@ -209,15 +223,15 @@ func decIsWideLabel(name string) bool {
 //   - An unknown header label counts as saying nothing.
 //
 // JSON documents are UTF-8 (RFC 8259 §8.1): their header is not consulted. A label nobody knows is no
-// problem when the bytes are valid UTF-8; otherwise decCharset returns an error wrapping ErrCharset.
-func decCharset(body []byte, contentType string, valid bool) (encoding.Encoding, error) {
-	if decIsJSON(body) {
+// problem when the bytes are valid UTF-8; otherwise charset returns an error wrapping ErrCharset.
+func charset(body []byte, contentType string, valid bool) (encoding.Encoding, error) {
+	if IsJSON(body) {
 		return nil, nil
 	}
-	hdr := decLookup(decHeaderCharset(contentType))
-	decl := decLabel{name: "utf-8", known: true}
-	if e := decDeclEncoding(body); !bytes.EqualFold(e, []byte("utf-8")) { // converting allocates
-		decl = decLookup(string(e))
+	hdr := lookup(headerCharset(contentType))
+	decl := label{name: "utf-8", known: true}
+	if e := declEncoding(body); !bytes.EqualFold(e, []byte("utf-8")) { // converting allocates
+		decl = lookup(string(e))
 	}
 	pick := hdr
 	switch {
@@ -244,24 +258,24 @@ func decCharset(body []byte, contentType string, valid bool) (encoding.Encoding,
 	return nil, fmt.Errorf("%w %q", ErrCharset, name)
 }
 
-// decIsJSON reports whether the first byte of body that is not white space is '{'.
-func decIsJSON(body []byte) bool {
-	i := decSkipSpace(body, 0)
+// IsJSON reports whether the first byte of body that is not white space is '{'.
+func IsJSON(body []byte) bool {
+	i := skipSpace(body, 0)
 	return i < len(body) && body[i] == '{'
 }
 
-func decSkipSpace(b []byte, i int) int {
-	for i < len(b) && decIsXMLSpace(b[i]) {
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && IsXMLSpace(b[i]) {
 		i++
 	}
 	return i
 }
 
-func decIsXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+func IsXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// decHeaderCharset returns the charset parameter of a Content-Type header, or "". It is lenient where
+// headerCharset returns the charset parameter of a Content-Type header, or "". It is lenient where
 // mime.ParseMediaType is strict: `text/xml;charset = "us-ascii"` and `charset='gb2312'` are common.
-func decHeaderCharset(contentType string) string {
+func headerCharset(contentType string) string {
 	_, params, _ := strings.Cut(contentType, ";")
 	for params != "" {
 		var p string
@@ -279,24 +293,24 @@ func decHeaderCharset(contentType string) string {
 	return ""
 }
 
-// decDeclEncoding returns the encoding pseudo-attribute of the XML declaration that opens body (after white
+// declEncoding returns the encoding pseudo-attribute of the XML declaration that opens body (after white
 // space, which XML forbids there but feeds have), or nil.
-func decDeclEncoding(body []byte) []byte {
-	i := decSkipSpace(body, 0)
-	if !decIsXMLDeclAt(body, i) {
+func declEncoding(body []byte) []byte {
+	i := skipSpace(body, 0)
+	if !isXMLDeclAt(body, i) {
 		return nil
 	}
 	end := bytes.Index(body[i:], []byte("?>"))
 	if end < 0 {
 		return nil
 	}
-	return decLenientEncoding(body[i+len("<?xml") : i+end])
+	return lenientEncoding(body[i+len("<?xml") : i+end])
 }
 
-// decIsXMLDeclAt reports whether b[i:] starts a processing instruction whose target is exactly "xml" as
+// isXMLDeclAt reports whether b[i:] starts a processing instruction whose target is exactly "xml" as
 // encoding/xml reads names: up to the first ASCII byte that is not a letter, digit, '_', ':', '.' or '-'
 // (so "<?xml!version='0'?>" counts).
-func decIsXMLDeclAt(b []byte, i int) bool {
+func isXMLDeclAt(b []byte, i int) bool {
 	const p = "<?xml"
 	if len(b)-i <= len(p) || string(b[i:i+len(p)]) != p {
 		return false
@@ -310,9 +324,9 @@ func decIsXMLDeclAt(b []byte, i int) bool {
 	return true
 }
 
-// decLenientEncoding returns the value of the encoding pseudo-attribute in the content of an XML declaration,
+// lenientEncoding returns the value of the encoding pseudo-attribute in the content of an XML declaration,
 // allowing white space around '=' as the XML grammar does, or nil.
-func decLenientEncoding(content []byte) []byte {
+func lenientEncoding(content []byte) []byte {
 	const name = "encoding"
 	for i := 0; ; {
 		k := bytes.Index(content[i:], []byte(name))
@@ -321,14 +335,14 @@ func decLenientEncoding(content []byte) []byte {
 		}
 		k += i
 		i = k + len(name)
-		if k > 0 && !decIsXMLSpace(content[k-1]) {
+		if k > 0 && !IsXMLSpace(content[k-1]) {
 			continue
 		}
-		j := decSkipSpace(content, i)
+		j := skipSpace(content, i)
 		if j == len(content) || content[j] != '=' {
 			continue
 		}
-		j = decSkipSpace(content, j+1)
+		j = skipSpace(content, j+1)
 		if j == len(content) || content[j] != '"' && content[j] != '\'' {
 			continue
 		}
@@ -340,10 +354,10 @@ func decLenientEncoding(content []byte) []byte {
 	}
 }
 
-// decProcInst returns the value of param (ending in '=') in the content of a processing instruction exactly
+// procInst returns the value of param (ending in '=') in the content of a processing instruction exactly
 // as encoding/xml's procInst finds it (the first `param=` directly followed by a quote), or nil: gofeed's
 // parser acts on that, not on what the XML grammar says.
-func decProcInst(param string, content []byte) []byte {
+func procInst(param string, content []byte) []byte {
 	i := 0
 	var sep byte
 	for i < len(content) {
@@ -368,13 +382,13 @@ func decProcInst(param string, content []byte) []byte {
 	return content[i : i+j]
 }
 
-// decDeclNeedsFix reports whether an XML declaration with this content (between "<?xml" and "?>") would make
-// encoding/xml decode a second time, fail, or make decodeBody pick another charset when run again.
-func decDeclNeedsFix(content []byte) bool {
-	if v := decProcInst("version=", content); v != nil && string(v) != "1.0" {
+// declNeedsFix reports whether an XML declaration with this content (between "<?xml" and "?>") would make
+// encoding/xml decode a second time, fail, or make Body pick another charset when run again.
+func declNeedsFix(content []byte) bool {
+	if v := procInst("version=", content); v != nil && string(v) != "1.0" {
 		return true // encoding/xml: unsupported version
 	}
-	for _, e := range [...][]byte{decProcInst("encoding=", content), decLenientEncoding(content)} {
+	for _, e := range [...][]byte{procInst("encoding=", content), lenientEncoding(content)} {
 		if e != nil && !bytes.EqualFold(e, []byte("utf-8")) {
 			return true
 		}
@@ -382,29 +396,12 @@ func decDeclNeedsFix(content []byte) bool {
 	return false
 }
 
-// decXMLDecl replaces an opening XML declaration that needs fixing.
-const decXMLDecl = `<?xml version="1.0" encoding="UTF-8"?>`
+// xmlDecl replaces an opening XML declaration that needs fixing.
+const xmlDecl = `<?xml version="1.0" encoding="UTF-8"?>`
 
-// decIsXMLChar reports whether XML 1.0 allows r (the Char production).
-func decIsXMLChar(r rune) bool {
-	switch {
-	case r < 0x20:
-		return r == '\t' || r == '\n' || r == '\r'
-	case r <= 0xD7FF:
-		return true
-	case r < 0xE000:
-		return false // surrogates
-	case r <= 0xFFFD:
-		return true
-	case r < 0x10000:
-		return false // U+FFFE, U+FFFF
-	}
-	return r <= utf8.MaxRune
-}
-
-// decFast marks the bytes decClean must look at: C0 controls other than tab, LF and CR, '&', and 0xEF, which
+// fast marks the bytes clean must look at: C0 controls other than tab, LF and CR, '&', and 0xEF, which
 // leads U+FFFE, U+FFFF and U+FEFF.
-var decFast = func() (t [256]bool) {
+var fast = func() (t [256]bool) {
 	for c := range 0x20 {
 		t[c] = c != '\t' && c != '\n' && c != '\r'
 	}
@@ -412,20 +409,20 @@ var decFast = func() (t [256]bool) {
 	return t
 }()
 
-// decClean reports whether body, valid UTF-8 without BOM, can go to gofeed as it is: no character XML forbids,
+// clean reports whether body, valid UTF-8 without BOM, can go to gofeed as it is: no character XML forbids,
 // raw or referenced, no "--" inside a comment, and no XML declaration that needs fixing. It errs on the side
-// of false, since decRepair then decides exactly.
-func decClean(body []byte) bool {
+// of false, since repair then decides exactly.
+func clean(body []byte) bool {
 	for i := 0; i < len(body); i++ {
 		c := body[i]
-		if !decFast[c] {
+		if !fast[c] {
 			continue
 		}
 		switch c {
 		case '&':
 			if i+1 < len(body) && body[i+1] == '#' {
-				end, v := decRefAt(body, i)
-				if end > 0 && !decIsXMLChar(v) {
+				end, v := refAt(body, i)
+				if end > 0 && !plaintext.IsXMLChar(v) {
 					return false
 				}
 			}
@@ -438,7 +435,7 @@ func decClean(body []byte) bool {
 		}
 	}
 	// Comments: "--" inside one is fatal to encoding/xml. Without tracking CDATA, any "--" not followed by
-	// '>' after the first "<!--" sends the body to decRepair, which knows.
+	// '>' after the first "<!--" sends the body to repair, which knows.
 	if k := bytes.Index(body, []byte("<!--")); k >= 0 {
 		for rest := body[k+len("<!--"):]; ; {
 			j := bytes.Index(rest, []byte("--"))
@@ -452,7 +449,7 @@ func decClean(body []byte) bool {
 		}
 	}
 	// XML declarations: the opening one, and any other, which encoding/xml also obeys. Each check reads up to
-	// the next "?>", which many "<?xml" may share: past a few, decRepair (linear) decides.
+	// the next "?>", which many "<?xml" may share: past a few, repair (linear) decides.
 	for i, n := 0, 0; ; n++ {
 		k := bytes.Index(body[i:], []byte("<?xml"))
 		if k < 0 {
@@ -462,12 +459,12 @@ func decClean(body []byte) bool {
 			return false
 		}
 		i += k
-		if decIsXMLDeclAt(body, i) {
+		if isXMLDeclAt(body, i) {
 			end := bytes.Index(body[i:], []byte("?>"))
 			if end < 0 {
 				return true // never closed, so never acted on, here or later
 			}
-			if decDeclNeedsFix(body[i+len("<?xml") : i+end]) {
+			if declNeedsFix(body[i+len("<?xml") : i+end]) {
 				return false
 			}
 		}
@@ -475,10 +472,10 @@ func decClean(body []byte) bool {
 	}
 }
 
-// decRefAt parses the numeric character reference "&#…;" or "&#x…;" starting at b[i], returning the index
+// refAt parses the numeric character reference "&#…;" or "&#x…;" starting at b[i], returning the index
 // just past its ';' and its value (capped above utf8.MaxRune), or end 0 when there is none. An upper-case X is
 // accepted: XML rejects it, encoding/xml leaves it as text, and gofeed later unescapes it anyway.
-func decRefAt(b []byte, i int) (end int, v rune) {
+func refAt(b []byte, i int) (end int, v rune) {
 	j := i + 2 // past "&#"
 	base := rune(10)
 	if j < len(b) && (b[j] == 'x' || b[j] == 'X') {
@@ -486,7 +483,7 @@ func decRefAt(b []byte, i int) (end int, v rune) {
 	}
 	start := j
 	for ; j < len(b); j++ {
-		d := decDigit(b[j])
+		d := digit(b[j])
 		if d >= base {
 			break
 		}
@@ -500,8 +497,8 @@ func decRefAt(b []byte, i int) (end int, v rune) {
 	return j + 1, v
 }
 
-// decDigit returns the value of a hex digit, or 16.
-func decDigit(c byte) rune {
+// digit returns the value of a hex digit, or 16.
+func digit(c byte) rune {
 	switch {
 	case '0' <= c && c <= '9':
 		return rune(c - '0')
@@ -513,21 +510,21 @@ func decDigit(c byte) rune {
 	return 16
 }
 
-// Where decRepair is in the markup. XML parses references everywhere but in CDATA sections and comments.
+// Where repair is in the markup. XML parses references everywhere but in CDATA sections and comments.
 const (
-	decInText      = iota // character data, tags, attribute values
-	decInCDATA            // after "<![CDATA[", until "]]>"
-	decInComment          // after "<!--", until "-->"
-	decInPI               // after "<?", until "?>"
-	decInDirective        // after "<!" and a byte other than '-' or '[', until a '>' outside quotes and nesting
+	inText      = iota // character data, tags, attribute values
+	inCDATA            // after "<![CDATA[", until "]]>"
+	inComment          // after "<!--", until "-->"
+	inPI               // after "<?", until "?>"
+	inDirective        // after "<!" and a byte other than '-' or '[', until a '>' outside quotes and nesting
 )
 
-// decRepairer writes the repaired document. Every decision it takes looks at what it has already written
+// repairer writes the repaired document. Every decision it takes looks at what it has already written
 // (never at its input), and nothing it removes later reaches back before a byte that triggered a decision
 // (';', '[', '-', '?', '>'), and nothing is removed inside a comment: so running it again on its own output
 // changes nothing, even where a removal joins two pieces into something new ("&#&#0;x1F;" loses both
 // references).
-type decRepairer struct {
+type repairer struct {
 	out    []byte
 	mode   int
 	start  int  // in out: where the current comment's text or processing instruction begins
@@ -542,8 +539,8 @@ type decRepairer struct {
 	depth, ltN int
 }
 
-// decTrigger marks the ASCII bytes decRepairer.ascii must see; runs of other ASCII bytes are copied at once.
-var decTrigger = func() (t [utf8.RuneSelf]bool) {
+// trigger marks the ASCII bytes repairer.ascii must see; runs of other ASCII bytes are copied at once.
+var trigger = func() (t [utf8.RuneSelf]bool) {
 	for c := range 0x20 {
 		t[c] = c != '\t' && c != '\n' && c != '\r'
 	}
@@ -553,22 +550,22 @@ var decTrigger = func() (t [utf8.RuneSelf]bool) {
 	return t
 }()
 
-// decRepair returns src, which is in UTF-8 but may have invalid bytes, repaired as decodeBody describes.
-func decRepair(src []byte) []byte {
-	r := decRepairer{out: make([]byte, 0, len(src)+len(decXMLDecl)), sig: -1}
+// repair returns src, which is in UTF-8 but may have invalid bytes, repaired as Body describes.
+func repair(src []byte) []byte {
+	r := repairer{out: make([]byte, 0, len(src)+len(xmlDecl)), sig: -1}
 	for i := 0; i < len(src); {
 		if r.sig >= 0 && !r.dashes && !r.bang && r.ltN == 0 { // copy plain text as it is, up to the next byte that needs a look
 			j := i
 			for j < len(src) {
 				if c := src[j]; c < utf8.RuneSelf {
-					if decTrigger[c] {
+					if trigger[c] {
 						break
 					}
 					j++
 					continue
 				}
 				ru, n := utf8.DecodeRune(src[j:])
-				if ru == utf8.RuneError && n == 1 || !decIsXMLChar(ru) {
+				if ru == utf8.RuneError && n == 1 || !plaintext.IsXMLChar(ru) {
 					break
 				}
 				j += n
@@ -588,18 +585,18 @@ func decRepair(src []byte) []byte {
 	return r.out
 }
 
-var decReplacement = []byte("\uFFFD")
+var replacement = []byte("\uFFFD")
 
 // char writes the character (or invalid byte) b, or drops it, and follows the markup.
-func (r *decRepairer) char(b []byte) {
+func (r *repairer) char(b []byte) {
 	if b[0] < utf8.RuneSelf {
 		r.ascii(b[0])
 		return
 	}
 	switch ru, n := utf8.DecodeRune(b); {
 	case ru == utf8.RuneError && n == 1:
-		b = decReplacement
-	case !decIsXMLChar(ru):
+		b = replacement
+	case !plaintext.IsXMLChar(ru):
 		return // U+FFFE, U+FFFF (surrogates are invalid UTF-8 already)
 	case ru == 0xFEFF && len(r.out) == 0:
 		return // a byte order mark, or a second one
@@ -613,7 +610,7 @@ func (r *decRepairer) char(b []byte) {
 	switch {
 	case r.bang:
 		r.startDirective()
-	case r.mode == decInDirective && r.ltN > 0:
+	case r.mode == inDirective && r.ltN > 0:
 		r.ltN, r.depth = 0, r.depth+1
 	}
 	r.out = append(r.out, b...)
@@ -621,20 +618,20 @@ func (r *decRepairer) char(b []byte) {
 
 // startDirective enters a directive: "<!" was followed by a byte that starts neither a comment nor CDATA.
 // encoding/xml takes that first byte as it is, even a '<' or a quote: "<!<!-->" is a whole directive.
-func (r *decRepairer) startDirective() {
+func (r *repairer) startDirective() {
 	r.bang = false
-	r.mode, r.quote, r.depth, r.ltN = decInDirective, 0, 0, 0
+	r.mode, r.quote, r.depth, r.ltN = inDirective, 0, 0, 0
 }
 
 // directive follows c, an ASCII character just written inside a directive, as encoding/xml does: quotes hide
 // '<' and '>', a '<' nests unless "!--" follows it (a comment, which returns to the directive), and a '>'
 // outside quotes and nesting ends the directive.
-func (r *decRepairer) directive(c byte) {
+func (r *repairer) directive(c byte) {
 	if r.ltN > 0 {
 		if c == "!--"[r.ltN-1] {
 			if r.ltN++; r.ltN == 4 {
 				r.ltN = 0
-				r.mode, r.ret, r.start = decInComment, decInDirective, len(r.out)
+				r.mode, r.ret, r.start = inComment, inDirective, len(r.out)
 			}
 			return
 		}
@@ -642,7 +639,7 @@ func (r *decRepairer) directive(c byte) {
 	}
 	switch {
 	case r.quote == 0 && c == '>' && r.depth == 0:
-		r.mode = decInText
+		r.mode = inText
 	case c == r.quote:
 		r.quote = 0
 	case r.quote != 0:
@@ -656,14 +653,14 @@ func (r *decRepairer) directive(c byte) {
 }
 
 // ascii writes c, or drops it if XML forbids it, and follows the markup.
-func (r *decRepairer) ascii(c byte) {
+func (r *repairer) ascii(c byte) {
 	if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
 		return
 	}
-	if r.sig < 0 && !decIsXMLSpace(c) {
+	if r.sig < 0 && !IsXMLSpace(c) {
 		r.sig, r.json = len(r.out), c == '{'
 	}
-	if r.mode == decInComment && !r.json {
+	if r.mode == inComment && !r.json {
 		r.comment(c)
 		return
 	}
@@ -681,27 +678,27 @@ func (r *decRepairer) ascii(c byte) {
 		}
 	}
 	switch r.mode {
-	case decInDirective:
+	case inDirective:
 		r.directive(c) // references stay: encoding/xml does not read them there, and dropping one could join
 		// the bytes around it into something that would then be read differently
-	case decInText:
+	case inText:
 		switch {
 		case c == '!' && len(r.out) >= 2 && r.out[len(r.out)-2] == '<':
 			r.bang = true
 		case c == ';':
 			r.dropRef()
 		case c == '[' && bytes.HasSuffix(r.out, []byte("<![CDATA[")):
-			r.mode = decInCDATA
+			r.mode = inCDATA
 		case c == '-' && bytes.HasSuffix(r.out, []byte("<!--")):
-			r.mode, r.start, r.ret = decInComment, len(r.out), decInText
+			r.mode, r.start, r.ret = inComment, len(r.out), inText
 		case c == '?' && bytes.HasSuffix(r.out, []byte("<?")):
-			r.mode, r.start = decInPI, len(r.out)-2
+			r.mode, r.start = inPI, len(r.out)-2
 		}
-	case decInCDATA:
+	case inCDATA:
 		if c == '>' && bytes.HasSuffix(r.out, []byte("]]>")) {
-			r.mode = decInText
+			r.mode = inText
 		}
-	case decInPI:
+	case inPI:
 		switch {
 		case c == ';':
 			r.dropRef()
@@ -714,7 +711,7 @@ func (r *decRepairer) ascii(c byte) {
 // comment writes c, an ASCII character inside a comment. encoding/xml, strict or not, rejects "--" there
 // unless it ends the comment (and gofeed with it the whole feed: `<!-- ------ -->` is common), so such a "--"
 // becomes "- -". Comments are discarded by gofeed; nothing else changes there, references included.
-func (r *decRepairer) comment(c byte) {
+func (r *repairer) comment(c byte) {
 	if r.dashes {
 		if c == '>' {
 			r.out = append(r.out, c)
@@ -729,7 +726,7 @@ func (r *decRepairer) comment(c byte) {
 }
 
 // breakDashes turns the "--" that out ends with into "- -": "--->" then still ends the comment.
-func (r *decRepairer) breakDashes() {
+func (r *repairer) breakDashes() {
 	r.out = append(r.out[:len(r.out)-1], ' ', '-')
 	r.dashes = false
 }
@@ -737,11 +734,11 @@ func (r *decRepairer) breakDashes() {
 // dropRef removes the numeric character reference that the ';' just written ends, if it names a character
 // XML forbids. It looks back over hex digits only, which a later call never crosses again (they are followed
 // by this ';' or removed), so the work stays linear.
-func (r *decRepairer) dropRef() {
+func (r *repairer) dropRef() {
 	o := r.out
 	semi := len(o) - 1
 	k := semi
-	for k > 0 && decDigit(o[k-1]) < 16 {
+	for k > 0 && digit(o[k-1]) < 16 {
 		k--
 	}
 	if k == semi || k < 2 {
@@ -754,8 +751,8 @@ func (r *decRepairer) dropRef() {
 	if p < 1 || o[p] != '#' || o[p-1] != '&' {
 		return
 	}
-	end, v := decRefAt(o, p-1)
-	if end != len(o) || decIsXMLChar(v) {
+	end, v := refAt(o, p-1)
+	if end != len(o) || plaintext.IsXMLChar(v) {
 		return // "&#1F;" is no reference; "&#233;" names é
 	}
 	r.out = o[:p-1]
@@ -765,28 +762,28 @@ func (r *decRepairer) dropRef() {
 }
 
 // endPI handles the processing instruction that the '>' just written closes. encoding/xml obeys every
-// `<?xml … ?>`: an opening one that needs fixing is replaced by decXMLDecl, any other such one is dropped.
-func (r *decRepairer) endPI() {
-	r.mode = decInText
+// `<?xml … ?>`: an opening one that needs fixing is replaced by xmlDecl, any other such one is dropped.
+func (r *repairer) endPI() {
+	r.mode = inText
 	pi := r.out[r.start:]
-	if !decIsXMLDeclAt(pi, 0) || !decDeclNeedsFix(pi[len("<?xml"):len(pi)-2]) {
+	if !isXMLDeclAt(pi, 0) || !declNeedsFix(pi[len("<?xml"):len(pi)-2]) {
 		return
 	}
 	r.out = r.out[:r.start]
 	if r.start == r.sig {
-		r.out = append(r.out, decXMLDecl...)
+		r.out = append(r.out, xmlDecl...)
 	}
 }
 
-// closeTruncated returns a copy of the XML document b with the end tags of
+// CloseTruncated returns a copy of the XML document b with the end tags of
 // its outer containers (rss, channel, feed, rdf:RDF) appended, or the '>'
 // of its last end tag ("</rss" at the end of the file). It returns false
 // when anything else is open or the document ends in text, a start tag,
 // CDATA or a comment: an item cut in half is never completed, so a
 // truncated document brings only its whole items.
-func closeTruncated(b []byte) ([]byte, bool) {
+func CloseTruncated(b []byte) ([]byte, bool) {
 	fixed := bytes.TrimRight(b, " \t\r\n")
-	if i := bytes.LastIndex(fixed, []byte("</")); i >= 0 && bytes.IndexByte(fixed[i:], '>') < 0 && decIsName(fixed[i+2:]) {
+	if i := bytes.LastIndex(fixed, []byte("</")); i >= 0 && bytes.IndexByte(fixed[i:], '>') < 0 && isName(fixed[i+2:]) {
 		fixed = append(bytes.Clone(fixed), '>')
 	}
 	d := xml.NewDecoder(bytes.NewReader(fixed))
@@ -803,12 +800,12 @@ func closeTruncated(b []byte) ([]byte, bool) {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			open = append(open, decRawName(t.Name))
+			open = append(open, rawName(t.Name))
 			textAfter = false
 		case xml.EndElement:
 			// Pop up to the element it closes; an end tag that closes
 			// nothing open is gofeed's problem, not truncation.
-			name := decRawName(t.Name)
+			name := rawName(t.Name)
 			for i := len(open) - 1; i >= 0; i-- {
 				if open[i] == name {
 					open = open[:i]
@@ -836,16 +833,16 @@ func closeTruncated(b []byte) ([]byte, bool) {
 	return out, true
 }
 
-func decRawName(n xml.Name) string {
+func rawName(n xml.Name) string {
 	if n.Space != "" {
 		return n.Space + ":" + n.Local
 	}
 	return n.Local
 }
 
-// decIsName reports whether b is an XML name in ASCII, or a name that
+// isName reports whether b is an XML name in ASCII, or a name that
 // starts with a non-ASCII letter: what may follow "</".
-func decIsName(b []byte) bool {
+func isName(b []byte) bool {
 	if len(b) == 0 {
 		return false
 	}
@@ -860,11 +857,11 @@ func decIsName(b []byte) bool {
 	return true
 }
 
-// stripDoctype returns a copy of the XML document b without its document
+// StripDoctype returns a copy of the XML document b without its document
 // type declaration, or false when it has none. gofeed never expands the
 // entities a DTD declares, so dropping it loses nothing, but a long
 // internal subset hides the root element from gofeed's feed-type detection.
-func stripDoctype(b []byte) ([]byte, bool) {
+func StripDoctype(b []byte) ([]byte, bool) {
 	i := bytes.Index(b, []byte("<!DOCTYPE"))
 	if i < 0 || bytes.Contains(b[:i], []byte("<rss")) || bytes.Contains(b[:i], []byte("<feed")) {
 		return nil, false
@@ -875,7 +872,7 @@ func stripDoctype(b []byte) ([]byte, bool) {
 		j := bytes.Index(b[i+open:], []byte("]"))
 		for j >= 0 {
 			k := i + open + j + 1
-			for k < len(b) && decIsXMLSpace(b[k]) {
+			for k < len(b) && IsXMLSpace(b[k]) {
 				k++
 			}
 			if k < len(b) && b[k] == '>' {
@@ -899,26 +896,26 @@ func stripDoctype(b []byte) ([]byte, bool) {
 	return slices.Concat(b[:i], b[i+end+1:]), true
 }
 
-// repairJSONFeed returns a copy of the JSON Feed b with the members that
+// RepairJSONFeed returns a copy of the JSON Feed b with the members that
 // publishers commonly get the type of wrong put into the shape JSON Feed
 // 1.1 gives them (tags as one comma-separated string, authors or
 // attachments as one object, author as a bare name), or false when there is
 // nothing of the kind: gofeed rejects the whole feed for one such member.
-func repairJSONFeed(b []byte) ([]byte, bool) {
+func RepairJSONFeed(b []byte) ([]byte, bool) {
 	var doc map[string]any
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.UseNumber() // numbers pass through untouched
 	if err := d.Decode(&doc); err != nil {
 		return nil, false
 	}
-	changed := decFixAuthors(doc)
+	changed := fixAuthors(doc)
 	items, _ := doc["items"].([]any)
 	for _, it := range items {
 		m, ok := it.(map[string]any)
 		if !ok {
 			continue
 		}
-		if decFixAuthors(m) {
+		if fixAuthors(m) {
 			changed = true
 		}
 		switch v := m["tags"].(type) {
@@ -957,9 +954,9 @@ func repairJSONFeed(b []byte) ([]byte, bool) {
 	return out.Bytes(), true
 }
 
-// decFixAuthors gives m's author and authors members the types JSON Feed
+// fixAuthors gives m's author and authors members the types JSON Feed
 // says, and reports whether it changed anything.
-func decFixAuthors(m map[string]any) bool {
+func fixAuthors(m map[string]any) bool {
 	changed := false
 	if s, ok := m["author"].(string); ok {
 		m["author"], changed = map[string]any{"name": s}, true

@@ -1,4 +1,4 @@
-package fetcher
+package sanitize
 
 import (
 	"cmp"
@@ -10,17 +10,33 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/pressfeed/pressfeed/plaintext"
 )
 
-// sanitize returns raw as safe, well-formed HTML: sanitised by the
-// allowlist of sanitize_policy.go (bluemonday's UGCPolicy and pressfeed's
-// additions), with relative links made absolute against base (or dropped),
-// tags balanced and every character one that XML allows. With withText it
-// also returns the text of the HTML, white space collapsed. One pass over
-// the markup does it all.
-//
-// The HTML written stops, its open elements closed, once it is
-// outputLimit(len(raw)) bytes long.
+// HTML returns raw as safe, well-formed HTML: sanitised by the allowlist
+// of policy.go (bluemonday's UGCPolicy and pressfeed's additions), with
+// relative links made absolute against base (or dropped), tags balanced
+// and every character one that XML allows. Input past MaxContent bytes is
+// ignored; the HTML written stops, its open elements closed, once it is
+// four times the input and 4 KiB long (at most MaxContent).
+func HTML(base *url.URL, raw string) string {
+	out, _ := sanitize(raw, base, false)
+	return out
+}
+
+// WithText is HTML, and also returns the text of that HTML, runs of white
+// space made one space (a block element starts with one; the ends are the
+// caller's to trim), at least its first TextRunes runes. The text holds the HTML's
+// character references decoded and the raw text of textarea, xmp and
+// plaintext elements: a caller showing it as markup defuses it first
+// (plaintext.Defuse).
+func WithText(base *url.URL, raw string) (clean, text string) {
+	return sanitize(raw, base, true)
+}
+
+// sanitize returns raw sanitised (see HTML) and, with withText, its text
+// (see WithText). One pass over the markup does it all.
 func sanitize(raw string, base *url.URL, withText bool) (out, text string) {
 	out, text, _ = sanitizeCut(raw, base, withText)
 	return out, text
@@ -33,8 +49,8 @@ func sanitizeCut(raw string, base *url.URL, withText bool) (out, text string, cu
 	if raw == "" {
 		return "", "", false
 	}
-	if len(raw) > maxContent {
-		raw = truncateRunes(raw[:maxContent], maxContent)
+	if len(raw) > MaxContent {
+		raw = plaintext.Truncate(raw[:MaxContent], MaxContent)
 	}
 	t := tidiers.Get().(*tidier)
 	t.reset(base, withText)
@@ -48,13 +64,13 @@ func sanitizeCut(raw string, base *url.URL, withText bool) (out, text string, cu
 }
 
 // outputLimit is how much HTML sanitize writes for n bytes of input: at
-// most maxContent, and at most four times the input and 4 KiB. Markup can
+// most MaxContent, and at most four times the input and 4 KiB. Markup can
 // grow: a relative link becomes absolute, and a long base (a feed's
 // <link> is its own) turned 8 MB of <a href="b"> into 918 MB of content
 // in one document. Escaping (& to &amp;) and absolute links in press text
 // stay far below four times.
 func outputLimit(n int) int {
-	return min(maxContent, 4*n+4<<10)
+	return min(MaxContent, 4*n+4<<10)
 }
 
 // tidiers keeps tidiers with their buffers between items: fresh buffers
@@ -181,11 +197,11 @@ func (t *tidier) flushText() {
 	if pre {
 		s = trimPreNewline(s)
 	}
-	// When raw is clean (cleanText returns it as it is), trimming before
+	// When raw is clean (Text returns it as it is), trimming before
 	// cleaning changes nothing, and one pass checks and escapes.
 	out, clean := appendCleanEscaped(t.out, s)
 	if !clean {
-		s = []byte(cleanText(string(raw)))
+		s = []byte(Text(string(raw)))
 		if pre {
 			s = trimPreNewline(s)
 		}
@@ -258,16 +274,16 @@ func (t *tidier) endTag(name []byte) {
 // links stay); it drops a URL that cannot be.
 func (t *tidier) attr(k, v string) {
 	if (k == "href" || k == "src") && !(k == "href" && strings.HasPrefix(strings.ToLower(strings.TrimSpace(v)), "mailto:")) {
-		abs, err := absoluteURL(t.base, v)
+		abs, err := AbsoluteURL(t.base, v)
 		if err != nil || abs == "" {
 			return
 		}
-		// absoluteURL returns cleanText's output, which cleanText returns
+		// AbsoluteURL returns Text's output, which Text returns
 		// unchanged (it is valid UTF-8, holds only XML characters and is
 		// NFC): no second pass.
 		v = abs
 	} else {
-		v = cleanText(v)
+		v = Text(v)
 	}
 	t.out = append(t.out, ' ')
 	t.out = append(t.out, k...)
@@ -278,7 +294,7 @@ func (t *tidier) attr(k, v string) {
 
 // addText appends s, valid UTF-8, to the text, white space collapsed to
 // single spaces. It stops after maxTextBytes: the summary takes at most
-// maxSummary runes, and more bytes than that many runes can take tell that
+// TextRunes runes, and more bytes than that many runes can take tell that
 // it is cut. It stops where collapsing one character at a time would: after
 // the first run of other characters (up to white space or the end of s)
 // that takes the text past maxTextBytes, or at the end of s.
@@ -409,8 +425,8 @@ func spaceAt(s []byte, i int) (n int, space bool) {
 	return 4, false
 }
 
-// maxTextBytes is where the text stops: more than maxSummary runes.
-const maxTextBytes = maxSummary * utf8.UTFMax
+// maxTextBytes is where the text stops: more than TextRunes runes.
+const maxTextBytes = TextRunes * utf8.UTFMax
 
 // implicitEnds closes what a start tag of a closes in HTML: an open <p>
 // (when a starts a block), the previous <li>, <dt> or <dd>, table cells and

@@ -1,6 +1,8 @@
-package fetcher
+package sanitize
 
 import (
+	"bytes"
+	"errors"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -12,20 +14,26 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/mmcdole/gofeed"
+
+	"github.com/pressfeed/pressfeed/fetcher/decode"
+	"github.com/pressfeed/pressfeed/fetcher/internal/corpustest"
 )
 
 // sanitizeInputs returns the HTML that the differential tests feed to both
 // sanitising pipelines: the description and content of every item gofeed
-// parses in the corpus, then the OWASP vectors of publisher/xss_test.go.
+// parses in the corpus (decoded and repaired as fetching does), then the
+// OWASP vectors of publisher/xss_test.go.
 func sanitizeInputs(t *testing.T) []string {
 	t.Helper()
 	var in []string
-	for _, d := range corpusDocs(t) {
-		clean, err := decodeBody(d.body, d.contentType)
+	for _, d := range corpustest.Docs(t, "../../../shared/corpus") {
+		clean, err := decode.Body(d.Body, d.ContentType)
 		if err != nil {
 			continue
 		}
-		doc, _, err := parseDocument(clean)
+		doc, err := parseRepaired(clean)
 		if err != nil {
 			continue
 		}
@@ -46,11 +54,31 @@ func sanitizeInputs(t *testing.T) []string {
 	return append(in, xssVectors(t)...)
 }
 
+// parseRepaired parses a decoded document with gofeed, then once more
+// after the repair that fetching tries when that fails.
+func parseRepaired(clean []byte) (*gofeed.Feed, error) {
+	doc, err := gofeed.NewParser().Parse(bytes.NewReader(clean))
+	if err == nil {
+		return doc, nil
+	}
+	fix := decode.CloseTruncated
+	switch {
+	case decode.IsJSON(clean):
+		fix = decode.RepairJSONFeed
+	case errors.Is(err, gofeed.ErrFeedTypeNotDetected):
+		fix = decode.StripDoctype
+	}
+	if fixed, ok := fix(clean); ok {
+		return gofeed.NewParser().Parse(bytes.NewReader(fixed))
+	}
+	return nil, err
+}
+
 // xssVectors reads the HTML of the OWASP vectors from publisher/xss_test.go,
 // so that both tables stay one.
 func xssVectors(t *testing.T) []string {
 	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), "../publisher/xss_test.go", nil, 0)
+	f, err := parser.ParseFile(token.NewFileSet(), "../../publisher/xss_test.go", nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

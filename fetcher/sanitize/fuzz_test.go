@@ -1,4 +1,4 @@
-package fetcher
+package sanitize
 
 import (
 	"net/url"
@@ -9,6 +9,8 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/pressfeed/pressfeed/plaintext"
 )
 
 // FuzzSanitize checks what sanitize makes of any input: valid UTF-8 in NFC
@@ -46,7 +48,7 @@ func checkSanitizedAt(t *testing.T, in string, base *url.URL) {
 			t.Fatalf("sanitize(%q) = %q, %q: not UTF-8 NFC", in, out, text)
 		}
 		for _, r := range s {
-			if !decIsXMLChar(r) {
+			if !plaintext.IsXMLChar(r) {
 				t.Fatalf("sanitize(%q) = %q, %q: %U", in, out, text, r)
 			}
 		}

@@ -1,8 +1,8 @@
-package fetcher
+package sanitize
 
 // This file keeps the sanitising pipeline as it was before the tidier took
 // over the allowlist (bluemonday's Sanitize, then the tidier's tokenizer pass
-// over its output), with the absoluteURL and cleanText of that time, renamed
+// over its output), with the AbsoluteURL and Text of that time, renamed
 // with a ref prefix: the oracle that TestSanitizeReference,
 // FuzzSanitizeReference and TestPolicyTables compare sanitize with.
 
@@ -19,6 +19,9 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/pressfeed/pressfeed/internal/canon"
+	"github.com/pressfeed/pressfeed/plaintext"
 )
 
 var (
@@ -51,8 +54,8 @@ func referenceSanitize(raw string, base *url.URL, withText bool) (out, text stri
 	if raw == "" {
 		return "", ""
 	}
-	if len(raw) > maxContent {
-		raw = truncateRunes(raw[:maxContent], maxContent)
+	if len(raw) > MaxContent {
+		raw = plaintext.Truncate(raw[:MaxContent], MaxContent)
 	}
 	t := refTidier{base: base, withText: withText}
 	t.out.Grow(len(raw) + len(raw)/8)
@@ -170,7 +173,7 @@ func (t *refTidier) attr(k, v string) {
 }
 
 // addText appends s to the text, white space collapsed to single spaces.
-// It stops after refMaxTextBytes: the summary takes at most maxSummary runes,
+// It stops after refMaxTextBytes: the summary takes at most TextRunes runes,
 // and more bytes than that many runes can take tell that it is cut.
 func (t *refTidier) addText(s string) {
 	if !t.withText {
@@ -212,8 +215,8 @@ func (t *refTidier) addText(s string) {
 	}
 }
 
-// refMaxTextBytes is where the text stops: more than maxSummary runes.
-const refMaxTextBytes = maxSummary * utf8.UTFMax
+// refMaxTextBytes is where the text stops: more than TextRunes runes.
+const refMaxTextBytes = TextRunes * utf8.UTFMax
 
 // implicitEnds closes what a start tag of a closes in HTML: an open <p>
 // (when a starts a block), the previous <li>, <dt> or <dd>, table cells and
@@ -407,8 +410,8 @@ func refAbsoluteURL(base *url.URL, ref string) (string, error) {
 	if base != nil {
 		u = base.ResolveReference(u)
 	}
-	if (u.Scheme != "http" && u.Scheme != "https") || !validHost(u.Hostname()) {
-		return "", errNotHTTP
+	if (u.Scheme != "http" && u.Scheme != "https") || !canon.ValidHost(u.Hostname()) {
+		return "", ErrNotHTTP
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
 	return refCleanText(u.String()), nil
@@ -426,7 +429,7 @@ func refCleanText(s string) string {
 		}
 		ascii = false
 		r, n := utf8.DecodeRuneInString(s[i:])
-		clean = !(r == utf8.RuneError && n == 1) && decIsXMLChar(r)
+		clean = !(r == utf8.RuneError && n == 1) && plaintext.IsXMLChar(r)
 		i += n
 	}
 	if clean && ascii {
@@ -434,7 +437,7 @@ func refCleanText(s string) string {
 	}
 	if !clean {
 		s = strings.Map(func(r rune) rune {
-			if !decIsXMLChar(r) {
+			if !plaintext.IsXMLChar(r) {
 				return -1
 			}
 			return r

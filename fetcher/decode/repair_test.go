@@ -1,11 +1,11 @@
-package fetcher
+package decode
 
 import "testing"
 
 func TestCloseTruncated(t *testing.T) {
 	tests := []struct {
 		name, in string
-		want     string // "" when closeTruncated must decline
+		want     string // "" when CloseTruncated must decline
 	}{
 		{"last end tag without >", "<rss><channel><title>t</title></channel></rss", "<rss><channel><title>t</title></channel></rss>"},
 		{"trailing space", "<rss><channel></channel></rss \n", "<rss><channel></channel></rss>"},
@@ -21,15 +21,15 @@ func TestCloseTruncated(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, ok := closeTruncated([]byte(tt.in))
+			got, ok := CloseTruncated([]byte(tt.in))
 			if tt.want == "" {
 				if ok {
-					t.Errorf("closeTruncated(%q) = %q, want declined", tt.in, got)
+					t.Errorf("CloseTruncated(%q) = %q, want declined", tt.in, got)
 				}
 				return
 			}
 			if !ok || string(got) != tt.want {
-				t.Errorf("closeTruncated(%q) = %q, %v; want %q", tt.in, got, ok, tt.want)
+				t.Errorf("CloseTruncated(%q) = %q, %v; want %q", tt.in, got, ok, tt.want)
 			}
 		})
 	}
@@ -44,9 +44,9 @@ func TestStripDoctype(t *testing.T) {
 		{"after the root", `<rss><!DOCTYPE x></rss>`, ""},
 	}
 	for _, tt := range tests {
-		got, ok := stripDoctype([]byte(tt.in))
+		got, ok := StripDoctype([]byte(tt.in))
 		if ok != (tt.want != "") || string(got) != tt.want {
-			t.Errorf("%s: stripDoctype(%q) = %q, %v; want %q", tt.name, tt.in, got, ok, tt.want)
+			t.Errorf("%s: StripDoctype(%q) = %q, %v; want %q", tt.name, tt.in, got, ok, tt.want)
 		}
 	}
 }
@@ -61,9 +61,9 @@ func TestRepairJSONFeed(t *testing.T) {
 		{"not JSON", `{"items":[`, ""},
 	}
 	for _, tt := range tests {
-		got, ok := repairJSONFeed([]byte(tt.in))
+		got, ok := RepairJSONFeed([]byte(tt.in))
 		if ok != (tt.want != "") || string(got) != tt.want {
-			t.Errorf("%s: repairJSONFeed = %s, %v; want %s", tt.name, got, ok, tt.want)
+			t.Errorf("%s: RepairJSONFeed = %s, %v; want %s", tt.name, got, ok, tt.want)
 		}
 	}
 }
