@@ -228,47 +228,9 @@ func fetch(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (Re
 // The poller marks the feed in flight there (see Poller.setAside).
 func fetchMarked(ctx context.Context, opts *Options, f Feed, prev store.FeedState, mark func() error) (Result, error) {
 	prev = f.sameSelect(prev)
-	feedURL := effectiveURL(f, prev)
-	u, err := url.Parse(feedURL)
-	if err != nil {
-		return Result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
-	}
-	var body []byte
-	var contentType string
-	res := Result{ETag: prev.ETag, LastModified: prev.LastModified}
-	switch u.Scheme {
-	case "file":
-		body, err = readFile(u.Path, opts.MaxBody)
-	case "http", "https":
-		if err = opts.robotsAllow(ctx, f, u); err != nil {
-			break
-		}
-		var resp *http.Response
-		resp, body, err = get(ctx, opts, feedURL, prev, f.requestHeaders())
-		if resp != nil {
-			res.MovedTo = movedTo(resp, feedURL)
-			if resp.Request != nil && resp.Request.URL != nil {
-				u = resp.Request.URL // relative links resolve against where the document came from
-			}
-			res.Lifetime = lifetime(resp.Header, opts.Now())
-			res.TTL = prev.TTL
-			if resp.StatusCode == http.StatusNotModified {
-				res.NotModified = true
-				return res, nil
-			}
-			contentType = resp.Header.Get("Content-Type")
-			res.ETag = validator(resp.Header.Get("ETag"))
-			res.LastModified = validator(resp.Header.Get("Last-Modified"))
-			if err == nil && resp.Header.Get("Cf-Mitigated") != "" {
-				// A challenge page served with 200 (Cloudflare).
-				err = fmt.Errorf("%w (cf-mitigated: %s)", ErrBot, resp.Header.Get("Cf-Mitigated"))
-			}
-		}
-	default:
-		err = fmt.Errorf("%w %q", ErrScheme, u.Scheme)
-	}
-	if err != nil {
-		return Result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
+	body, contentType, u, res, err := retrieve(ctx, opts, f, prev)
+	if err != nil || res.NotModified {
+		return res, err
 	}
 	res.BodyHash = bodyHash(body) + f.selectTag()
 	if res.BodyHash == prev.BodyHash {
@@ -287,11 +249,66 @@ func fetchMarked(ctx context.Context, opts *Options, f Feed, prev store.FeedStat
 	if err != nil {
 		return Result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
 	}
+	return parseBody(ctx, opts, f, res, clean, u)
+}
+
+// retrieve reads f's document: a file, or an HTTP GET with prev's
+// validators. A 304 comes back as res.NotModified and no body; u is where
+// the document came from, after redirects.
+func retrieve(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (body []byte, contentType string, u *url.URL, res Result, err error) {
+	feedURL := effectiveURL(f, prev)
+	u, err = url.Parse(feedURL)
+	if err != nil {
+		return nil, "", nil, Result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
+	}
+	res = Result{ETag: prev.ETag, LastModified: prev.LastModified}
+	switch u.Scheme {
+	case "file":
+		body, err = readFile(u.Path, opts.MaxBody)
+	case "http", "https":
+		if err = opts.robotsAllow(ctx, f, u); err != nil {
+			break
+		}
+		var resp *http.Response
+		resp, body, err = get(ctx, opts, feedURL, prev, f.requestHeaders())
+		if resp != nil {
+			res.MovedTo = movedTo(resp, feedURL)
+			if resp.Request != nil && resp.Request.URL != nil {
+				u = resp.Request.URL // relative links resolve against where the document came from
+			}
+			res.Lifetime = lifetime(resp.Header, opts.Now())
+			res.TTL = prev.TTL
+			if resp.StatusCode == http.StatusNotModified {
+				res.NotModified = true
+				return nil, "", u, res, nil
+			}
+			contentType = resp.Header.Get("Content-Type")
+			res.ETag = validator(resp.Header.Get("ETag"))
+			res.LastModified = validator(resp.Header.Get("Last-Modified"))
+			if err == nil && resp.Header.Get("Cf-Mitigated") != "" {
+				// A challenge page served with 200 (Cloudflare).
+				err = fmt.Errorf("%w (cf-mitigated: %s)", ErrBot, resp.Header.Get("Cf-Mitigated"))
+			}
+		}
+	default:
+		err = fmt.Errorf("%w %q", ErrScheme, u.Scheme)
+	}
+	if err != nil {
+		return nil, "", nil, Result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
+	}
+	return body, contentType, u, res, nil
+}
+
+// parseBody parses the decoded document clean of f, fetched from u, into
+// res's items, and names what is wrong when it cannot: a refused shape,
+// no feed (or a bot challenge), or a parse error.
+func parseBody(ctx context.Context, opts *Options, f Feed, res Result, clean []byte, u *url.URL) (Result, error) {
 	// gofeed's Parse cannot be cancelled: its time and memory are bounded
 	// by MaxBody, by the shape checkShape lets through (depth, items,
 	// elements) and by the background slots (see package cpu).
 	var doc *gofeed.Feed
 	var ttl time.Duration
+	var err error
 	loc := f.Location
 	if loc == nil {
 		loc = opts.Location
