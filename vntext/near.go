@@ -1,0 +1,737 @@
+package vntext
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Wire copies. One story that several outlets carry keeps the agency's
+// lead, mostly word for word, while each outlet writes its own headline,
+// puts its tag before the lead ("(PLO)-", "TTO -"), and writes numbers,
+// names and tone marks its own way ("hai"/"2", "15h"/"15 giờ",
+// "TP.HCM"/"Thành phố Hồ Chí Minh", "hoà"/"hòa"). Templated reports of
+// different events (prices, storms, accidents) share the wording too, and
+// differ in a number, a name or a direction (tăng/giảm).
+//
+// The method, chosen by measurement on the tuning half of
+// testdata/nearset (see near_test.go; SimHash merged one copy in eight of
+// that set):
+//
+//  1. Canonical words. Headline and lead are normalised (NFC, one tone
+//     placement, lower case), the outlet's tag is cut from the lead,
+//     numbers are written one way (digits; "5.000" → 5000, "3,5" → 3.5;
+//     "hai" → 2; "15h30" → 15 giờ 30; "30 đến 50" → 30 50), and the
+//     common abbreviations of the press are contracted ("Thành phố Hồ Chí
+//     Minh", "TP HCM" → tphcm; "Ngân hàng Nhà nước" → nhnn).
+//  2. Candidates: a MinHash of the lead's word pairs (NearBands bands of
+//     nearRows rows), so an index finds the items that share a band
+//     without reading any text. Its cost does not grow with the vocabulary.
+//  3. Verification on the Sketch alone: the share of the shorter lead's
+//     words found in the other lead (containment; a lead cut after its
+//     first sentence still matches) is at least NearThreshold, and nothing
+//     vetoes the pair: no number stated by both sides differently (a
+//     number, a date or a year only one side states does not veto), no
+//     name (a capitalised word that does not start a sentence) on both
+//     sides that the other lacks, no direction word (tăng/giảm, thắng/thua
+//     …) on one side whose opposite stands alone on the other.
+//
+// Sketch is all that verification needs, so a store keeps it beside its
+// index and never reads a stored item to compare.
+
+// NearThreshold is the least Similarity of two copies of one story.
+const NearThreshold = 0.6
+
+// NearBands is the number of MinHash bands of a Sketch, each a hash of
+// nearRows minimums: two leads whose word pairs have Jaccard similarity J
+// share a band with probability 1 − (1 − J^nearRows)^NearBands.
+const NearBands = 20
+
+const nearRows = 2
+
+// sketchLeadWords bounds how much of a lead (and of a headline) a Sketch
+// reads.
+const sketchLeadWords = 80
+
+// A Sketch is what near-duplicate verification needs of one headline and
+// lead: hashes of their canonical words, which of them are numbers, names
+// and subject words, the lead's word order, its direction words and its
+// MinHash bands for an index. The zero Sketch has no words and matches
+// nothing.
+type Sketch struct {
+	// Bands are the MinHash bands of the lead's word pairs; 0 when empty.
+	Bands [NearBands]uint32
+
+	lead  []uint32 // distinct canonical words of the lead (of the headline when the lead is empty), sorted
+	flags []uint8  // per word of lead: wordNumber, wordName, wordKey
+	seq   []uint8  // the lead in order, as indexes into lead
+	title []uint32 // distinct canonical words of the headline that the lead lacks, sorted
+	signs uint32   // direction words present: bit 2i for the first of signPairs[i], bit 2i+1 for the second
+}
+
+// The flags of a word of a Sketch's lead.
+const (
+	wordNumber uint8 = 1 << iota
+	wordName
+	wordKey // a word of the headline that the lead repeats: its subject (numbers excluded)
+)
+
+// Empty reports whether s has no words.
+func (s *Sketch) Empty() bool { return len(s.lead) == 0 }
+
+// token is one canonical word with what the tokenizer learnt of it.
+type token struct {
+	w      string
+	number bool
+	name   bool // capitalised, not the first word of a sentence
+}
+
+// NewSketch returns the Sketch of a headline and its lead.
+func NewSketch(title, lead string) Sketch {
+	tt := canonical(tokenize(Normalize(title)))
+	lt := canonical(tokenize(cutTag(Normalize(lead))))
+	if len(lt) > sketchLeadWords {
+		lt = lt[:sketchLeadWords]
+	}
+	if len(tt) > sketchLeadWords {
+		tt = tt[:sketchLeadWords] // a Sketch's lead may be the headline: at most 255 words
+	}
+	var s Sketch
+	body := lt
+	if len(body) == 0 {
+		body = tt
+	}
+	hs := make([]uint32, len(body))
+	for i, t := range body {
+		hs[i] = wordHash(t.w)
+	}
+	s.Bands = minHash(hs)
+	s.lead = sortedSet(slices.Clone(hs))
+	s.flags = make([]uint8, len(s.lead))
+	s.seq = make([]uint8, len(body))
+	for i, t := range body {
+		k, _ := slices.BinarySearch(s.lead, hs[i])
+		s.seq[i] = uint8(k)
+		switch {
+		case t.number:
+			s.flags[k] |= wordNumber
+		case t.name:
+			s.flags[k] |= wordName
+		}
+	}
+	for _, t := range tt {
+		h := wordHash(t.w)
+		if k, ok := slices.BinarySearch(s.lead, h); !ok {
+			s.title = append(s.title, h)
+		} else if !t.number && len(lt) > 0 {
+			s.flags[k] |= wordKey
+		}
+	}
+	s.title = sortedSet(s.title)
+	for _, ts := range [][]token{tt, lt} {
+		for _, t := range ts {
+			for i, p := range signPairs {
+				if t.w == p[0] {
+					s.signs |= 1 << (2 * i)
+				} else if t.w == p[1] {
+					s.signs |= 1 << (2*i + 1)
+				}
+			}
+		}
+	}
+	return s
+}
+
+// has reports whether w is a word of s's headline or lead.
+func (s *Sketch) has(w uint32) bool {
+	if _, ok := slices.BinarySearch(s.lead, w); ok {
+		return true
+	}
+	_, ok := slices.BinarySearch(s.title, w)
+	return ok
+}
+
+// inLead reports whether w is a word of s's lead.
+func (s *Sketch) inLead(w uint32) bool {
+	_, ok := slices.BinarySearch(s.lead, w)
+	return ok
+}
+
+// lacks reports whether some word of a's lead with flag f is missing from
+// b (its lead only, with inLead).
+func lacks(a, b *Sketch, f uint8, leadOnly bool) bool {
+	for k, w := range a.lead {
+		if a.flags[k]&f == 0 {
+			continue
+		}
+		if leadOnly && !b.inLead(w) || !leadOnly && !b.has(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// signPairs are words of direction: a report that prices went up and one
+// that they went down are two stories however alike.
+var signPairs = [][2]string{
+	{"tăng", "giảm"}, {"thắng", "thua"}, {"lãi", "lỗ"}, {"bơm", "hút"}, {"lên", "xuống"},
+	{"cao", "thấp"}, {"mở", "đóng"}, {"nhập", "xuất"},
+}
+
+// Similarity returns the share of the words of the shorter lead that the
+// other lead holds: 1 for a lead and its first sentence, 0 when a Sketch
+// is empty.
+func Similarity(a, b *Sketch) float64 {
+	if len(a.lead) == 0 || len(b.lead) == 0 {
+		return 0
+	}
+	n := intersect(a.lead, b.lead)
+	return float64(n) / float64(min(len(a.lead), len(b.lead)))
+}
+
+// SameStory reports whether two sketches are copies of one story (see the
+// method above) and returns their Similarity.
+func SameStory(a, b *Sketch) (float64, bool) {
+	sim := Similarity(a, b)
+	if sim < NearThreshold {
+		return sim, false
+	}
+	return sim, !Vetoed(a, b)
+}
+
+// Vetoed reports whether two sketches state different facts: each lead
+// states a number the other lead lacks, or names a name the other lead
+// lacks; each headline has a subject word (one its lead repeats) that the
+// other text lacks; or one says up where the other says only down.
+func Vetoed(a, b *Sketch) bool {
+	if lacks(a, b, wordNumber, true) && lacks(b, a, wordNumber, true) {
+		return true
+	}
+	if lacks(a, b, wordName, true) && lacks(b, a, wordName, true) {
+		return true
+	}
+	if lacks(a, b, wordKey, false) && lacks(b, a, wordKey, false) {
+		return true
+	}
+	for i := range signPairs {
+		x, y := uint32(1)<<(2*i), uint32(1)<<(2*i+1)
+		sa, sb := a.signs&(x|y), b.signs&(x|y)
+		if sa != sb && sa != x|y && sb != x|y && sa != 0 && sb != 0 {
+			return true // one side says only up, the other only down
+		}
+	}
+	return replaced(a, b)
+}
+
+// replaced reports whether the leads, aligned word by word (a longest
+// common subsequence), differ by a replacement in place where one side
+// has a name or number the other text lacks: "Chợ Rẫy" where the other
+// says "Bạch Mai", "CLB Hà Nội" where it says "Công an Hà Nội". A copy
+// editor's synonym ("cho biết"/"thông tin"), a cut sentence, an added
+// detail or a moved clause is none of these.
+func replaced(a, b *Sketch) bool {
+	n, m := len(a.seq), len(b.seq)
+	if n == 0 || m == 0 {
+		return false
+	}
+	x := make([]uint32, n+m)
+	y := x[n:]
+	x = x[:n]
+	for i, k := range a.seq {
+		x[i] = a.lead[k]
+	}
+	for j, k := range b.seq {
+		y[j] = b.lead[k]
+	}
+	// l[i][j] is the length of the LCS of x[i:] and y[j:].
+	l := make([]uint16, (n+1)*(m+1))
+	at := func(i, j int) *uint16 { return &l[i*(m+1)+j] }
+	for i := n - 1; i >= 0; i-- {
+		for j := m - 1; j >= 0; j-- {
+			if x[i] == y[j] {
+				*at(i, j) = *at(i+1, j+1) + 1
+			} else {
+				*at(i, j) = max(*at(i+1, j), *at(i, j+1))
+			}
+		}
+	}
+	i, j := 0, 0
+	for i < n || j < m {
+		if i < n && j < m && x[i] == y[j] {
+			i++
+			j++
+			continue
+		}
+		// A hunk: advance until the sequences meet again.
+		i0, j0 := i, j
+		for (i < n || j < m) && !anchor(x, y, i, j) {
+			if j == m || i < n && *at(i+1, j) >= *at(i, j+1) {
+				i++
+			} else {
+				j++
+			}
+		}
+		// In place: the leads meet again after it (a replacement at the
+		// end is a cut lead with a clause moved there).
+		if i > i0 && j > j0 && i < n && j < m && (significant(x[i0:i], a, b) || significant(y[j0:j], b, a)) {
+			return true
+		}
+	}
+	return false
+}
+
+// anchor reports whether x[i:] and y[j:] start with two common words, or
+// with one that ends both: one common word is no anchor.
+func anchor(x, y []uint32, i, j int) bool {
+	if i >= len(x) || j >= len(y) || x[i] != y[j] {
+		return false
+	}
+	return i+1 == len(x) && j+1 == len(y) || i+1 < len(x) && j+1 < len(y) && x[i+1] == y[j+1]
+}
+
+// significant reports whether some word of run, from s's lead, is a name
+// or number that other lacks.
+func significant(run []uint32, s, other *Sketch) bool {
+	for _, w := range run {
+		k, _ := slices.BinarySearch(s.lead, w)
+		if s.flags[k]&(wordName|wordNumber) != 0 && !other.has(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// AppendBinary appends the stored form of s to b: the signs (a uvarint),
+// the bands (4 bytes each), the lead's words (a uvarint count, then 4
+// bytes and a flags byte each), the lead in order (a uvarint count, then a
+// byte each) and the headline's other words (a count, 4 bytes each).
+func (s *Sketch) AppendBinary(b []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(s.signs))
+	for _, x := range s.Bands {
+		b = binary.LittleEndian.AppendUint32(b, x)
+	}
+	b = binary.AppendUvarint(b, uint64(len(s.lead)))
+	for _, x := range s.lead {
+		b = binary.LittleEndian.AppendUint32(b, x)
+	}
+	b = append(b, s.flags...)
+	b = binary.AppendUvarint(b, uint64(len(s.seq)))
+	b = append(b, s.seq...)
+	b = binary.AppendUvarint(b, uint64(len(s.title)))
+	for _, x := range s.title {
+		b = binary.LittleEndian.AppendUint32(b, x)
+	}
+	return b
+}
+
+var errSketch = errors.New("vntext: malformed sketch")
+
+// SketchBands returns the bands of a Sketch's stored form without decoding
+// the rest.
+func SketchBands(b []byte) ([NearBands]uint32, error) {
+	var bands [NearBands]uint32
+	_, n := binary.Uvarint(b)
+	if n <= 0 || len(b[n:]) < 4*NearBands {
+		return bands, errSketch
+	}
+	for i := range bands {
+		bands[i] = binary.LittleEndian.Uint32(b[n+4*i:])
+	}
+	return bands, nil
+}
+
+// DecodeSketch decodes the stored form AppendBinary wrote. The result
+// shares no memory with b.
+func DecodeSketch(b []byte) (Sketch, error) {
+	var s Sketch
+	bands, err := SketchBands(b)
+	if err != nil {
+		return s, err
+	}
+	s.Bands = bands
+	sg, n := binary.Uvarint(b)
+	s.signs = uint32(sg)
+	b = b[n+4*NearBands:]
+	c, n := binary.Uvarint(b)
+	if n <= 0 || c > uint64(len(b[n:])/5) {
+		return Sketch{}, errSketch
+	}
+	b = b[n:]
+	words := make([]uint32, c, c+8)
+	for i := range words {
+		words[i] = binary.LittleEndian.Uint32(b[4*i:])
+	}
+	b = b[4*c:]
+	s.flags = bytes.Clone(b[:c])
+	b = b[c:]
+	if !slices.IsSorted(words) {
+		return Sketch{}, errSketch
+	}
+	s.lead = words
+	c, n = binary.Uvarint(b)
+	if n <= 0 || c > uint64(len(b[n:])) {
+		return Sketch{}, errSketch
+	}
+	s.seq = bytes.Clone(b[n : n+int(c)])
+	for _, k := range s.seq {
+		if int(k) >= len(s.lead) {
+			return Sketch{}, errSketch
+		}
+	}
+	b = b[n+int(c):]
+	c, n = binary.Uvarint(b)
+	if n <= 0 || c != uint64(len(b[n:])/4) || len(b[n:])%4 != 0 {
+		return Sketch{}, errSketch
+	}
+	b = b[n:]
+	s.title = make([]uint32, c)
+	for i := range s.title {
+		s.title[i] = binary.LittleEndian.Uint32(b[4*i:])
+	}
+	if !slices.IsSorted(s.title) {
+		return Sketch{}, errSketch
+	}
+	return s, nil
+}
+
+// SharesBand reports whether two sketches share a MinHash band, that is,
+// whether an index of bands offers one as a candidate for the other.
+func SharesBand(a, b *Sketch) bool {
+	if a.Empty() || b.Empty() {
+		return false
+	}
+	for i := range a.Bands {
+		if a.Bands[i] == b.Bands[i] {
+			return true
+		}
+	}
+	return false
+}
+
+// intersect returns the number of elements two sorted sets share.
+func intersect(a, b []uint32) int {
+	n, i, j := 0, 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
+			n++
+			i++
+			j++
+		}
+	}
+	return n
+}
+
+func sortedSet(xs []uint32) []uint32 {
+	slices.Sort(xs)
+	return slices.Compact(xs)
+}
+
+// wordHash is FNV-1a, 32 bits.
+func wordHash(w string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(w); i++ {
+		h = (h ^ uint32(w[i])) * 16777619
+	}
+	return h
+}
+
+func mix(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+// minHash returns the bands of the MinHash of the pairs of consecutive
+// words of ws (the word itself when there is one).
+func minHash(ws []uint32) [NearBands]uint32 {
+	var bands [NearBands]uint32
+	if len(ws) == 0 {
+		return bands
+	}
+	var mins [NearBands * nearRows]uint64
+	for i := range mins {
+		mins[i] = ^uint64(0)
+	}
+	add := func(sh uint64) {
+		for i := range mins {
+			if v := mix(sh ^ uint64(i+1)*0x9e3779b97f4a7c15); v < mins[i] {
+				mins[i] = v
+			}
+		}
+	}
+	if len(ws) == 1 {
+		add(uint64(ws[0]))
+	}
+	for i := 1; i < len(ws); i++ {
+		add(uint64(ws[i-1])<<32 | uint64(ws[i]))
+	}
+	for b := range bands {
+		h := uint64(b)
+		for r := range nearRows {
+			h = mix(h ^ mins[b*nearRows+r])
+		}
+		bands[b] = uint32(h) | 1 // 0 is no band
+	}
+	return bands
+}
+
+// cutTag removes the outlet's tag before a lead: "(PLO)-", "TTO -",
+// "(NLĐO) -", "(Dân trí) -", "SGGP -", "VOV.VN -", "(VTC News) –". A tag
+// is at most four words in parentheses (a dash may follow), or at most
+// three words before a dash, each written with a capital or holding a dot.
+func cutTag(lead string) string {
+	s := strings.TrimLeftFunc(lead, unicode.IsSpace)
+	if strings.HasPrefix(s, "(") {
+		end := strings.IndexByte(s, ')')
+		if end < 0 || end > 40 || len(strings.Fields(s[1:end])) > 4 {
+			return lead
+		}
+		return cutDash(s[end+1:])
+	}
+	for _, d := range []string{" - ", " – ", " — ", "- ", "– "} {
+		i := strings.Index(s, d)
+		if i <= 0 || i > 30 {
+			continue
+		}
+		ws := strings.Fields(s[:i])
+		if len(ws) > 3 {
+			continue
+		}
+		ok := true
+		for _, w := range ws {
+			r, _ := utf8.DecodeRuneInString(w)
+			if !unicode.IsUpper(r) && !strings.Contains(w, ".") {
+				ok = false
+			}
+		}
+		if ok {
+			return strings.TrimLeftFunc(s[i+len(d):], unicode.IsSpace)
+		}
+	}
+	return lead
+}
+
+func cutDash(s string) string {
+	t := strings.TrimLeftFunc(s, unicode.IsSpace)
+	for _, d := range []string{"-", "–", "—", ":"} {
+		if after, ok := strings.CutPrefix(t, d); ok {
+			return strings.TrimLeftFunc(after, unicode.IsSpace)
+		}
+	}
+	return t
+}
+
+// tokenize splits normalised text into lower-case words: runs of letters
+// and marks, and numbers (digits with the separators between them). A run
+// of letters and digits splits where one turns into the other ("15h30" is
+// 15, h, 30; "QL20" is ql, 20). A word is a name when it starts with a
+// capital and does not start a sentence, or is all capitals (an
+// abbreviation).
+func tokenize(s string) []token {
+	var out []token
+	start := true // the next word starts a sentence
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case '0' <= r && r <= '9':
+			j := i
+			for j < len(s) {
+				c := s[j]
+				if '0' <= c && c <= '9' {
+					j++
+					continue
+				}
+				if (c == '.' || c == ',') && j+1 < len(s) && '0' <= s[j+1] && s[j+1] <= '9' {
+					j++
+					continue
+				}
+				break
+			}
+			out = append(out, token{w: canonNumber(s[i:j]), number: true})
+			start = false
+			i = j
+		case isLetter(r):
+			j := i
+			upper, allUpper, letters := unicode.IsUpper(r), true, 0
+			for j < len(s) {
+				r2, n2 := utf8.DecodeRuneInString(s[j:])
+				if !isLetter(r2) {
+					break
+				}
+				if unicode.IsLetter(r2) {
+					letters++
+					if !unicode.IsUpper(r2) {
+						allUpper = false
+					}
+				}
+				j += n2
+			}
+			name := upper && (!start || allUpper && letters > 1)
+			out = append(out, token{w: strings.ToLower(s[i:j]), name: name})
+			start = false
+			i = j
+		default:
+			if r == '.' || r == '!' || r == '?' || r == ':' || r == ';' {
+				start = true
+			}
+			i += n
+		}
+	}
+	return out
+}
+
+func isLetter(r rune) bool { return unicode.IsLetter(r) || unicode.Is(unicode.Mn, r) }
+
+// canonNumber writes a number one way: thousands separators dropped
+// ("5.000", "5,000" → 5000), a decimal comma as a point ("3,5" → 3.5),
+// leading zeros dropped.
+func canonNumber(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '.' || c == ',' {
+			// Three digits and the end (or another separator) after it: thousands.
+			k := i + 1
+			for k < len(s) && '0' <= s[k] && s[k] <= '9' {
+				k++
+			}
+			if k-i-1 == 3 {
+				continue
+			}
+			b.WriteByte('.')
+			continue
+		}
+		b.WriteByte(c)
+	}
+	n := strings.TrimLeft(b.String(), "0")
+	if n == "" || n[0] == '.' {
+		n = "0" + n
+	}
+	return n
+}
+
+// numberWords are the counts written out that outlets also write in
+// digits. "năm" is five only before a counted noun (else it is a year);
+// "một" (one, and a) is written 1 among the words but is no number a
+// Sketch compares.
+var numberWords = map[string]string{
+	"hai": "2", "ba": "3", "bốn": "4", "sáu": "6", "bảy": "7", "tám": "8", "chín": "9", "mười": "10",
+}
+
+// counted are the nouns after which "năm" is five, not a year.
+var counted = map[string]bool{"năm": true, "người": true, "ngày": true, "tháng": true, "tuần": true,
+	"giờ": true, "lần": true, "ca": true, "chiếc": true, "căn": true, "xã": true, "tỉnh": true, "trường": true,
+	"đội": true, "km": true, "tấn": true, "triệu": true, "tỷ": true, "nghìn": true}
+
+// phrases maps the first word of each long form of the press's common
+// names, and of their abbreviations, to the forms that start with it
+// (longest first), each followed by the one word it becomes.
+var phrases = map[string][][]string{}
+
+func init() {
+	for short, longs := range map[string][]string{
+		"tphcm": {"thành phố hồ chí minh", "tp hồ chí minh", "tp hcm", "hcm city", "tphcm"},
+		"nhnn":  {"ngân hàng nhà nước"},
+		"gdđt":  {"giáo dục và đào tạo", "giáo dục đào tạo", "gd đt", "gd và đt"},
+		"gtvt":  {"giao thông vận tải"},
+		"ubnd":  {"ủy ban nhân dân", "uỷ ban nhân dân"},
+		"hđnd":  {"hội đồng nhân dân"},
+		"csgt":  {"cảnh sát giao thông"},
+		"thpt":  {"trung học phổ thông"},
+		"thcs":  {"trung học cơ sở"},
+		"đbscl": {"đồng bằng sông cửu long"},
+		"bhyt":  {"bảo hiểm y tế"},
+		"bhxh":  {"bảo hiểm xã hội"},
+		"ql":    {"quốc lộ"},
+		"hcv":   {"huy chương vàng"},
+		"hcb":   {"huy chương bạc"},
+		"hcđ":   {"huy chương đồng"},
+		"vđv":   {"vận động viên"},
+		"hlv":   {"huấn luyện viên"},
+		"đh":    {"đại học"},
+		"pccc":  {"phòng cháy chữa cháy", "phòng cháy và chữa cháy"},
+		"cdc":   {"trung tâm kiểm soát bệnh tật"},
+		"kcn":   {"khu công nghiệp"},
+		"clb":   {"câu lạc bộ"},
+		"ttxvn": {"thông tấn xã việt nam"},
+		"vksnd": {"viện kiểm sát nhân dân"},
+		"tand":  {"tòa án nhân dân", "toà án nhân dân"},
+		"giờ":   {"h"},
+	} {
+		for _, l := range longs {
+			ws := strings.Fields(Normalize(l))
+			phrases[ws[0]] = append(phrases[ws[0]], append(ws, short))
+		}
+	}
+	for _, ps := range phrases {
+		slices.SortFunc(ps, func(a, b []string) int { return len(b) - len(a) })
+	}
+}
+
+// canonical rewrites tokens into their canonical words (see the method
+// above).
+func canonical(ts []token) []token {
+	out := ts[:0:0]
+	for i := 0; i < len(ts); i++ {
+		t := ts[i]
+		if !t.number {
+			if p := phraseAt(ts, i); p != nil {
+				n := len(p) - 1
+				name := false
+				for k := range n {
+					name = name || ts[i+k].name
+				}
+				out = append(out, token{w: p[n], name: name})
+				i += n - 1
+				continue
+			}
+			if t.w == "năm" && i+1 < len(ts) && counted[ts[i+1].w] {
+				t = token{w: "5", number: true} // "năm người", not "năm nay"
+			} else if d, ok := numberWords[t.w]; ok {
+				t = token{w: d, number: true}
+			} else if t.w == "một" {
+				t = token{w: "1"}
+			}
+		}
+		// "30 đến 50", "từ 30 tới 50": the range words between two numbers go.
+		if (t.w == "đến" || t.w == "tới") && len(out) > 0 && out[len(out)-1].number && i+1 < len(ts) && ts[i+1].number {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// phraseAt returns the form of phrases that starts at ts[i], or nil.
+func phraseAt(ts []token, i int) []string {
+	for _, p := range phrases[ts[i].w] {
+		n := len(p) - 1
+		if i+n > len(ts) {
+			continue
+		}
+		ok := true
+		for k := range n {
+			if ts[i+k].w != p[k] || ts[i+k].number {
+				ok = false
+				break
+			}
+		}
+		// "h" is an hour only right after a number: "15h".
+		if ok && (p[n] != "giờ" || i > 0 && ts[i-1].number) {
+			return p
+		}
+	}
+	return nil
+}
