@@ -49,6 +49,7 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
+	var added []nearAdded // near index entries of the write transaction
 	now := db.opts.Now().UTC()
 	plans := make([]plan, len(items))
 	var dry Result
@@ -79,7 +80,8 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 				return err
 			}
 			var err error
-			res, err = db.apply(tx, feed, items, plans, now, true)
+			added = added[:0]
+			res, err = db.apply(tx, feed, items, plans, now, &added)
 			if err != nil || st == nil {
 				return err
 			}
@@ -98,6 +100,9 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 		err = cerr
 	}
 	if err != nil {
+		for _, a := range added { // the transaction did not commit
+			db.near.withdraw(a.pos, a.id)
+		}
 		return Result{}, fmt.Errorf("store: add %s: %w", feed, err)
 	}
 	if st != nil {
@@ -126,7 +131,7 @@ func (db *DB) prepare(feed string, items []Incoming, plans []plan, now time.Time
 	var dry Result
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		var err error
-		dry, err = db.apply(tx, feed, items, plans, now, false)
+		dry, err = db.apply(tx, feed, items, plans, now, nil)
 		return err
 	})
 	if err != nil || (!dry.Changed() && dry.touched == 0) {
@@ -143,14 +148,26 @@ func (db *DB) prepare(feed string, items []Incoming, plans []plan, now time.Time
 // A plan is what Add works out about one item before its write
 // transaction.
 type plan struct {
-	own   [][]byte  // ownKeys of the item
-	isNew bool      // the read pass found it new
-	story *newStory // the item as a new story, when isNew
+	own    [][]byte       // ownKeys of the item
+	isNew  bool           // the read pass found it new
+	story  *newStory      // the item as a new story, when isNew
+	sketch *vntext.Sketch // of the item's title and summary, once needed
 }
 
-// apply runs the dedup rules for items inside tx; with write false it only
-// counts what it would do and marks in plans the items it finds new.
-func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, now time.Time, write bool) (Result, error) {
+// sketchOf returns the sketch of in, computing it once.
+func (p *plan) sketchOf(in *Incoming) *vntext.Sketch {
+	if p.sketch == nil {
+		sk := vntext.NewSketch(in.Title, in.Summary)
+		p.sketch = &sk
+	}
+	return p.sketch
+}
+
+// apply runs the dedup rules for items inside tx. With added nil it only
+// counts what it would do and marks in plans the items it finds new; else
+// it writes, and notes in added the near index entries it made.
+func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, now time.Time, added *[]nearAdded) (Result, error) {
+	write := added != nil
 	var res Result
 	keys := tx.Bucket(bucketKeys)
 	for i := range items {
@@ -161,7 +178,7 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, no
 		}
 		id := lookup(keys, own)
 		var rec *record
-		by, dist := MergedTitle, 0
+		by, sim := MergedTitle, 0.0
 		if id != nil {
 			id = bytes.Clone(id)
 			var err error
@@ -189,8 +206,8 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, no
 					return res, err
 				}
 			}
-			if rec == nil && db.opts.NearDuplicates && in.simHash() != 0 {
-				if rec, dist, err = db.findNear(tx, feed, in, in.SimHash); err != nil {
+			if rec == nil && db.near != nil {
+				if rec, sim, err = db.findNear(tx, feed, in, plans[i].sketchOf(in)); err != nil {
 					return res, err
 				}
 				by = MergedNear
@@ -211,12 +228,17 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, no
 			if err := insert(tx, s, own); err != nil {
 				return res, err
 			}
+			if db.near != nil {
+				if err := db.indexNear(tx, s.rec, plans[i].sketchOf(in), added); err != nil {
+					return res, err
+				}
+			}
 			continue
 		case !rec.HasFeed(feed):
 			res.Merged++
 			m := Member{Feed: feed, Link: in.Link, Title: in.Title, By: by, Seen: now}
 			if by == MergedNear {
-				m.Distance = dist
+				m.Similarity = sim
 			}
 			rec.Members = append(rec.Members, m)
 		case rec.Leader() == feed && corrected(&rec.Item, in):
@@ -229,8 +251,11 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, no
 						return res, err
 					}
 				}
-				if err := db.reindexNear(tx, rec, in); err != nil {
-					return res, err
+				if db.near != nil {
+					sk := vntext.NewSketch(in.Title, in.Summary)
+					if err := db.indexNear(tx, rec, &sk, added); err != nil {
+						return res, err
+					}
 				}
 			}
 		default:
@@ -257,30 +282,6 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, no
 		}
 	}
 	return res, nil
-}
-
-// reindexNear moves rec's near entries to the fingerprint of its text
-// corrected by in.
-func (db *DB) reindexNear(tx *bolt.Tx, rec *record, in *Incoming) error {
-	if err := deleteNear(tx, rec); err != nil {
-		return err
-	}
-	rec.SimHash = 0
-	if db.opts.NearDuplicates {
-		rec.SimHash = in.simHash()
-		return putNear(tx, rec)
-	}
-	return nil
-}
-
-// simHash returns in.SimHash, computing it first when it is 0. Add
-// computes it only for items that need it (new stories with the near
-// index, near lookups, corrections): most items of a fetch are known.
-func (in *Incoming) simHash() uint64 {
-	if in.SimHash == 0 {
-		in.SimHash = vntext.SimHash(in.Title, in.Summary)
-	}
-	return in.SimHash
 }
 
 // ownKeys returns the keys that identify in within its feed, strongest first.
@@ -393,8 +394,6 @@ type newStory struct {
 	byTime []byte // by_time key
 	bySeen []byte // by_seen key
 	title  []byte // titles key; nil when the item has no TitleKey
-	near   [][]byte
-	nearV  []byte // the value of every near entry
 }
 
 // story makes in, identified by own, a new story first seen now. The
@@ -402,9 +401,6 @@ type newStory struct {
 // known.
 func (db *DB) story(feed string, in *Incoming, own [][]byte, now time.Time) *newStory {
 	rec := &record{Item: in.Item}
-	if db.opts.NearDuplicates {
-		rec.SimHash = in.simHash() // else derived when asked for (see record)
-	}
 	rec.ID = mintID(string(own[0]), now)
 	rec.Seen = now
 	rec.Updated = time.Time{}
@@ -421,10 +417,6 @@ func (db *DB) story(feed string, in *Incoming, own [][]byte, now time.Time) *new
 	if in.TitleKey != "" {
 		rec.Titles = []string{in.TitleKey}
 		s.title = titleEntry(in.TitleKey, &rec.Item)
-	}
-	if db.opts.NearDuplicates {
-		s.near, s.nearV = nearEntries(rec)
-		rec.Near = s.near != nil
 	}
 	s.enc = encodeRecord(rec)
 	return s
@@ -464,9 +456,6 @@ func insert(tx *bolt.Tx, s *newStory, own [][]byte) error {
 		if err := tx.Bucket(bucketTitles).Put(s.title, nil); err != nil {
 			return err
 		}
-	}
-	if err := putAll(tx.Bucket(bucketNear), s.near, s.nearV); err != nil {
-		return err
 	}
 	items := tx.Bucket(bucketItems)
 	items.FillPercent = 1 // ids ascend (see mintID); with 0.9 a page of ~1.3 KB records held two
