@@ -50,11 +50,11 @@ var errSketchEntry = errors.New("malformed sketch entry")
 // seen and dropped from the front once older than the window.
 type nearIndex struct {
 	mu      sync.RWMutex
-	entries []nearEntry    // entries[i] has position base+i
-	base    int            // position of entries[0]
-	bands   map[uint64]int // (band number, band) → position of the newest entry with it
-	byID    map[string]int // item ID → position of its live entry
-	window  time.Duration  // entries first seen longer ago are dropped
+	entries []nearEntry      // entries[i] has position base+i
+	base    int              // position of entries[0]
+	bands   map[uint64]int32 // (band number, band) → position of the newest entry with it
+	byID    map[string]int   // item ID → position of its live entry
+	window  time.Duration    // entries first seen longer ago are dropped
 }
 
 type nearEntry struct {
@@ -62,16 +62,16 @@ type nearEntry struct {
 	feed      string // the leader's feed when indexed
 	published int64  // Unix nanoseconds
 	seen      int64
-	sketch    []byte // stored form, decoded when verified
-	prev      [vntext.NearBands]int
-	dead      bool // replaced by a later entry for the same item, or withdrawn
+	sketch    []byte                  // stored form, decoded when verified
+	prev      [vntext.NearBands]int32 // position of the previous entry with each band; -1: none
+	dead      bool                    // replaced by a later entry for the same item, or withdrawn
 }
 
 func newNearIndex(window time.Duration) *nearIndex {
-	return &nearIndex{bands: make(map[uint64]int), byID: make(map[string]int), window: window}
+	return &nearIndex{bands: make(map[uint64]int32), byID: make(map[string]int), window: window}
 }
 
-func bandKey(i int, b uint32) uint64 { return uint64(i)<<32 | uint64(b) }
+func bandKey(i int, b uint16) uint64 { return uint64(i)<<16 | uint64(b) }
 
 // add indexes one story's sketch (stored form sk) and returns its
 // position. An earlier entry of the same item is marked dead.
@@ -91,7 +91,7 @@ func (x *nearIndex) add(id, feed string, published, seen time.Time, sk []byte) (
 		} else {
 			e.prev[i] = -1
 		}
-		x.bands[k] = pos
+		x.bands[k] = int32(pos)
 	}
 	if old, ok := x.byID[id]; ok && old >= x.base {
 		x.entries[old-x.base].dead = true
@@ -126,7 +126,7 @@ func (x *nearIndex) evict(now time.Time) {
 		bands, err := vntext.SketchBands(e.sketch)
 		if err == nil {
 			for i, b := range bands {
-				if k := bandKey(i, b); x.bands[k] == pos {
+				if k := bandKey(i, b); x.bands[k] == int32(pos) {
 					delete(x.bands, k) // the newest with this band: all older are gone too
 				}
 			}
@@ -166,39 +166,48 @@ func (x *nearIndex) lookup(feed string, sk *vntext.Sketch, published time.Time, 
 		return nil, nil
 	}
 	from, to := published.Add(-window).UnixNano(), published.Add(window).UnixNano()
-	var seen map[int]bool
-	var out []nearCandidate
 	x.mu.RLock()
 	defer x.mu.RUnlock()
+	// Count the bands each entry shares with sk; verify those sharing
+	// vntext.NearMinBands.
+	var shared map[int]int
 	for i, b := range sk.Bands {
-		p, ok := x.bands[bandKey(i, b)]
+		p32, ok := x.bands[bandKey(i, b)]
+		p := int(p32)
 		for walked := 0; ok && p >= x.base && walked < maxNearWalk; walked++ {
 			e := &x.entries[p-x.base]
-			next := e.prev[i]
-			if !e.dead && e.feed != feed && e.published >= from && e.published <= to && !seen[p] {
-				if seen == nil {
-					seen = make(map[int]bool)
+			if !e.dead && e.feed != feed && e.published >= from && e.published <= to {
+				if shared == nil {
+					shared = make(map[int]int)
 				}
-				seen[p] = true
-				other, err := vntext.DecodeSketch(e.sketch)
-				if err != nil {
-					return nil, fmt.Errorf("near index entry of %s: %w", e.id, err)
-				}
-				if sim, same := vntext.SameStory(sk, &other); same {
-					out = append(out, nearCandidate{e.id, sim})
-				}
+				shared[p]++
 			}
-			p, ok = next, next >= 0
+			p = int(e.prev[i])
+			ok = p >= 0
 		}
 	}
-	slices.SortStableFunc(out, func(a, b nearCandidate) int {
+	var out []nearCandidate
+	for p, n := range shared {
+		if n < vntext.NearMinBands {
+			continue
+		}
+		e := &x.entries[p-x.base]
+		other, err := vntext.DecodeSketch(e.sketch)
+		if err != nil {
+			return nil, fmt.Errorf("near index entry of %s: %w", e.id, err)
+		}
+		if sim, same := vntext.SameStory(sk, &other); same {
+			out = append(out, nearCandidate{e.id, sim})
+		}
+	}
+	slices.SortFunc(out, func(a, b nearCandidate) int {
 		switch {
 		case a.sim > b.sim:
 			return -1
 		case a.sim < b.sim:
 			return 1
 		}
-		return 0
+		return strings.Compare(a.id, b.id)
 	})
 	return out, nil
 }

@@ -29,11 +29,13 @@ import (
 //     common abbreviations of the press are contracted ("Thành phố Hồ Chí
 //     Minh", "TP HCM" → tphcm; "Ngân hàng Nhà nước" → nhnn).
 //  2. Candidates: a MinHash of the lead's word pairs (NearBands bands of
-//     nearRows rows), so an index finds the items that share a band
-//     without reading any text. Its cost does not grow with the vocabulary.
+//     nearRows rows), so an index finds the items that share NearMinBands
+//     bands without reading any text. Pairs, not words, so that text of a
+//     small vocabulary does not make every item a candidate.
 //  3. Verification on the Sketch alone: the share of the shorter lead's
-//     words found in the other lead (containment; a lead cut after its
-//     first sentence still matches) is at least NearThreshold, and nothing
+//     word pairs found in the other lead (containment; a lead cut after
+//     its first sentence still matches) is at least NearThreshold (copies
+//     in the tuning half: 0.81 and more), and nothing
 //     vetoes the pair: no number stated by both sides differently (a
 //     number, a date or a year only one side states does not veto), no
 //     name (a capitalised word that does not start a sentence) on both
@@ -53,6 +55,14 @@ const NearBands = 20
 
 const nearRows = 2
 
+// NearMinBands is how many bands a candidate shares at least. Two, not
+// one: leads whose word pairs have Jaccard similarity 0.43 (containment
+// 0.6 between leads of one length) share two of 20 bands with probability
+// 0.91, one with 0.98; text of a small vocabulary (24 words, Jaccard 0.07)
+// shares one with 0.09 and two with 0.005, so requiring two cuts the
+// candidates to verify twentyfold.
+const NearMinBands = 2
+
 // sketchLeadWords bounds how much of a lead (and of a headline) a Sketch
 // reads.
 const sketchLeadWords = 80
@@ -64,7 +74,8 @@ const sketchLeadWords = 80
 // nothing.
 type Sketch struct {
 	// Bands are the MinHash bands of the lead's word pairs; 0 when empty.
-	Bands [NearBands]uint32
+	// Sixteen bits are enough: a candidate shares NearMinBands of them.
+	Bands [NearBands]uint16
 
 	lead  []uint32 // distinct canonical words of the lead (of the headline when the lead is empty), sorted
 	flags []uint8  // per word of lead: wordNumber, wordName, wordKey
@@ -182,15 +193,44 @@ var signPairs = [][2]string{
 	{"cao", "thấp"}, {"mở", "đóng"}, {"nhập", "xuất"},
 }
 
-// Similarity returns the share of the words of the shorter lead that the
-// other lead holds: 1 for a lead and its first sentence, 0 when a Sketch
-// is empty.
+// Similarity returns the share of the word pairs of the shorter lead
+// (consecutive canonical words) that the other lead holds: 1 for a lead
+// and its first sentence, near 1 for a copy with a word or two edited, 0
+// when a Sketch is empty. Pairs, not words: text drawn from a small
+// vocabulary shares most of its words and few of its pairs.
 func Similarity(a, b *Sketch) float64 {
-	if len(a.lead) == 0 || len(b.lead) == 0 {
+	x, y := a.pairs(), b.pairs()
+	if len(x) == 0 || len(y) == 0 {
 		return 0
 	}
-	n := intersect(a.lead, b.lead)
-	return float64(n) / float64(min(len(a.lead), len(b.lead)))
+	n, i, j := 0, 0, 0
+	for i < len(x) && j < len(y) {
+		switch {
+		case x[i] < y[j]:
+			i++
+		case x[i] > y[j]:
+			j++
+		default:
+			n++
+			i++
+			j++
+		}
+	}
+	return float64(n) / float64(min(len(x), len(y)))
+}
+
+// pairs returns the distinct pairs of consecutive words of s's lead (the
+// word itself when there is one), sorted.
+func (s *Sketch) pairs() []uint64 {
+	if len(s.seq) == 1 {
+		return []uint64{uint64(s.lead[s.seq[0]])}
+	}
+	out := make([]uint64, 0, len(s.seq))
+	for i := 1; i < len(s.seq); i++ {
+		out = append(out, uint64(s.lead[s.seq[i-1]])<<32|uint64(s.lead[s.seq[i]]))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // SameStory reports whether two sketches are copies of one story (see the
@@ -305,126 +345,17 @@ func significant(run []uint32, s, other *Sketch) bool {
 	return false
 }
 
-// AppendBinary appends the stored form of s to b: the signs (a uvarint),
-// the bands (4 bytes each), the lead's words (a uvarint count, then 4
-// bytes and a flags byte each), the lead in order (a uvarint count, then a
-// byte each) and the headline's other words (a count, 4 bytes each).
-func (s *Sketch) AppendBinary(b []byte) []byte {
-	b = binary.AppendUvarint(b, uint64(s.signs))
-	for _, x := range s.Bands {
-		b = binary.LittleEndian.AppendUint32(b, x)
-	}
-	b = binary.AppendUvarint(b, uint64(len(s.lead)))
-	for _, x := range s.lead {
-		b = binary.LittleEndian.AppendUint32(b, x)
-	}
-	b = append(b, s.flags...)
-	b = binary.AppendUvarint(b, uint64(len(s.seq)))
-	b = append(b, s.seq...)
-	b = binary.AppendUvarint(b, uint64(len(s.title)))
-	for _, x := range s.title {
-		b = binary.LittleEndian.AppendUint32(b, x)
-	}
-	return b
-}
-
-var errSketch = errors.New("vntext: malformed sketch")
-
-// SketchBands returns the bands of a Sketch's stored form without decoding
-// the rest.
-func SketchBands(b []byte) ([NearBands]uint32, error) {
-	var bands [NearBands]uint32
-	_, n := binary.Uvarint(b)
-	if n <= 0 || len(b[n:]) < 4*NearBands {
-		return bands, errSketch
-	}
-	for i := range bands {
-		bands[i] = binary.LittleEndian.Uint32(b[n+4*i:])
-	}
-	return bands, nil
-}
-
-// DecodeSketch decodes the stored form AppendBinary wrote. The result
-// shares no memory with b.
-func DecodeSketch(b []byte) (Sketch, error) {
-	var s Sketch
-	bands, err := SketchBands(b)
-	if err != nil {
-		return s, err
-	}
-	s.Bands = bands
-	sg, n := binary.Uvarint(b)
-	s.signs = uint32(sg)
-	b = b[n+4*NearBands:]
-	c, n := binary.Uvarint(b)
-	if n <= 0 || c > uint64(len(b[n:])/5) {
-		return Sketch{}, errSketch
-	}
-	b = b[n:]
-	words := make([]uint32, c, c+8)
-	for i := range words {
-		words[i] = binary.LittleEndian.Uint32(b[4*i:])
-	}
-	b = b[4*c:]
-	s.flags = bytes.Clone(b[:c])
-	b = b[c:]
-	if !slices.IsSorted(words) {
-		return Sketch{}, errSketch
-	}
-	s.lead = words
-	c, n = binary.Uvarint(b)
-	if n <= 0 || c > uint64(len(b[n:])) {
-		return Sketch{}, errSketch
-	}
-	s.seq = bytes.Clone(b[n : n+int(c)])
-	for _, k := range s.seq {
-		if int(k) >= len(s.lead) {
-			return Sketch{}, errSketch
-		}
-	}
-	b = b[n+int(c):]
-	c, n = binary.Uvarint(b)
-	if n <= 0 || c != uint64(len(b[n:])/4) || len(b[n:])%4 != 0 {
-		return Sketch{}, errSketch
-	}
-	b = b[n:]
-	s.title = make([]uint32, c)
-	for i := range s.title {
-		s.title[i] = binary.LittleEndian.Uint32(b[4*i:])
-	}
-	if !slices.IsSorted(s.title) {
-		return Sketch{}, errSketch
-	}
-	return s, nil
-}
-
-// SharesBand reports whether two sketches share a MinHash band, that is,
-// whether an index of bands offers one as a candidate for the other.
-func SharesBand(a, b *Sketch) bool {
+// SharedBands returns the number of MinHash bands two sketches share. An
+// index offers a story as a candidate when it shares NearMinBands bands
+// with the item looked up.
+func SharedBands(a, b *Sketch) int {
 	if a.Empty() || b.Empty() {
-		return false
+		return 0
 	}
+	n := 0
 	for i := range a.Bands {
 		if a.Bands[i] == b.Bands[i] {
-			return true
-		}
-	}
-	return false
-}
-
-// intersect returns the number of elements two sorted sets share.
-func intersect(a, b []uint32) int {
-	n, i, j := 0, 0, 0
-	for i < len(a) && j < len(b) {
-		switch {
-		case a[i] < b[j]:
-			i++
-		case a[i] > b[j]:
-			j++
-		default:
 			n++
-			i++
-			j++
 		}
 	}
 	return n
@@ -435,13 +366,15 @@ func sortedSet(xs []uint32) []uint32 {
 	return slices.Compact(xs)
 }
 
-// wordHash is FNV-1a, 32 bits.
+// wordHash is FNV-1a folded to 24 bits (the stored width): two words of
+// a vocabulary of 100,000 share a hash with probability 0.6%, and a
+// Sketch compares a few hundred pairs of them.
 func wordHash(w string) uint32 {
 	h := uint32(2166136261)
 	for i := 0; i < len(w); i++ {
 		h = (h ^ uint32(w[i])) * 16777619
 	}
-	return h
+	return (h>>24 ^ h) & 0xFFFFFF
 }
 
 func mix(x uint64) uint64 {
@@ -455,8 +388,8 @@ func mix(x uint64) uint64 {
 
 // minHash returns the bands of the MinHash of the pairs of consecutive
 // words of ws (the word itself when there is one).
-func minHash(ws []uint32) [NearBands]uint32 {
-	var bands [NearBands]uint32
+func minHash(ws []uint32) [NearBands]uint16 {
+	var bands [NearBands]uint16
 	if len(ws) == 0 {
 		return bands
 	}
@@ -482,7 +415,7 @@ func minHash(ws []uint32) [NearBands]uint32 {
 		for r := range nearRows {
 			h = mix(h ^ mins[b*nearRows+r])
 		}
-		bands[b] = uint32(h) | 1 // 0 is no band
+		bands[b] = uint16(h) | 1 // 0 is no band
 	}
 	return bands
 }
@@ -734,4 +667,135 @@ func phraseAt(ts []token, i int) []string {
 		}
 	}
 	return nil
+}
+
+// AppendBinary appends the stored form of s to b: the signs (a uvarint),
+// the bands (2 bytes each), the lead's words (a uvarint count, then 3
+// bytes each), three bitmaps over them (numbers, names, subject words),
+// the lead in order (a uvarint count, then a byte each) and the headline's
+// other words (a count, 3 bytes each).
+func (s *Sketch) AppendBinary(b []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(s.signs))
+	for _, x := range s.Bands {
+		b = binary.LittleEndian.AppendUint16(b, x)
+	}
+	b = appendWords(b, s.lead)
+	for _, f := range []uint8{wordNumber, wordName, wordKey} {
+		var m uint8
+		for k, fl := range s.flags {
+			if fl&f != 0 {
+				m |= 1 << (k % 8)
+			}
+			if k%8 == 7 || k == len(s.flags)-1 {
+				b = append(b, m)
+				m = 0
+			}
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(s.seq)))
+	b = append(b, s.seq...)
+	return appendWords(b, s.title)
+}
+
+func appendWords(b []byte, ws []uint32) []byte {
+	b = binary.AppendUvarint(b, uint64(len(ws)))
+	for _, w := range ws {
+		b = append(b, byte(w), byte(w>>8), byte(w>>16))
+	}
+	return b
+}
+
+var errSketch = errors.New("vntext: malformed sketch")
+
+// SketchBands returns the bands of a Sketch's stored form without decoding
+// the rest.
+func SketchBands(b []byte) ([NearBands]uint16, error) {
+	var bands [NearBands]uint16
+	_, n := binary.Uvarint(b)
+	if n <= 0 || len(b[n:]) < 2*NearBands {
+		return bands, errSketch
+	}
+	for i := range bands {
+		bands[i] = binary.LittleEndian.Uint16(b[n+2*i:])
+	}
+	return bands, nil
+}
+
+// sketchDecoder reads a stored Sketch; err is set at the first fault.
+type sketchDecoder struct {
+	b   []byte
+	err error
+}
+
+func (d *sketchDecoder) count(size int) int {
+	c, n := binary.Uvarint(d.b)
+	if n <= 0 || c > uint64(len(d.b[n:])/size) {
+		d.err = errSketch
+		return 0
+	}
+	d.b = d.b[n:]
+	return int(c)
+}
+
+func (d *sketchDecoder) words() []uint32 {
+	c := d.count(3)
+	if d.err != nil {
+		return nil
+	}
+	ws := make([]uint32, c)
+	for i := range ws {
+		ws[i] = uint32(d.b[3*i]) | uint32(d.b[3*i+1])<<8 | uint32(d.b[3*i+2])<<16
+	}
+	d.b = d.b[3*c:]
+	if !slices.IsSorted(ws) {
+		d.err = errSketch
+	}
+	return ws
+}
+
+// DecodeSketch decodes the stored form AppendBinary wrote. The result
+// shares no memory with b.
+func DecodeSketch(b []byte) (Sketch, error) {
+	var s Sketch
+	bands, err := SketchBands(b)
+	if err != nil {
+		return s, err
+	}
+	s.Bands = bands
+	sg, n := binary.Uvarint(b)
+	s.signs = uint32(sg)
+	d := sketchDecoder{b: b[n+2*NearBands:]}
+	s.lead = d.words()
+	if d.err != nil {
+		return Sketch{}, d.err
+	}
+	m := (len(s.lead) + 7) / 8
+	if len(d.b) < 3*m {
+		return Sketch{}, errSketch
+	}
+	s.flags = make([]uint8, len(s.lead))
+	for j, f := range []uint8{wordNumber, wordName, wordKey} {
+		for k := range s.flags {
+			if d.b[j*m+k/8]&(1<<(k%8)) != 0 {
+				s.flags[k] |= f
+			}
+		}
+	}
+	d.b = d.b[3*m:]
+	c := d.count(1)
+	if d.err != nil {
+		return Sketch{}, d.err
+	}
+	s.seq = bytes.Clone(d.b[:c])
+	d.b = d.b[c:]
+	for _, k := range s.seq {
+		if int(k) >= len(s.lead) {
+			return Sketch{}, errSketch
+		}
+	}
+	s.title = d.words()
+	if d.err != nil || len(d.b) != 0 {
+		return Sketch{}, errSketch
+	}
+	return s, nil
 }
