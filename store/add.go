@@ -101,7 +101,7 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 	}
 	if err != nil {
 		for _, a := range added { // the transaction did not commit
-			db.near.withdraw(a.pos, a.id)
+			db.near.withdraw(int(a))
 		}
 		return Result{}, fmt.Errorf("store: add %s: %w", feed, err)
 	}

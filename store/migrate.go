@@ -121,7 +121,7 @@ func (db *DB) sketchRecent(tx *bolt.Tx) error {
 			continue
 		}
 		sk := vntext.NewSketch(rec.Title, rec.Summary)
-		if _, err := putSketch(tx, rec, &sk); err != nil {
+		if err := putSketch(tx, rec, &sk); err != nil {
 			return err
 		}
 	}

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -15,13 +14,16 @@ import (
 	"github.com/pressfeed/pressfeed/vntext"
 )
 
-// Near duplicates (Options.NearDuplicates). A story's vntext.Sketch is
-// kept twice: in the sketches bucket, under the time it was first seen
-// (so each new story appends one entry at the end of the bucket, one Put
-// into its last page), and in memory, in a MinHash band index of the
-// stories first seen within the title window, which Open rebuilds from
-// the bucket's tail. A lookup reads the index and verifies candidates on
-// their sketches alone; it reads a stored item only to merge into it.
+// Near duplicates (Options.NearDuplicates). Each story's vntext.Sketch
+// goes to the sketches bucket under the time it was first seen, so a new
+// story appends one entry at the end of the bucket (one Put into its last
+// page, where the near index of SimHash bands took five random ones).
+// In memory, a band index of the stories first seen within the title
+// window keeps their MinHash values (vntext.Mins), which Open rebuilds
+// from the bucket's tail. A lookup walks the bands of the item, keeps the
+// entries whose values agree (vntext.Candidate), verifies those on their
+// sketches (read from the bucket, never from a compressed record) and
+// reads a stored item only to merge into it.
 //
 // Stories first seen more than the title window before a copy arrives are
 // not in the index: near duplicates merge with stories first seen within
@@ -47,93 +49,73 @@ var errSketchEntry = errors.New("malformed sketch entry")
 
 // nearIndex is the in-memory band index of the stories first seen within
 // the title window. Entries are appended in the order stories are first
-// seen and dropped from the front once older than the window.
+// seen and dropped from the front once older than the window; positions
+// count every entry ever appended, so a position is never reused.
 type nearIndex struct {
 	mu      sync.RWMutex
-	entries []nearEntry      // entries[i] has position base+i
-	base    int              // position of entries[0]
-	bands   map[uint64]int32 // (band number, band) → position of the newest entry with it
-	byID    map[string]int   // item ID → position of its live entry
-	window  time.Duration    // entries first seen longer ago are dropped
+	entries []nearEntry // entries[i] has position base+i
+	base    int         // position of entries[0]
+	// heads holds, for band i with value v at heads[i<<16|v], the position
+	// of the newest entry with it, or -1: a fixed 5 MiB whatever the
+	// number of stories, and no map to grow.
+	heads  []int32
+	window time.Duration // entries first seen longer ago are dropped
 }
 
+// nearEntry is what the index keeps of one story: what finds it and
+// what picks it as a candidate. Its sketch stays in the sketches bucket.
 type nearEntry struct {
 	id        string
 	feed      string // the leader's feed when indexed
 	published int64  // Unix nanoseconds
 	seen      int64
-	sketch    []byte                  // stored form, decoded when verified
+	mins      vntext.Mins
 	prev      [vntext.NearBands]int32 // position of the previous entry with each band; -1: none
-	dead      bool                    // replaced by a later entry for the same item, or withdrawn
+	dead      bool                    // its transaction did not commit
 }
 
 func newNearIndex(window time.Duration) *nearIndex {
-	return &nearIndex{bands: make(map[uint64]int32), byID: make(map[string]int), window: window}
+	heads := make([]int32, vntext.NearBands<<16)
+	for i := range heads {
+		heads[i] = -1
+	}
+	return &nearIndex{heads: heads, window: window}
 }
 
-func bandKey(i int, b uint16) uint64 { return uint64(i)<<16 | uint64(b) }
+func headOf(i int, b uint16) int { return i<<16 | int(b) }
 
-// add indexes one story's sketch (stored form sk) and returns its
-// position. An earlier entry of the same item is marked dead.
-func (x *nearIndex) add(id, feed string, published, seen time.Time, sk []byte) (int, error) {
-	bands, err := vntext.SketchBands(sk)
-	if err != nil {
-		return 0, err
-	}
+// add indexes one story (its sketch's MinHash values mins) and returns
+// its position.
+func (x *nearIndex) add(id, feed string, published, seen time.Time, mins vntext.Mins) int {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	pos := x.base + len(x.entries)
-	e := nearEntry{id: id, feed: feed, published: published.UnixNano(), seen: seen.UnixNano(), sketch: sk}
-	for i, b := range bands {
-		k := bandKey(i, b)
-		if p, ok := x.bands[k]; ok {
-			e.prev[i] = p
-		} else {
-			e.prev[i] = -1
-		}
-		x.bands[k] = int32(pos)
+	e := nearEntry{id: id, feed: feed, published: published.UnixNano(), seen: seen.UnixNano(), mins: mins}
+	for i, b := range mins.Bands() {
+		h := headOf(i, b)
+		e.prev[i] = x.heads[h]
+		x.heads[h] = int32(pos)
 	}
-	if old, ok := x.byID[id]; ok && old >= x.base {
-		x.entries[old-x.base].dead = true
-	}
-	x.byID[id] = pos
 	x.entries = append(x.entries, e)
 	x.evict(seen)
-	return pos, nil
+	return pos
 }
 
 // withdraw marks the entry at pos dead (its transaction failed).
-func (x *nearIndex) withdraw(pos int, id string) {
+func (x *nearIndex) withdraw(pos int) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if pos < x.base || pos >= x.base+len(x.entries) {
-		return
-	}
-	x.entries[pos-x.base].dead = true
-	if x.byID[id] == pos {
-		delete(x.byID, id)
+	if pos >= x.base && pos < x.base+len(x.entries) {
+		x.entries[pos-x.base].dead = true
 	}
 }
 
 // evict drops the entries first seen more than the window before now,
-// from the front, and the band heads that point at them.
+// from the front. Heads and links that point before the front end a walk.
 func (x *nearIndex) evict(now time.Time) {
 	limit := now.Add(-x.window).UnixNano()
 	n := 0
 	for n < len(x.entries) && x.entries[n].seen < limit {
-		e := &x.entries[n]
-		pos := x.base + n
-		bands, err := vntext.SketchBands(e.sketch)
-		if err == nil {
-			for i, b := range bands {
-				if k := bandKey(i, b); x.bands[k] == int32(pos) {
-					delete(x.bands, k) // the newest with this band: all older are gone too
-				}
-			}
-		}
-		if x.byID[e.id] == pos {
-			delete(x.byID, e.id)
-		}
 		n++
 	}
 	if n == 0 {
@@ -150,7 +132,7 @@ func (x *nearIndex) evict(now time.Time) {
 
 // maxNearWalk bounds how many entries one lookup visits per band: text of
 // a tiny vocabulary could put many stories in one band.
-const maxNearWalk = 64
+const maxNearWalk = 32
 
 // nearCandidate is a story that may be a copy, with its similarity.
 type nearCandidate struct {
@@ -160,44 +142,51 @@ type nearCandidate struct {
 
 // lookup returns the stories from feeds other than feed, published within
 // window of published, that vntext.SameStory finds copies of sk, most
-// similar first.
-func (x *nearIndex) lookup(feed string, sk *vntext.Sketch, published time.Time, window time.Duration) ([]nearCandidate, error) {
+// similar first. It reads their sketches from the sketches bucket in tx;
+// an entry whose sketch tx does not hold (not committed yet) is skipped.
+func (x *nearIndex) lookup(tx *bolt.Tx, feed string, sk *vntext.Sketch, published time.Time, window time.Duration) ([]nearCandidate, error) {
 	if sk.Empty() {
 		return nil, nil
 	}
 	from, to := published.Add(-window).UnixNano(), published.Add(window).UnixNano()
+	type cand struct {
+		id        string
+		seen      int64
+		published int64
+	}
+	// An entry that shares a band is a candidate when its MinHash values
+	// agree with sk's (vntext.Candidate): collisions cost 40 comparisons.
+	var cands []cand
 	x.mu.RLock()
-	defer x.mu.RUnlock()
-	// Count the bands each entry shares with sk; verify those sharing
-	// vntext.NearMinBands.
-	var shared map[int]int
-	for i, b := range sk.Bands {
-		p32, ok := x.bands[bandKey(i, b)]
-		p := int(p32)
-		for walked := 0; ok && p >= x.base && walked < maxNearWalk; walked++ {
+	for i, b := range sk.Mins.Bands() {
+		p := int(x.heads[headOf(i, b)])
+		for walked := 0; p >= x.base && walked < maxNearWalk; walked++ {
 			e := &x.entries[p-x.base]
-			if !e.dead && e.feed != feed && e.published >= from && e.published <= to {
-				if shared == nil {
-					shared = make(map[int]int)
-				}
-				shared[p]++
+			if !e.dead && e.feed != feed && e.published >= from && e.published <= to && vntext.Candidate(&sk.Mins, &e.mins) &&
+				!slices.ContainsFunc(cands, func(c cand) bool { return c.id == e.id }) {
+				cands = append(cands, cand{e.id, e.seen, e.published})
 			}
 			p = int(e.prev[i])
-			ok = p >= 0
 		}
 	}
+	x.mu.RUnlock()
 	var out []nearCandidate
-	for p, n := range shared {
-		if n < vntext.NearMinBands {
+	b := tx.Bucket(bucketSketches)
+	for _, c := range cands {
+		v := b.Get(sketchKey(time.Unix(0, c.seen), c.id))
+		if v == nil {
 			continue
 		}
-		e := &x.entries[p-x.base]
-		other, err := vntext.DecodeSketch(e.sketch)
+		_, _, enc, err := splitSketchValue(v)
 		if err != nil {
-			return nil, fmt.Errorf("near index entry of %s: %w", e.id, err)
+			return nil, fmt.Errorf("sketch of %s: %w", c.id, err)
+		}
+		other, err := vntext.DecodeSketch(enc)
+		if err != nil {
+			return nil, fmt.Errorf("sketch of %s: %w", c.id, err)
 		}
 		if sim, same := vntext.SameStory(sk, &other); same {
-			out = append(out, nearCandidate{e.id, sim})
+			out = append(out, nearCandidate{c.id, sim})
 		}
 	}
 	slices.SortFunc(out, func(a, b nearCandidate) int {
@@ -212,47 +201,48 @@ func (x *nearIndex) lookup(feed string, sk *vntext.Sketch, published time.Time, 
 	return out, nil
 }
 
+// splitSketchValue returns the parts of a sketches entry: the time key of
+// Published, the leader's feed and the stored sketch.
+func splitSketchValue(v []byte) (published []byte, feed string, sk []byte, err error) {
+	if len(v) < 13 {
+		return nil, "", nil, errSketchEntry
+	}
+	n, w := binary.Uvarint(v[12:])
+	if w <= 0 || uint64(len(v)-12-w) < n {
+		return nil, "", nil, errSketchEntry
+	}
+	return v[:12], string(v[12+w : 12+w+int(n)]), v[12+w+int(n):], nil
+}
+
 // load rebuilds the index from the sketches bucket: the entries first seen
 // within the window before now.
 func (x *nearIndex) load(tx *bolt.Tx, now time.Time) error {
 	c := tx.Bucket(bucketSketches).Cursor()
 	for k, v := c.Seek(timeKey(now.Add(-x.window))); k != nil; k, v = c.Next() {
-		if len(k) < 12 || len(v) < 13 {
+		pub, feed, enc, err := splitSketchValue(v)
+		if err != nil || len(k) < 12 {
 			return fmt.Errorf("%w %x", errSketchEntry, k)
 		}
-		n, w := binary.Uvarint(v[12:])
-		if w <= 0 || uint64(len(v)-12-w) < n {
-			return fmt.Errorf("%w %x", errSketchEntry, k)
+		mins, err := vntext.SketchMins(enc)
+		if err != nil {
+			return fmt.Errorf("sketch %x: %w", k, err)
 		}
-		feed := string(v[12+w : 12+w+int(n)])
-		id := IDPrefix + string(k[12:])
-		if _, err := x.add(id, feed, decodeTimeKey(v[:12]), decodeTimeKey(k[:12]), bytes.Clone(v[12+w+int(n):])); err != nil {
-			return fmt.Errorf("sketch of %s: %w", id, err)
-		}
+		x.add(IDPrefix+string(k[12:]), feed, decodeTimeKey(pub), decodeTimeKey(k[:12]), mins)
 	}
 	return nil
 }
 
-// nearAdded is an entry Add put in the index inside a write transaction,
-// withdrawn if that transaction does not commit.
-type nearAdded struct {
-	pos int
-	id  string
-}
+// nearAdded is the position of an entry Add put in the index inside a
+// write transaction, withdrawn if that transaction does not commit.
+type nearAdded int
 
 // putSketch stores the sketch of rec's current title and summary in the
-// sketches bucket and returns its stored form.
-func putSketch(tx *bolt.Tx, rec *record, sk *vntext.Sketch) ([]byte, error) {
-	v := sketchValue(rec.Published, rec.Leader(), sk)
+// sketches bucket.
+func putSketch(tx *bolt.Tx, rec *record, sk *vntext.Sketch) error {
 	b := tx.Bucket(bucketSketches)
 	b.FillPercent = 0.9 // keys ascend with the time first seen
-	if err := b.Put(sketchKey(rec.Seen, rec.ID), v); err != nil {
-		return nil, err
-	}
-	return v[12+uvarintLen(len(rec.Leader()))+len(rec.Leader()):], nil
+	return b.Put(sketchKey(rec.Seen, rec.ID), sketchValue(rec.Published, rec.Leader(), sk))
 }
-
-func uvarintLen(n int) int { return len(binary.AppendUvarint(nil, uint64(n))) }
 
 // deleteSketch removes rec's entry from the sketches bucket, if any.
 func deleteSketch(tx *bolt.Tx, rec *record) error {
@@ -263,7 +253,7 @@ func deleteSketch(tx *bolt.Tx, rec *record) error {
 // (sketch sk) is a copy, published within the title window, and the
 // similarity; nil when there is none.
 func (db *DB) findNear(tx *bolt.Tx, feed string, in *Incoming, sk *vntext.Sketch) (*record, float64, error) {
-	cands, err := db.near.lookup(feed, sk, in.Published, db.opts.TitleWindow)
+	cands, err := db.near.lookup(tx, feed, sk, in.Published, db.opts.TitleWindow)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -282,14 +272,9 @@ func (db *DB) findNear(tx *bolt.Tx, feed string, in *Incoming, sk *vntext.Sketch
 // indexNear puts rec's sketch in the bucket and the index, and notes the
 // index entry in added so that Add can withdraw it if tx fails.
 func (db *DB) indexNear(tx *bolt.Tx, rec *record, sk *vntext.Sketch, added *[]nearAdded) error {
-	v, err := putSketch(tx, rec, sk)
-	if err != nil {
+	if err := putSketch(tx, rec, sk); err != nil {
 		return err
 	}
-	pos, err := db.near.add(rec.ID, rec.Leader(), rec.Published, rec.Seen, v)
-	if err != nil {
-		return err
-	}
-	*added = append(*added, nearAdded{pos, rec.ID})
+	*added = append(*added, nearAdded(db.near.add(rec.ID, rec.Leader(), rec.Published, rec.Seen, sk.Mins)))
 	return nil
 }

@@ -28,10 +28,12 @@ import (
 //     "hai" → 2; "15h30" → 15 giờ 30; "30 đến 50" → 30 50), and the
 //     common abbreviations of the press are contracted ("Thành phố Hồ Chí
 //     Minh", "TP HCM" → tphcm; "Ngân hàng Nhà nước" → nhnn).
-//  2. Candidates: a MinHash of the lead's word pairs (NearBands bands of
-//     nearRows rows), so an index finds the items that share NearMinBands
-//     bands without reading any text. Pairs, not words, so that text of a
-//     small vocabulary does not make every item a candidate.
+//  2. Candidates: NearMins MinHash values of the lead's word pairs, kept
+//     16 bits wide. An index of NearBands bands (pairs of values) finds
+//     the items that share a band, and Candidate keeps those that agree
+//     on enough of the values (an estimate of the pairs' Jaccard
+//     similarity) before any text is compared. Pairs, not words, so that
+//     text of a small vocabulary does not make every item a candidate.
 //  3. Verification on the Sketch alone: the share of the shorter lead's
 //     word pairs found in the other lead (containment; a lead cut after
 //     its first sentence still matches) is at least NearThreshold (copies
@@ -48,20 +50,52 @@ import (
 // NearThreshold is the least Similarity of two copies of one story.
 const NearThreshold = 0.6
 
-// NearBands is the number of MinHash bands of a Sketch, each a hash of
-// nearRows minimums: two leads whose word pairs have Jaccard similarity J
-// share a band with probability 1 − (1 − J^nearRows)^NearBands.
-const NearBands = 20
+// NearMins is the number of MinHash values of a Sketch, and NearBands the
+// number of bands an index keys them by: band i is values 2i and 2i+1.
+// Two leads whose word pairs have Jaccard similarity J share a band with
+// probability 1 − (1 − J²)^NearBands: 0.98 at J = 0.43 (containment 0.6
+// between leads of one length), 0.85 at J = 0.3 (a lead and its first
+// third).
+const (
+	NearMins  = 40
+	NearBands = NearMins / 2
+)
 
-const nearRows = 2
+// minAgree is how many of the NearMins values a candidate shares at
+// least: 10, an estimated Jaccard similarity of 0.25. Copies in the
+// tuning half share 17 to 40; text of a 24-word vocabulary (J ≈ 0.07)
+// shares 2.6 on average and 10 or more with probability 0.001, so the
+// band index's chance collisions there cost 40 comparisons each, not a
+// decoded Sketch.
+const minAgree = 10
 
-// NearMinBands is how many bands a candidate shares at least. Two, not
-// one: leads whose word pairs have Jaccard similarity 0.43 (containment
-// 0.6 between leads of one length) share two of 20 bands with probability
-// 0.91, one with 0.98; text of a small vocabulary (24 words, Jaccard 0.07)
-// shares one with 0.09 and two with 0.005, so requiring two cuts the
-// candidates to verify twentyfold.
-const NearMinBands = 2
+// Mins are the MinHash values of a Sketch's lead, 16 bits each; all 0
+// for an empty lead.
+type Mins [NearMins]uint16
+
+// Bands returns the index keys of m: band i hashes values 2i and 2i+1.
+func (m *Mins) Bands() [NearBands]uint16 {
+	var b [NearBands]uint16
+	for i := range b {
+		b[i] = uint16(mix(uint64(i)<<32|uint64(m[2*i])<<16|uint64(m[2*i+1]))) | 1
+	}
+	return b
+}
+
+// Candidate reports whether two sketches' values agree enough to compare
+// their text: at least minAgree of them equal (never for an empty lead).
+func Candidate(a, b *Mins) bool {
+	if a[0] == 0 || b[0] == 0 {
+		return false
+	}
+	n := 0
+	for i := range a {
+		if a[i] == b[i] {
+			n++
+		}
+	}
+	return n >= minAgree
+}
 
 // sketchLeadWords bounds how much of a lead (and of a headline) a Sketch
 // reads.
@@ -73,9 +107,8 @@ const sketchLeadWords = 80
 // MinHash bands for an index. The zero Sketch has no words and matches
 // nothing.
 type Sketch struct {
-	// Bands are the MinHash bands of the lead's word pairs; 0 when empty.
-	// Sixteen bits are enough: a candidate shares NearMinBands of them.
-	Bands [NearBands]uint16
+	// Mins are the MinHash values of the lead's word pairs.
+	Mins Mins
 
 	lead  []uint32 // distinct canonical words of the lead (of the headline when the lead is empty), sorted
 	flags []uint8  // per word of lead: wordNumber, wordName, wordKey
@@ -120,7 +153,7 @@ func NewSketch(title, lead string) Sketch {
 	for i, t := range body {
 		hs[i] = wordHash(t.w)
 	}
-	s.Bands = minHash(hs)
+	s.Mins = minHash(hs)
 	s.lead = sortedSet(slices.Clone(hs))
 	s.flags = make([]uint8, len(s.lead))
 	s.seq = make([]uint8, len(body))
@@ -345,22 +378,6 @@ func significant(run []uint32, s, other *Sketch) bool {
 	return false
 }
 
-// SharedBands returns the number of MinHash bands two sketches share. An
-// index offers a story as a candidate when it shares NearMinBands bands
-// with the item looked up.
-func SharedBands(a, b *Sketch) int {
-	if a.Empty() || b.Empty() {
-		return 0
-	}
-	n := 0
-	for i := range a.Bands {
-		if a.Bands[i] == b.Bands[i] {
-			n++
-		}
-	}
-	return n
-}
-
 func sortedSet(xs []uint32) []uint32 {
 	slices.Sort(xs)
 	return slices.Compact(xs)
@@ -386,14 +403,14 @@ func mix(x uint64) uint64 {
 	return x
 }
 
-// minHash returns the bands of the MinHash of the pairs of consecutive
-// words of ws (the word itself when there is one).
-func minHash(ws []uint32) [NearBands]uint16 {
-	var bands [NearBands]uint16
+// minHash returns the MinHash values of the pairs of consecutive words of
+// ws (the word itself when there is one), 16 bits each, never 0.
+func minHash(ws []uint32) Mins {
+	var out Mins
 	if len(ws) == 0 {
-		return bands
+		return out
 	}
-	var mins [NearBands * nearRows]uint64
+	var mins [NearMins]uint64
 	for i := range mins {
 		mins[i] = ^uint64(0)
 	}
@@ -410,14 +427,10 @@ func minHash(ws []uint32) [NearBands]uint16 {
 	for i := 1; i < len(ws); i++ {
 		add(uint64(ws[i-1])<<32 | uint64(ws[i]))
 	}
-	for b := range bands {
-		h := uint64(b)
-		for r := range nearRows {
-			h = mix(h ^ mins[b*nearRows+r])
-		}
-		bands[b] = uint16(h) | 1 // 0 is no band
+	for i, m := range mins {
+		out[i] = uint16(mix(m)) | 1
 	}
-	return bands
+	return out
 }
 
 // cutTag removes the outlet's tag before a lead: "(PLO)-", "TTO -",
@@ -670,13 +683,13 @@ func phraseAt(ts []token, i int) []string {
 }
 
 // AppendBinary appends the stored form of s to b: the signs (a uvarint),
-// the bands (2 bytes each), the lead's words (a uvarint count, then 3
+// the MinHash values (2 bytes each), the lead's words (a uvarint count, then 3
 // bytes each), three bitmaps over them (numbers, names, subject words),
 // the lead in order (a uvarint count, then a byte each) and the headline's
 // other words (a count, 3 bytes each).
 func (s *Sketch) AppendBinary(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(s.signs))
-	for _, x := range s.Bands {
+	for _, x := range s.Mins {
 		b = binary.LittleEndian.AppendUint16(b, x)
 	}
 	b = appendWords(b, s.lead)
@@ -707,18 +720,18 @@ func appendWords(b []byte, ws []uint32) []byte {
 
 var errSketch = errors.New("vntext: malformed sketch")
 
-// SketchBands returns the bands of a Sketch's stored form without decoding
-// the rest.
-func SketchBands(b []byte) ([NearBands]uint16, error) {
-	var bands [NearBands]uint16
+// SketchMins returns the MinHash values of a Sketch's stored form without
+// decoding the rest.
+func SketchMins(b []byte) (Mins, error) {
+	var m Mins
 	_, n := binary.Uvarint(b)
-	if n <= 0 || len(b[n:]) < 2*NearBands {
-		return bands, errSketch
+	if n <= 0 || len(b[n:]) < 2*NearMins {
+		return m, errSketch
 	}
-	for i := range bands {
-		bands[i] = binary.LittleEndian.Uint16(b[n+2*i:])
+	for i := range m {
+		m[i] = binary.LittleEndian.Uint16(b[n+2*i:])
 	}
-	return bands, nil
+	return m, nil
 }
 
 // sketchDecoder reads a stored Sketch; err is set at the first fault.
@@ -757,14 +770,14 @@ func (d *sketchDecoder) words() []uint32 {
 // shares no memory with b.
 func DecodeSketch(b []byte) (Sketch, error) {
 	var s Sketch
-	bands, err := SketchBands(b)
+	mins, err := SketchMins(b)
 	if err != nil {
 		return s, err
 	}
-	s.Bands = bands
+	s.Mins = mins
 	sg, n := binary.Uvarint(b)
 	s.signs = uint32(sg)
-	d := sketchDecoder{b: b[n+2*NearBands:]}
+	d := sketchDecoder{b: b[n+2*NearMins:]}
 	s.lead = d.words()
 	if d.err != nil {
 		return Sketch{}, d.err

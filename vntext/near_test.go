@@ -51,7 +51,18 @@ func loadNearSet(t testing.TB) []setPair {
 func nearMerges(p setPair) (float64, bool) {
 	a, b := NewSketch(p.ta, p.la), NewSketch(p.tb, p.lb)
 	sim, ok := SameStory(&a, &b)
-	return sim, ok && SharedBands(&a, &b) >= NearMinBands
+	return sim, ok && sharesBand(&a.Mins, &b.Mins) && Candidate(&a.Mins, &b.Mins)
+}
+
+// sharesBand reports whether an index of bands offers b for a.
+func sharesBand(a, b *Mins) bool {
+	x, y := a.Bands(), b.Bands()
+	for i := range x {
+		if x[i] == y[i] {
+			return true
+		}
+	}
+	return false
 }
 
 type setScore struct{ tp, fp, fn, tn int }
@@ -133,7 +144,7 @@ func TestSketchForms(t *testing.T) {
 	}
 	for _, tt := range tests {
 		a, b := NewSketch("", tt.a), NewSketch("", tt.b)
-		if sim, ok := SameStory(&a, &b); !ok || sim != 1 || SharedBands(&a, &b) != NearBands {
+		if sim, ok := SameStory(&a, &b); !ok || sim != 1 || a.Mins != b.Mins {
 			t.Errorf("%q and %q: similarity %.2f, same %v; want one story, similarity 1", tt.a, tt.b, sim, ok)
 		}
 	}
