@@ -132,7 +132,7 @@ func (x *nearIndex) evict(now time.Time) {
 
 // maxNearWalk bounds how many entries one lookup visits per band: text of
 // a tiny vocabulary could put many stories in one band.
-const maxNearWalk = 32
+const maxNearWalk = 16
 
 // nearCandidate is a story that may be a copy, with its similarity.
 type nearCandidate struct {

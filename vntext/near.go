@@ -62,12 +62,13 @@ const (
 )
 
 // minAgree is how many of the NearMins values a candidate shares at
-// least: 10, an estimated Jaccard similarity of 0.25. Copies in the
-// tuning half share 17 to 40; text of a 24-word vocabulary (J ≈ 0.07)
-// shares 2.6 on average and 10 or more with probability 0.001, so the
-// band index's chance collisions there cost 40 comparisons each, not a
-// decoded Sketch.
-const minAgree = 10
+// least: 12, an estimated Jaccard similarity of 0.3 (leads at the
+// similarity threshold and of one length have 0.43). Copies in the tuning
+// half share 17 to 40; text of a 24-word vocabulary (J ≈ 0.07) shares 2.6
+// on average, and even the entries that share a band with it seldom reach
+// 12, so the band index's chance collisions there cost 40 comparisons
+// each, not a Sketch read and compared.
+const minAgree = 12
 
 // Mins are the MinHash values of a Sketch's lead, 16 bits each; all 0
 // for an empty lead.
