@@ -49,6 +49,13 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
+	if db.nearReady != nil {
+		select { // Open rebuilds the near index in the background
+		case <-db.nearReady:
+		case <-ctx.Done():
+			return Result{}, ctx.Err()
+		}
+	}
 	var added []nearAdded // near index entries of the write transaction
 	now := db.opts.Now().UTC()
 	plans := make([]plan, len(items))

@@ -20,7 +20,7 @@ import (
 // page, where the near index of SimHash bands took five random ones).
 // In memory, a band index of the stories first seen within the title
 // window keeps their MinHash values (vntext.Mins), which Open rebuilds
-// from the bucket's tail. A lookup walks the bands of the item, keeps the
+// from the bucket's tail in the background (Add waits for it). A lookup walks the bands of the item, keeps the
 // entries whose values agree (vntext.Candidate), verifies those on their
 // sketches (read from the bucket, never from a compressed record) and
 // reads a stored item only to merge into it.
@@ -89,16 +89,28 @@ func headOf(i int, b uint16) int { return i<<16 | int(b) }
 func (x *nearIndex) add(id, feed string, published, seen time.Time, mins vntext.Mins) int {
 	x.mu.Lock()
 	defer x.mu.Unlock()
+	pos := x.addLocked(id, feed, published.UnixNano(), seen.UnixNano(), mins)
+	x.evict(seen)
+	return pos
+}
+
+func (x *nearIndex) addLocked(id, feed string, published, seen int64, mins vntext.Mins) int {
 	pos := x.base + len(x.entries)
-	e := nearEntry{id: id, feed: feed, published: published.UnixNano(), seen: seen.UnixNano(), mins: mins}
+	e := nearEntry{id: id, feed: feed, published: published, seen: seen, mins: mins}
 	for i, b := range mins.Bands() {
 		h := headOf(i, b)
 		e.prev[i] = x.heads[h]
 		x.heads[h] = int32(pos)
 	}
 	x.entries = append(x.entries, e)
-	x.evict(seen)
 	return pos
+}
+
+// len returns the number of entries.
+func (x *nearIndex) len() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return len(x.entries)
 }
 
 // withdraw marks the entry at pos dead (its transaction failed).
@@ -203,20 +215,23 @@ func (x *nearIndex) lookup(tx *bolt.Tx, feed string, sk *vntext.Sketch, publishe
 
 // splitSketchValue returns the parts of a sketches entry: the time key of
 // Published, the leader's feed and the stored sketch.
-func splitSketchValue(v []byte) (published []byte, feed string, sk []byte, err error) {
+func splitSketchValue(v []byte) (published, feed, sk []byte, err error) {
 	if len(v) < 13 {
-		return nil, "", nil, errSketchEntry
+		return nil, nil, nil, errSketchEntry
 	}
 	n, w := binary.Uvarint(v[12:])
 	if w <= 0 || uint64(len(v)-12-w) < n {
-		return nil, "", nil, errSketchEntry
+		return nil, nil, nil, errSketchEntry
 	}
-	return v[:12], string(v[12+w : 12+w+int(n)]), v[12+w+int(n):], nil
+	return v[:12], v[12+w : 12+w+int(n)], v[12+w+int(n):], nil
 }
 
 // load rebuilds the index from the sketches bucket: the entries first seen
 // within the window before now.
 func (x *nearIndex) load(tx *bolt.Tx, now time.Time) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	feeds := make(map[string]string) // one copy of each feed name
 	c := tx.Bucket(bucketSketches).Cursor()
 	for k, v := c.Seek(timeKey(now.Add(-x.window))); k != nil; k, v = c.Next() {
 		pub, feed, enc, err := splitSketchValue(v)
@@ -227,7 +242,12 @@ func (x *nearIndex) load(tx *bolt.Tx, now time.Time) error {
 		if err != nil {
 			return fmt.Errorf("sketch %x: %w", k, err)
 		}
-		x.add(IDPrefix+string(k[12:]), feed, decodeTimeKey(pub), decodeTimeKey(k[:12]), mins)
+		f, ok := feeds[string(feed)]
+		if !ok {
+			f = string(feed)
+			feeds[f] = f
+		}
+		x.addLocked(IDPrefix+string(k[12:]), f, decodeTimeKey(pub).UnixNano(), decodeTimeKey(k[:12]).UnixNano(), mins)
 	}
 	return nil
 }

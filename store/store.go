@@ -114,6 +114,9 @@ type DB struct {
 	// near is the band index of recent sketches; nil without
 	// Options.NearDuplicates.
 	near *nearIndex
+	// nearReady is closed once Open's goroutine has rebuilt near from the
+	// file; Add waits for it, Close too.
+	nearReady chan struct{}
 
 	// Set by tests only; nil otherwise.
 	afterRead func()                   // runs between Add's read pass and its write transaction
@@ -167,10 +170,23 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, errors.Join(fmt.Errorf("store: open %s: %w", path, err), bdb.Close())
 	}
 	if opts.NearDuplicates {
+		// The index is rebuilt beside the first reads (serving needs none
+		// of it): tens of milliseconds for a day's stories.
 		db.near = newNearIndex(opts.TitleWindow)
-		if err := bdb.View(func(tx *bolt.Tx) error { return db.near.load(tx, opts.Now()) }); err != nil {
-			return nil, errors.Join(fmt.Errorf("store: open %s: near index: %w", path, err), bdb.Close())
-		}
+		db.nearReady = make(chan struct{})
+		now := opts.Now()
+		go func() {
+			defer close(db.nearReady)
+			start := time.Now()
+			err := bdb.View(func(tx *bolt.Tx) error { return db.near.load(tx, now) })
+			if err != nil {
+				// Near duplicates within the window may then be missed;
+				// nothing else depends on the index.
+				opts.Logger.Error("near-duplicate index rebuild failed", "path", path, "err", err)
+				return
+			}
+			opts.Logger.Debug("near-duplicate index rebuilt", "stories", db.near.len(), "took", time.Since(start))
+		}()
 	}
 	db.version.Store(1)
 	return db, nil
@@ -244,7 +260,12 @@ func (db *DB) WriteErr() error {
 }
 
 // Close closes the file. Nothing is lost: every Add was committed.
-func (db *DB) Close() error { return db.bolt.Close() }
+func (db *DB) Close() error {
+	if db.nearReady != nil {
+		<-db.nearReady
+	}
+	return db.bolt.Close()
+}
 
 // Path returns the file the store lives in.
 func (db *DB) Path() string { return db.path }
