@@ -155,10 +155,11 @@ func (db *DB) prepare(feed string, items []Incoming, plans []plan, now time.Time
 // A plan is what Add works out about one item before its write
 // transaction.
 type plan struct {
-	own    [][]byte       // ownKeys of the item
-	isNew  bool           // the read pass found it new
-	story  *newStory      // the item as a new story, when isNew
-	sketch *vntext.Sketch // of the item's title and summary, once needed
+	own    [][]byte        // ownKeys of the item
+	isNew  bool            // the read pass found it new
+	story  *newStory       // the item as a new story, when isNew
+	sketch *vntext.Sketch  // of the item's title and summary, once needed
+	differ map[string]bool // stories findNear found different from the item
 }
 
 // sketchOf returns the sketch of in, computing it once.
@@ -214,7 +215,10 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, no
 				}
 			}
 			if rec == nil && db.near != nil {
-				if rec, sim, err = db.findNear(tx, feed, in, plans[i].sketchOf(in)); err != nil {
+				if plans[i].differ == nil {
+					plans[i].differ = make(map[string]bool)
+				}
+				if rec, sim, err = db.findNear(tx, feed, in, plans[i].sketchOf(in), plans[i].differ); err != nil {
 					return res, err
 				}
 				by = MergedNear

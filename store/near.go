@@ -142,9 +142,13 @@ func (x *nearIndex) evict(now time.Time) {
 	}
 }
 
-// maxNearWalk bounds how many entries one lookup visits per band: text of
-// a tiny vocabulary could put many stories in one band.
-const maxNearWalk = 16
+// maxNearWalk bounds how many entries one lookup visits per band, and
+// maxNearChecks how many candidates it compares: text of a tiny vocabulary
+// could put many stories in one band, and make many of them alike.
+const (
+	maxNearWalk   = 16
+	maxNearChecks = 4
+)
 
 // nearCandidate is a story that may be a copy, with its similarity.
 type nearCandidate struct {
@@ -156,32 +160,52 @@ type nearCandidate struct {
 // window of published, that vntext.SameStory finds copies of sk, most
 // similar first. It reads their sketches from the sketches bucket in tx;
 // an entry whose sketch tx does not hold (not committed yet) is skipped.
-func (x *nearIndex) lookup(tx *bolt.Tx, feed string, sk *vntext.Sketch, published time.Time, window time.Duration) ([]nearCandidate, error) {
+// The stories in differ were found different from sk before (Add's read
+// pass) and are not compared again; those found different now are added
+// to it when it is not nil.
+func (x *nearIndex) lookup(tx *bolt.Tx, feed string, sk *vntext.Sketch, published time.Time, window time.Duration, differ map[string]bool) ([]nearCandidate, error) {
 	if sk.Empty() {
 		return nil, nil
 	}
 	from, to := published.Add(-window).UnixNano(), published.Add(window).UnixNano()
 	type cand struct {
+		pos       int
 		id        string
 		seen      int64
 		published int64
+		agree     int
 	}
 	// An entry that shares a band is a candidate when its MinHash values
 	// agree with sk's (vntext.Candidate): collisions cost 40 comparisons.
-	var cands []cand
+	// Only the maxNearChecks most alike are compared: text of a tiny
+	// vocabulary makes many stories alike, and each check compares text.
+	var top [maxNearChecks]cand
+	n := 0
 	x.mu.RLock()
 	for i, b := range sk.Mins.Bands() {
 		p := int(x.heads[headOf(i, b)])
 		for walked := 0; p >= x.base && walked < maxNearWalk; walked++ {
 			e := &x.entries[p-x.base]
-			if !e.dead && e.feed != feed && e.published >= from && e.published <= to && vntext.Candidate(&sk.Mins, &e.mins) &&
-				!slices.ContainsFunc(cands, func(c cand) bool { return c.id == e.id }) {
-				cands = append(cands, cand{e.id, e.seen, e.published})
+			if !e.dead && e.feed != feed && e.published >= from && e.published <= to && !differ[e.id] &&
+				vntext.Candidate(&sk.Mins, &e.mins) && !slices.ContainsFunc(top[:n], func(c cand) bool { return c.pos == p }) {
+				c := cand{p, e.id, e.seen, e.published, vntext.Agreement(&sk.Mins, &e.mins)}
+				k := n // where c goes: after every candidate at least as alike
+				for k > 0 && top[k-1].agree < c.agree {
+					k--
+				}
+				if k < maxNearChecks {
+					if n < maxNearChecks {
+						n++
+					}
+					copy(top[k+1:n], top[k:n-1])
+					top[k] = c
+				}
 			}
 			p = int(e.prev[i])
 		}
 	}
 	x.mu.RUnlock()
+	cands := top[:n]
 	var out []nearCandidate
 	b := tx.Bucket(bucketSketches)
 	for _, c := range cands {
@@ -199,6 +223,8 @@ func (x *nearIndex) lookup(tx *bolt.Tx, feed string, sk *vntext.Sketch, publishe
 		}
 		if sim, same := vntext.SameStory(sk, &other); same {
 			out = append(out, nearCandidate{c.id, sim})
+		} else if differ != nil {
+			differ[c.id] = true
 		}
 	}
 	slices.SortFunc(out, func(a, b nearCandidate) int {
@@ -272,8 +298,8 @@ func deleteSketch(tx *bolt.Tx, rec *record) error {
 // findNear returns the most similar story from another feed of which in
 // (sketch sk) is a copy, published within the title window, and the
 // similarity; nil when there is none.
-func (db *DB) findNear(tx *bolt.Tx, feed string, in *Incoming, sk *vntext.Sketch) (*record, float64, error) {
-	cands, err := db.near.lookup(tx, feed, sk, in.Published, db.opts.TitleWindow)
+func (db *DB) findNear(tx *bolt.Tx, feed string, in *Incoming, sk *vntext.Sketch, differ map[string]bool) (*record, float64, error) {
+	cands, err := db.near.lookup(tx, feed, sk, in.Published, db.opts.TitleWindow, differ)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -142,7 +142,7 @@ func BenchmarkFindNear(b *testing.B) {
 			b.ResetTimer()
 			for b.Loop() {
 				err := db.bolt.View(func(tx *bolt.Tx) error {
-					_, _, err := db.findNear(tx, "bao-b", &probe, &sk)
+					_, _, err := db.findNear(tx, "bao-b", &probe, &sk, nil)
 					return err
 				})
 				if err != nil {

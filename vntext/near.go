@@ -85,9 +85,14 @@ func (m *Mins) Bands() [NearBands]uint16 {
 
 // Candidate reports whether two sketches' values agree enough to compare
 // their text: at least minAgree of them equal (never for an empty lead).
-func Candidate(a, b *Mins) bool {
+func Candidate(a, b *Mins) bool { return Agreement(a, b) >= minAgree }
+
+// Agreement returns how many of two sketches' values are equal (0 for an
+// empty lead): NearMins times an estimate of the Jaccard similarity of
+// their leads' word pairs.
+func Agreement(a, b *Mins) int {
 	if a[0] == 0 || b[0] == 0 {
-		return false
+		return 0
 	}
 	n := 0
 	for i := range a {
@@ -95,7 +100,7 @@ func Candidate(a, b *Mins) bool {
 			n++
 		}
 	}
-	return n >= minAgree
+	return n
 }
 
 // sketchLeadWords bounds how much of a lead (and of a headline) a Sketch
