@@ -75,6 +75,10 @@ type Incoming struct {
 	HashKey  string // hash of normalised title and content
 	TitleKey string // normalised title; "" when too short to merge on
 	Dated    bool   // the source gave a date (else Published is the fetch time)
+	// SimHash is not read. Deprecated: near duplicates are found by
+	// vntext.Sketch, which Add computes; the field stays so that the
+	// fetcher's golden files keep their form.
+	SimHash uint64
 }
 
 // FeedState is what pressfeed remembers about one feed between fetches.

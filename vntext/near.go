@@ -120,6 +120,7 @@ type Sketch struct {
 	flags []uint8  // per word of lead: wordNumber, wordName, wordKey
 	seq   []uint8  // the lead in order, as indexes into lead
 	title []uint32 // distinct canonical words of the headline that the lead lacks, sorted
+	tnums []uint32 // distinct numbers the headline states, sorted
 	signs uint32   // direction words present: bit 2i for the first of signPairs[i], bit 2i+1 for the second
 }
 
@@ -175,6 +176,9 @@ func NewSketch(title, lead string) Sketch {
 	}
 	for _, t := range tt {
 		h := wordHash(t.w)
+		if t.number {
+			s.tnums = append(s.tnums, h)
+		}
 		if k, ok := slices.BinarySearch(s.lead, h); !ok {
 			s.title = append(s.title, h)
 		} else if !t.number && len(lt) > 0 {
@@ -182,6 +186,7 @@ func NewSketch(title, lead string) Sketch {
 		}
 	}
 	s.title = sortedSet(s.title)
+	s.tnums = sortedSet(s.tnums)
 	for _, ts := range [][]token{tt, lt} {
 		for _, t := range ts {
 			for i, p := range signPairs {
@@ -203,6 +208,17 @@ func (s *Sketch) has(w uint32) bool {
 	}
 	_, ok := slices.BinarySearch(s.title, w)
 	return ok
+}
+
+// numberOutside reports whether s's headline states a number that other's
+// headline and lead both lack.
+func (s *Sketch) numberOutside(other *Sketch) bool {
+	for _, w := range s.tnums {
+		if !other.has(w) {
+			return true
+		}
+	}
+	return false
 }
 
 // inLead reports whether w is a word of s's lead.
@@ -284,11 +300,14 @@ func SameStory(a, b *Sketch) (float64, bool) {
 
 // Vetoed reports whether two sketches state different facts: each lead
 // states a number the other lead lacks, or names a name the other lead
-// lacks; each headline has a subject word (one its lead repeats) that the
+// lacks; each headline states a number the other text lacks; each headline has a subject word (one its lead repeats) that the
 // other text lacks; or one says up where the other says only down.
 func Vetoed(a, b *Sketch) bool {
 	if lacks(a, b, wordNumber, true) && lacks(b, a, wordNumber, true) {
 		return true
+	}
+	if a.numberOutside(b) && b.numberOutside(a) {
+		return true // the headlines state different numbers: "Tin số 51", "Tin số 40"
 	}
 	if lacks(a, b, wordName, true) && lacks(b, a, wordName, true) {
 		return true
@@ -691,8 +710,8 @@ func phraseAt(ts []token, i int) []string {
 // AppendBinary appends the stored form of s to b: the signs (a uvarint),
 // the MinHash values (2 bytes each), the lead's words (a uvarint count, then 3
 // bytes each), three bitmaps over them (numbers, names, subject words),
-// the lead in order (a uvarint count, then a byte each) and the headline's
-// other words (a count, 3 bytes each).
+// the lead in order (a uvarint count, then a byte each), the headline's
+// other words and the headline's numbers (each a count, 3 bytes a word).
 func (s *Sketch) AppendBinary(b []byte) []byte {
 	b = binary.AppendUvarint(b, uint64(s.signs))
 	for _, x := range s.Mins {
@@ -713,7 +732,8 @@ func (s *Sketch) AppendBinary(b []byte) []byte {
 	}
 	b = binary.AppendUvarint(b, uint64(len(s.seq)))
 	b = append(b, s.seq...)
-	return appendWords(b, s.title)
+	b = appendWords(b, s.title)
+	return appendWords(b, s.tnums)
 }
 
 func appendWords(b []byte, ws []uint32) []byte {
@@ -813,6 +833,7 @@ func DecodeSketch(b []byte) (Sketch, error) {
 		}
 	}
 	s.title = d.words()
+	s.tnums = d.words()
 	if d.err != nil || len(d.b) != 0 {
 		return Sketch{}, errSketch
 	}
