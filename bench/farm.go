@@ -22,8 +22,9 @@ import (
 type farm struct {
 	feeds, items int
 	churn        float64 // share of feeds that change per pass
-	validators   bool    // send ETag and answer 304
-	faults       int     // the first faults feeds answer 503 or broken XML
+	vocab        []string
+	validators   bool // send ETag and answer 304
+	faults       int  // the first faults feeds answer 503 or broken XML
 	pass         atomic.Int64
 	requests     atomic.Int64
 
@@ -31,8 +32,8 @@ type farm struct {
 	cache map[[2]int][]byte // (feed, version) → document, bounded
 }
 
-func newFarm(feeds, items int, churn float64, validators bool, faults int) *farm {
-	return &farm{feeds: feeds, items: items, churn: churn, validators: validators, faults: faults, cache: map[[2]int][]byte{}}
+func newFarm(feeds, items int, churn float64, validators bool, faults int, vocab []string) *farm {
+	return &farm{feeds: feeds, items: items, churn: churn, validators: validators, faults: faults, vocab: vocab, cache: map[[2]int][]byte{}}
 }
 
 // version returns how often feed i changed up to the current pass.
@@ -93,7 +94,7 @@ func (f *farm) doc(i, v int) []byte {
 	if ok {
 		return b
 	}
-	b = renderFeed(i, v, f.items)
+	b = renderFeed(i, v, f.items, f.vocab)
 	f.mu.Lock()
 	if len(f.cache) > 2000 {
 		clear(f.cache)
@@ -111,20 +112,30 @@ khởi tố bắt giữ tòa án xét xử bóng đá đội tuyển việt nam 
 văn hóa du lịch lễ hội khai mạc bế mạc hội nghị tổng kết triển khai nhiệm vụ năm kế hoạch dự án
 người dân cử tri kiến nghị chính sách luật nghị định thông tư quy định mới từ ngày tháng sáng chiều tối nay`)
 
+// smallVocab is the small-vocabulary farm's: 24 words, so every item
+// shares most of its words with every other, as templated reports (prices,
+// weather, scores) do. It is what made a SimHash index slow: its bands
+// collided for most items.
+var smallVocab = strings.Fields(`giá vàng xăng tăng giảm hôm nay sáng chiều thị trường trong nước đồng lít
+lượng mua bán ra vào ngân hàng lãi suất mức`)
+
+// vocabs are the farms' vocabularies by name (the -vocab flag).
+var vocabs = map[string][]string{"varied": vocab, "small": smallVocab}
+
 // renderFeed builds the RSS document of feed i at version v: m items, the
 // newest numbered v+m-1.
-func renderFeed(i, v, m int) []byte {
+func renderFeed(i, v, m int, vocab []string) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `<?xml version="1.0" encoding="UTF-8"?>`+"\n"+`<rss version="2.0"><channel><title>Báo số %d</title><link>https://bao%d.example.vn/</link><description>Tin tức tổng hợp</description>`+"\n", i, i)
 	base := time.Date(2026, 11, 27, 8, 0, 0, 0, time.FixedZone("ICT", 7*3600))
 	for k := v + m - 1; k >= v; k-- {
 		rng := rand.New(rand.NewPCG(uint64(i), uint64(k)))
-		title := sentence(rng, 10+rng.IntN(8))
+		title := sentence(rng, vocab, 10+rng.IntN(8))
 		fmt.Fprintf(&b, "<item><title>%s</title><link>https://bao%d.example.vn/tin/%d-%d.html?utm_source=rss</link><guid isPermaLink=\"false\">b%d-%d</guid><pubDate>%s</pubDate><description><![CDATA[",
 			title, i, i, k, i, k, base.Add(time.Duration(k)*time.Minute).Format(time.RFC1123Z))
 		for range 5 {
 			b.WriteString("<p>")
-			b.WriteString(sentence(rng, 50+rng.IntN(20)))
+			b.WriteString(sentence(rng, vocab, 50+rng.IntN(20)))
 			b.WriteString("</p>")
 		}
 		b.WriteString("]]></description></item>\n")
@@ -133,7 +144,7 @@ func renderFeed(i, v, m int) []byte {
 	return b.Bytes()
 }
 
-func sentence(rng *rand.Rand, words int) string {
+func sentence(rng *rand.Rand, vocab []string, words int) string {
 	var s strings.Builder
 	for w := range words {
 		if w > 0 {

@@ -57,6 +57,14 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 	if err := ctx.Err(); err != nil {
 		return Result{}, err
 	}
+	if db.nearReady != nil {
+		select { // Open rebuilds the near index in the background
+		case <-db.nearReady:
+		case <-ctx.Done():
+			return Result{}, ctx.Err()
+		}
+	}
+	var added []nearAdded // near index entries of the write transaction
 	now := db.opts.Now().UTC()
 	plans := make([]plan, len(items))
 	var dry Result
@@ -87,7 +95,8 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 				return err
 			}
 			var err error
-			res, err = db.apply(tx, feed, items, plans, now, true)
+			added = added[:0]
+			res, err = db.apply(tx, feed, items, plans, now, &added)
 			if err != nil || st == nil {
 				return err
 			}
@@ -106,6 +115,9 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 		err = cerr
 	}
 	if err != nil {
+		for _, a := range added { // the transaction did not commit
+			db.near.withdraw(int(a))
+		}
 		return Result{}, fmt.Errorf("store: add %s: %w", feed, err)
 	}
 	if st != nil {
@@ -134,7 +146,7 @@ func (db *DB) prepare(feed string, items []Incoming, plans []plan, now time.Time
 	var dry Result
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		var err error
-		dry, err = db.apply(tx, feed, items, plans, now, false)
+		dry, err = db.apply(tx, feed, items, plans, now, nil)
 		return err
 	})
 	if err != nil || (!dry.Changed() && dry.touched == 0) {
@@ -151,14 +163,27 @@ func (db *DB) prepare(feed string, items []Incoming, plans []plan, now time.Time
 // A plan is what Add works out about one item before its write
 // transaction.
 type plan struct {
-	own   [][]byte  // ownKeys of the item
-	isNew bool      // the read pass found it new
-	story *newStory // the item as a new story, when isNew
+	own    [][]byte        // ownKeys of the item
+	isNew  bool            // the read pass found it new
+	story  *newStory       // the item as a new story, when isNew
+	sketch *vntext.Sketch  // of the item's title and summary, once needed
+	differ map[string]bool // stories findNear found different from the item
 }
 
-// apply runs the dedup rules for items inside tx; with write false it only
-// counts what it would do and marks in plans the items it finds new.
-func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, now time.Time, write bool) (Result, error) {
+// sketchOf returns the sketch of in, computing it once.
+func (p *plan) sketchOf(in *Incoming) *vntext.Sketch {
+	if p.sketch == nil {
+		sk := vntext.NewSketch(in.Title, in.Summary)
+		p.sketch = &sk
+	}
+	return p.sketch
+}
+
+// apply runs the dedup rules for items inside tx. With added nil it only
+// counts what it would do and marks in plans the items it finds new; else
+// it writes, and notes in added the near index entries it made.
+func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, now time.Time, added *[]nearAdded) (Result, error) {
+	write := added != nil
 	var res Result
 	keys := tx.Bucket(bucketKeys)
 	for i := range items {
@@ -170,7 +195,7 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, no
 		id := lookup(keys, own)
 		var rec *record
 		var before *Item // the story before this item joined it, for Options.Enqueue
-		by, dist := MergedTitle, 0
+		by, sim := MergedTitle, 0.0
 		if id != nil {
 			id = bytes.Clone(id)
 			var err error
@@ -198,8 +223,11 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, no
 					return res, err
 				}
 			}
-			if rec == nil && db.opts.NearDuplicates && in.simHash() != 0 {
-				if rec, dist, err = db.findNear(tx, feed, in, in.SimHash); err != nil {
+			if rec == nil && db.near != nil {
+				if plans[i].differ == nil {
+					plans[i].differ = make(map[string]bool)
+				}
+				if rec, sim, err = db.findNear(tx, feed, in, plans[i].sketchOf(in), plans[i].differ); err != nil {
 					return res, err
 				}
 				by = MergedNear
@@ -220,6 +248,11 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, no
 			if err := insert(tx, s, own); err != nil {
 				return res, err
 			}
+			if db.near != nil {
+				if err := db.indexNear(tx, s.rec, plans[i].sketchOf(in), added); err != nil {
+					return res, err
+				}
+			}
 			if err := db.enqueue(tx, &s.rec.Item, nil); err != nil {
 				return res, err
 			}
@@ -233,11 +266,11 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, no
 			}
 			m := member(feed, in, by, now)
 			if by == MergedNear {
-				m.Distance = dist
+				m.Similarity = sim
 			}
 			rec.Updated = now
 			if takesLead(rec, in, &m) {
-				if err := db.takeLead(tx, rec, in, m, write); err != nil {
+				if err := db.takeLead(tx, rec, in, m, write, added); err != nil {
 					return res, err
 				}
 			} else {
@@ -254,8 +287,11 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, no
 						return res, err
 					}
 				}
-				if err := db.reindexNear(tx, rec, in); err != nil {
-					return res, err
+				if db.near != nil {
+					sk := vntext.NewSketch(in.Title, in.Summary)
+					if err := db.indexNear(tx, rec, &sk, added); err != nil {
+						return res, err
+					}
 				}
 			}
 		default:
@@ -287,30 +323,6 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, no
 		}
 	}
 	return res, nil
-}
-
-// reindexNear moves rec's near entries to the fingerprint of its text
-// corrected by in.
-func (db *DB) reindexNear(tx *bolt.Tx, rec *record, in *Incoming) error {
-	if err := deleteNear(tx, rec); err != nil {
-		return err
-	}
-	rec.SimHash = 0
-	if db.opts.NearDuplicates {
-		rec.SimHash = in.simHash()
-		return putNear(tx, rec)
-	}
-	return nil
-}
-
-// simHash returns in.SimHash, computing it first when it is 0. Add
-// computes it only for items that need it (new stories with the near
-// index, near lookups, corrections): most items of a fetch are known.
-func (in *Incoming) simHash() uint64 {
-	if in.SimHash == 0 {
-		in.SimHash = vntext.SimHash(in.Title, in.Summary)
-	}
-	return in.SimHash
 }
 
 // ownKeys returns the keys that identify in within its feed, strongest first.
@@ -423,8 +435,6 @@ type newStory struct {
 	byTime []byte // by_time key
 	bySeen []byte // by_seen key
 	title  []byte // titles key; nil when the item has no TitleKey
-	near   [][]byte
-	nearV  []byte // the value of every near entry
 }
 
 // story makes in, identified by own, a new story first seen now. The
@@ -432,9 +442,6 @@ type newStory struct {
 // known.
 func (db *DB) story(feed string, in *Incoming, own [][]byte, now time.Time) *newStory {
 	rec := &record{Item: in.Item}
-	if db.opts.NearDuplicates {
-		rec.SimHash = in.simHash() // else derived when asked for (see record)
-	}
 	rec.ID = mintID(string(own[0]), now)
 	rec.Seen = now
 	rec.Updated = time.Time{}
@@ -452,10 +459,6 @@ func (db *DB) story(feed string, in *Incoming, own [][]byte, now time.Time) *new
 	if in.TitleKey != "" {
 		rec.Titles = []string{in.TitleKey}
 		s.title = titleEntry(in.TitleKey, &rec.Item)
-	}
-	if db.opts.NearDuplicates {
-		s.near, s.nearV = nearEntries(rec)
-		rec.Near = s.near != nil
 	}
 	s.enc = encodeRecord(rec)
 	return s
@@ -496,9 +499,6 @@ func insert(tx *bolt.Tx, s *newStory, own [][]byte) error {
 			return err
 		}
 	}
-	if err := putAll(tx.Bucket(bucketNear), s.near, s.nearV); err != nil {
-		return err
-	}
 	items := tx.Bucket(bucketItems)
 	items.FillPercent = 1 // ids ascend (see mintID); with 0.9 a page of ~1.3 KB records held two
 	return items.Put(id, enc)
@@ -530,8 +530,9 @@ func takesLead(rec *record, in *Incoming, m *Member) bool {
 // link, text, author and date become the item's, and the former leader
 // becomes the second member, keeping its lead for keyword matching. With
 // write it moves the index entries keyed by the item's date (by_time,
-// titles, near) to the new date and text, and indexes in's title.
-func (db *DB) takeLead(tx *bolt.Tx, rec *record, in *Incoming, m Member, write bool) error {
+// titles) to the new date, indexes in's title, and puts the new leader's
+// sketch in the near index.
+func (db *DB) takeLead(tx *bolt.Tx, rec *record, in *Incoming, m Member, write bool, added *[]nearAdded) error {
 	id := []byte(rec.ID)
 	if write {
 		if err := tx.Bucket(bucketByTime).Delete(concat(timeKey(rec.Published), id)); err != nil {
@@ -543,9 +544,6 @@ func (db *DB) takeLead(tx *bolt.Tx, rec *record, in *Incoming, m Member, write b
 					return err
 				}
 			}
-		}
-		if err := deleteNear(tx, rec); err != nil {
-			return err
 		}
 	}
 	old := rec.Members[0]
@@ -572,7 +570,12 @@ func (db *DB) takeLead(tx *bolt.Tx, rec *record, in *Incoming, m Member, write b
 			return err
 		}
 	}
-	return db.reindexNear(tx, rec, in)
+	if db.near == nil {
+		return nil
+	}
+	// The story is now known by the new leader's text and date.
+	sk := vntext.NewSketch(in.Title, in.Summary)
+	return db.indexNear(tx, rec, &sk, added)
 }
 
 // lead returns the start of summary kept as a member's Lead: at most

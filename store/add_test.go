@@ -90,8 +90,8 @@ func TestAddStoryFoundNewInWrite(t *testing.T) {
 		t.Fatalf("latest = %+v, %v; want one item", got, err)
 	}
 	want := entries(t, ref, got[0].ID)
-	if len(want) != 6+nearBands {
-		t.Errorf("%d entries name the item, want %d: %q", len(want), 6+nearBands, want)
+	if len(want) != 7 {
+		t.Errorf("%d entries name the item, want 7: %q", len(want), want)
 	}
 	diffEntries(t, entries(t, db, got[0].ID), want)
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
@@ -25,7 +26,8 @@ import (
 // Keys and Titles (count, then strings), a flag byte (flagSimHash,
 // flagNear) and, with flagSimHash, the SimHash as 8 big-endian bytes. The
 // item ID is the record's key and is not repeated. A string is its length
-// as a uvarint, then its bytes; a count is a uvarint; Distance is a varint.
+// as a uvarint, then its bytes; a count is a uvarint; Distance is a varint
+// (see similarityVarint).
 // A time is a kind byte: timeZero (no more bytes), timeUTC, or timeOffset;
 // then the seconds since 1970 as a varint and the nanoseconds as a uvarint;
 // timeOffset adds the zone offset in seconds as a varint. Decoding gives
@@ -110,7 +112,7 @@ func encodeRecord(rec *record) []byte {
 		b = appendString(b, m.Title)
 		b = appendString(b, m.By)
 		b = appendTime(b, m.Seen)
-		b = binary.AppendVarint(b, int64(m.Distance))
+		b = binary.AppendVarint(b, similarityVarint(m))
 		b = appendTime(b, m.Published)
 		var f byte
 		if m.Undated {
@@ -199,7 +201,11 @@ func decodeRecord(id, v []byte) (*record, error) {
 			m.Title = d.string()
 			m.By = d.string()
 			m.Seen = d.time()
-			m.Distance = int(d.varint())
+			if v := d.varint(); v < 0 {
+				m.Similarity = float64(-v-1) / similarityScale
+			} else {
+				m.Distance = int(v)
+			}
 			if format >= recFormat2 {
 				m.Published = d.time()
 				f := d.byte()
@@ -367,4 +373,17 @@ func (d *recDecoding) time() time.Time {
 	}
 	d.fail(fmt.Errorf("unknown time kind %#x", kind))
 	return time.Time{}
+}
+
+// similarityScale is the precision a member's Similarity is kept to.
+const similarityScale = 10000
+
+// similarityVarint returns the member's varint field: a Distance (zero or
+// more) as earlier versions wrote it, or −1 − Similarity×similarityScale
+// for a member with a Similarity, so records of either kind decode.
+func similarityVarint(m Member) int64 {
+	if m.Similarity > 0 {
+		return -1 - int64(math.Round(m.Similarity*similarityScale))
+	}
+	return int64(m.Distance)
 }

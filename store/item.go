@@ -30,8 +30,13 @@ type Member struct {
 	Title string    `json:"title"`          // that outlet's headline
 	By    string    `json:"by"`             // the key that merged it: MergedFirst, MergedLink, MergedTitle, MergedNear
 	Seen  time.Time `json:"seen"`
-	// Distance is the Hamming distance between the SimHash of this copy and
-	// the item's when By is MergedNear.
+	// Similarity is vntext.Similarity of this copy's headline and lead and
+	// the item's when By is MergedNear: the share of the shorter lead's
+	// words the other holds, from vntext.NearThreshold to 1.
+	Similarity float64 `json:"similarity,omitempty"`
+	// Distance is the Hamming distance between the SimHashes of this copy
+	// and the item, for members that earlier versions merged as near
+	// duplicates (Similarity 0).
 	Distance int `json:"distance,omitempty"`
 	// Published is this outlet's date of its copy: the fetch time when it
 	// gave none (Undated). Zero in records written before members kept
@@ -105,7 +110,10 @@ type Incoming struct {
 	HashKey  string // hash of normalised title and content
 	TitleKey string // normalised title; "" when too short to merge on
 	Dated    bool   // the source gave a date (else Published is the fetch time)
-	SimHash  uint64 // vntext.SimHash of Title and Summary; Add computes it when 0
+	// SimHash is not read. Deprecated: near duplicates are found by
+	// vntext.Sketch, which Add computes; the field stays so that the
+	// fetcher's golden files keep their form.
+	SimHash uint64
 }
 
 // FeedState is what pressfeed remembers about one feed between fetches.

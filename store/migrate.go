@@ -13,9 +13,10 @@ import (
 // upgradeFrom1 rewrites a schema 1 file into the current schema, inside
 // the transaction that creates the new buckets, so a crash leaves either
 // layout whole. Schema 1 stored the bare Item under its ID and knew no
-// near, tombs or tomb_time buckets. Schema 2 records carry their keys,
-// title entries and SimHash; the keys of items pruned under schema 1 become
-// tombs last listed now. The records are written in the current form.
+// near, tombs or tomb_time buckets. Records now carry their keys and
+// title entries; the keys of items pruned under schema 1 become tombs last
+// listed now; the stories first seen within the title window get their
+// sketches. The records are written in the current form.
 func (db *DB) upgradeFrom1(tx *bolt.Tx) error {
 	now := db.opts.Now().UTC()
 	recs := make(map[string]*record)
@@ -73,18 +74,54 @@ func (db *DB) upgradeFrom1(tx *bolt.Tx) error {
 		return err
 	}
 	for _, rec := range recs {
-		rec.SimHash = vntext.SimHash(rec.Title, rec.Summary)
-		if db.opts.NearDuplicates {
-			if err := putNear(tx, rec); err != nil {
-				return err
-			}
-		}
 		if err := putRecord(tx, rec); err != nil {
 			return err
 		}
 	}
+	if err := db.sketchRecent(tx); err != nil {
+		return err
+	}
 	for id, keys := range tombs {
 		if err := putTomb(tx, []byte(id), now, keys); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// upgradeNear replaces the SimHash bands of schemas 2 and 3 (the near
+// bucket) with the sketches of the stories first seen within the title
+// window. Older stories get none: near duplicates only merge with stories
+// first seen within the window.
+func (db *DB) upgradeNear(tx *bolt.Tx) error {
+	if tx.Bucket(bucketNear) != nil {
+		if err := tx.DeleteBucket(bucketNear); err != nil {
+			return err
+		}
+	}
+	return db.sketchRecent(tx)
+}
+
+// sketchRecent stores the sketch of every story first seen within the
+// title window, with Options.NearDuplicates.
+func (db *DB) sketchRecent(tx *bolt.Tx) error {
+	if !db.opts.NearDuplicates {
+		return nil
+	}
+	c := tx.Bucket(bucketBySeen).Cursor()
+	for k, _ := c.Seek(timeKey(db.opts.Now().Add(-db.opts.TitleWindow))); k != nil; k, _ = c.Next() {
+		if len(k) <= 12 {
+			continue
+		}
+		rec, err := getRecord(tx, k[12:])
+		if err != nil {
+			return err
+		}
+		if rec == nil {
+			continue
+		}
+		sk := vntext.NewSketch(rec.Title, rec.Summary)
+		if err := putSketch(tx, rec, &sk); err != nil {
 			return err
 		}
 	}

@@ -14,6 +14,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
+
+	"github.com/pressfeed/pressfeed/vntext"
 )
 
 const (
@@ -88,8 +90,8 @@ func TestNearIndexFollowsCorrectionsAndPrune(t *testing.T) {
 	ctx := context.Background()
 	in := wire(wireTitle, wireLead, "s1", "https://sggp.example/xang", t0)
 	mustAdd(t, db, "sggp", in)
-	if got := countBucket(t, db, bucketNear); got != nearBands {
-		t.Fatalf("near entries = %d, want %d", got, nearBands)
+	if got := countBucket(t, db, bucketSketches); got != 1 {
+		t.Fatalf("sketches = %d, want 1", got)
 	}
 	// The leader corrects its lead: the item keeps its id, and copies of the
 	// corrected text find it.
@@ -99,8 +101,8 @@ func TestNearIndexFollowsCorrectionsAndPrune(t *testing.T) {
 	if r := mustAdd(t, db, "sggp", fixed); r.Corrected != 1 {
 		t.Fatalf("correction: %+v", r)
 	}
-	if got := countBucket(t, db, bucketNear); got != nearBands {
-		t.Errorf("near entries after correction = %d, want %d", got, nearBands)
+	if got := countBucket(t, db, bucketSketches); got != 1 {
+		t.Errorf("sketches after correction = %d, want 1", got)
 	}
 	copyOf := wire("Giá xăng RON 95 giảm 500 đồng/lít từ 15h chiều nay", fixed.Summary, "t1", "https://tuoitre.example/xang", t0)
 	if r := mustAdd(t, db, "tuoitre", copyOf); r.Merged != 1 {
@@ -114,7 +116,7 @@ func TestNearIndexFollowsCorrectionsAndPrune(t *testing.T) {
 	if n, err := db.Prune(ctx, ck.now.Add(-30*24*time.Hour)); err != nil || n != 1 {
 		t.Fatalf("prune = %d, %v", n, err)
 	}
-	for _, b := range [][]byte{bucketNear, bucketTitles, bucketItems, bucketByTime, bucketBySeen} {
+	for _, b := range [][]byte{bucketSketches, bucketTitles, bucketItems, bucketByTime, bucketBySeen} {
 		if got := countBucket(t, db, b); got != 0 {
 			t.Errorf("%s has %d entries after pruning everything", b, got)
 			dumpBucket(t, db, b)
@@ -322,7 +324,7 @@ func TestUpgradeFrom1(t *testing.T) {
 	if n, err := db.Prune(ctx, t0.Add(time.Minute)); err != nil || n != 1 {
 		t.Errorf("prune of the v1 item = %d, %v", n, err)
 	}
-	for _, b := range [][]byte{bucketNear, bucketTitles} {
+	for _, b := range [][]byte{bucketSketches, bucketTitles} {
 		if got := countBucket(t, db, b); got != 0 {
 			t.Errorf("%s has %d entries after pruning the v1 item", b, got)
 		}
@@ -388,8 +390,8 @@ func dumpBucket(t *testing.T, db *DB, name []byte) {
 	})
 }
 
-// toLegacyEntries rewrites the title and near entries of every stored item
-// in the forms earlier versions wrote (whole titles, whole ids).
+// toLegacyEntries rewrites the title entries of every stored item in the
+// form earlier versions wrote (whole titles).
 func toLegacyEntries(t *testing.T, db *DB) {
 	t.Helper()
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
@@ -406,18 +408,6 @@ func toLegacyEntries(t *testing.T, db *DB) {
 					return err
 				}
 			}
-			if !rec.Near {
-				return nil
-			}
-			_, v := nearEntries(rec)
-			for i := range nearBands {
-				if err := tx.Bucket(bucketNear).Delete(nearKey(i, rec, false)); err != nil {
-					return err
-				}
-				if err := tx.Bucket(bucketNear).Put(nearKey(i, rec, true), v); err != nil {
-					return err
-				}
-			}
 			return nil
 		})
 	})
@@ -426,8 +416,9 @@ func toLegacyEntries(t *testing.T, db *DB) {
 	}
 }
 
-// TestLegacyEntries checks that title and near entries in the forms
-// earlier versions wrote still merge copies, and that Prune removes them.
+// TestLegacyEntries checks that title entries in the form earlier
+// versions wrote still merge copies, beside near copies, and that Prune
+// removes them.
 func TestLegacyEntries(t *testing.T) {
 	ck := &clock{now: t0}
 	opts := Options{Now: ck.Now, NearDuplicates: true}
@@ -444,9 +435,9 @@ func TestLegacyEntries(t *testing.T) {
 		t.Fatal(err)
 	}
 	db := openAt(t, path, opts) // as an earlier version left it
-	legacyTitles, legacyNear := countBucket(t, db, bucketTitles), countBucket(t, db, bucketNear)
-	if legacyTitles != 2 || legacyNear != 2*nearBands {
-		t.Fatalf("%d title and %d near entries, want 2 and %d", legacyTitles, legacyNear, 2*nearBands)
+	legacyTitles, sketches := countBucket(t, db, bucketTitles), countBucket(t, db, bucketSketches)
+	if legacyTitles != 2 || sketches != 2 {
+		t.Fatalf("%d title entries and %d sketches, want 2 and 2", legacyTitles, sketches)
 	}
 
 	ck.advance(time.Hour)
@@ -455,7 +446,7 @@ func TestLegacyEntries(t *testing.T) {
 	}
 	near := "Giá xăng RON 95 giảm 500 đồng/lít từ 15h chiều nay"
 	if r := mustAdd(t, db, "tuoitre", wire(near, wireLead, "t1", "https://tuoitre.example/xang", t0.Add(time.Hour))); r.Merged != 1 {
-		t.Errorf("near copy against legacy near entries: %+v, want merged", r)
+		t.Errorf("near copy: %+v, want merged", r)
 	}
 	items, err := db.Latest(context.Background(), 10, nil)
 	if err != nil || len(items) != 2 {
@@ -465,9 +456,54 @@ func TestLegacyEntries(t *testing.T) {
 	if n, err := db.Prune(context.Background(), t0.Add(2*time.Hour)); err != nil || n != 2 {
 		t.Fatalf("prune = %d, %v; want 2", n, err)
 	}
-	if n, m := countBucket(t, db, bucketTitles), countBucket(t, db, bucketNear); n != 0 || m != 0 {
-		t.Errorf("after prune: %d title and %d near entries left, want none", n, m)
+	if n, m := countBucket(t, db, bucketTitles), countBucket(t, db, bucketSketches); n != 0 || m != 0 {
+		t.Errorf("after prune: %d title entries and %d sketches left, want none", n, m)
 		dumpBucket(t, db, bucketTitles)
-		dumpBucket(t, db, bucketNear)
+		dumpBucket(t, db, bucketSketches)
+	}
+}
+
+// TestNearAfterRestart checks that the near index is rebuilt when the file
+// is opened again: a copy arriving after a restart still merges, and a
+// story first seen longer ago than the title window is not a candidate.
+func TestNearAfterRestart(t *testing.T) {
+	ck := &clock{now: t0}
+	opts := Options{Now: ck.Now, NearDuplicates: true}
+	path := filepath.Join(t.TempDir(), "pressfeed.db")
+	db, err := Open(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAdd(t, db, "sggp", wire(wireTitle, "SGGP - "+wireLead, "s1", "https://sggp.example/xang", t0))
+	old := "Khánh thành cầu Rạch Miễu 2 sau 3 năm thi công"
+	oldLead := "Sáng 20/12, UBND tỉnh Bến Tre và Tiền Giang tổ chức lễ khánh thành cầu Rạch Miễu 2 nối hai tỉnh sau 3 năm thi công."
+	ck.advance(-47 * time.Hour)
+	mustAdd(t, db, "sggp", wire(old, oldLead, "s0", "https://sggp.example/cau", t0.Add(-47*time.Hour)))
+	ck.advance(47 * time.Hour)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	ck.advance(2 * time.Hour) // the bridge story was first seen 49 hours ago
+	db = openAt(t, path, opts)
+	r := mustAdd(t, db, "tuoitre", wire("Xăng giảm giá mạnh từ chiều nay", "TTO - "+wireLead, "t1", "https://tuoitre.example/xang", t0.Add(time.Hour)))
+	if r.Merged != 1 {
+		t.Errorf("copy after a restart: %+v, want merged", r)
+	}
+	r = mustAdd(t, db, "tuoitre", wire("Cầu Rạch Miễu 2 chính thức thông xe", oldLead, "t0", "https://tuoitre.example/cau", t0.Add(-46*time.Hour)))
+	if r.Added != 1 {
+		t.Errorf("copy of a story first seen before the window: %+v, want a new story", r)
+	}
+	items, err := db.Latest(context.Background(), 10, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if it.Title != wireTitle {
+			continue
+		}
+		if len(it.Members) != 2 || it.Members[1].By != MergedNear || it.Members[1].Similarity < vntext.NearThreshold || it.Members[1].Similarity > 1 {
+			t.Errorf("merged story members %+v: want tuoitre's copy by %q with its similarity", it.Members, MergedNear)
+		}
 	}
 }

@@ -40,7 +40,7 @@ func TestPruneFullFile(t *testing.T) {
 	if n, err := db.Prune(ctx, ck.now); err != nil || n != stored {
 		t.Fatalf("prune = %d, %v; want %d", n, err, stored)
 	}
-	for _, b := range [][]byte{bucketItems, bucketByTime, bucketBySeen, bucketNear} {
+	for _, b := range [][]byte{bucketItems, bucketByTime, bucketBySeen, bucketSketches} {
 		if got := countBucket(t, db, b); got != 0 {
 			t.Errorf("%s has %d entries after pruning everything", b, got)
 		}

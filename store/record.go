@@ -3,12 +3,10 @@ package store
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -22,8 +20,8 @@ type record struct {
 	Item
 	Keys    []string `json:"keys,omitempty"`    // dedup keys pointing at the item
 	Titles  []string `json:"titles,omitempty"`  // normalised titles under which the titles index names it
-	SimHash uint64   `json:"simhash,omitempty"` // of the current title and summary; 0: not kept (see fingerprint)
-	Near    bool     `json:"near,omitempty"`    // the near bucket holds its bands
+	SimHash uint64   `json:"simhash,omitempty"` // written by schemas 2 and 3; 0: not kept (see fingerprint)
+	Near    bool     `json:"near,omitempty"`    // schemas 2 and 3: the near bucket held its bands
 }
 
 // fingerprint returns the SimHash of rec's title and summary. Records
@@ -74,140 +72,6 @@ func addTitle(tx *bolt.Tx, rec *record, titleKey string) error {
 	}
 	rec.Titles = append(rec.Titles, titleKey)
 	return tx.Bucket(bucketTitles).Put(titleEntry(titleKey, &rec.Item), nil)
-}
-
-// The near index: vntext.NearDistance+1 bands of the 64-bit SimHash, so two
-// fingerprints within NearDistance share at least one band (Manku, Jain and
-// Das Sarma, WWW 2007). A lookup reads one short key range per band: the
-// entries with that band value published within the title window.
-const nearBands = vntext.NearDistance + 1
-
-func band(h uint64, i int) uint16 {
-	lo, hi := i*64/nearBands, (i+1)*64/nearBands
-	return uint16(h >> lo & (1<<(hi-lo) - 1))
-}
-
-func nearPrefix(i int, h uint64) []byte {
-	return binary.BigEndian.AppendUint16([]byte{byte(i)}, band(h, i))
-}
-
-func putNear(tx *bolt.Tx, rec *record) error {
-	ks, v := nearEntries(rec)
-	if ks == nil {
-		return nil
-	}
-	if err := putAll(tx.Bucket(bucketNear), ks, v); err != nil {
-		return err
-	}
-	rec.Near = true
-	return nil
-}
-
-// putAll puts v under every key of ks in b.
-func putAll(b *bolt.Bucket, ks [][]byte, v []byte) error {
-	for _, k := range ks {
-		if err := b.Put(k, v); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// nearEntries returns the keys of rec's near entries and their value, or
-// nil when rec has no fingerprint to index.
-func nearEntries(rec *record) ([][]byte, []byte) {
-	if rec.SimHash == 0 {
-		return nil, nil
-	}
-	ks := make([][]byte, nearBands)
-	for i := range ks {
-		ks[i] = nearKey(i, rec, false)
-	}
-	return ks, append(binary.BigEndian.AppendUint64(nil, rec.SimHash), rec.Leader()...)
-}
-
-// nearKey returns rec's near entry in band i: the band, the publication
-// time and the item ID without IDPrefix; with legacy, the whole ID, as
-// earlier versions wrote it. Lookups and deletions handle both.
-func nearKey(i int, rec *record, legacy bool) []byte {
-	id := rec.ID
-	if !legacy {
-		id = strings.TrimPrefix(id, IDPrefix)
-	}
-	return concat(nearPrefix(i, rec.SimHash), timeKey(rec.Published), []byte(id))
-}
-
-// nearID returns the item ID a near entry's key ends with.
-func nearID(k []byte) []byte {
-	id := k[15:]
-	if bytes.HasPrefix(id, []byte(IDPrefix)) {
-		return id
-	}
-	return concat([]byte(IDPrefix), id)
-}
-
-func deleteNear(tx *bolt.Tx, rec *record) error {
-	if !rec.Near {
-		return nil
-	}
-	b := tx.Bucket(bucketNear)
-	for i := range nearBands {
-		for _, legacy := range []bool{false, true} {
-			if err := b.Delete(nearKey(i, rec, legacy)); err != nil {
-				return err
-			}
-		}
-	}
-	rec.Near = false
-	return nil
-}
-
-// maxNearChecks bounds how many candidates one lookup decodes, closest
-// first: templated stories (prices, weather) can put hundreds of items of
-// one feed within NearDistance of each other.
-const maxNearChecks = 16
-
-// findNear returns the closest near-duplicate of in (fingerprint h) from
-// another feed, published within the title window, and its distance.
-func (db *DB) findNear(tx *bolt.Tx, feed string, in *Incoming, h uint64) (*record, int, error) {
-	w := db.opts.TitleWindow
-	from, to := timeKey(in.Published.Add(-w)), timeKey(in.Published.Add(w))
-	type candidate struct {
-		id []byte
-		d  int
-	}
-	var cands []candidate
-	seen := make(map[string]bool)
-	c := tx.Bucket(bucketNear).Cursor()
-	for i := range nearBands {
-		prefix := nearPrefix(i, h)
-		for k, v := c.Seek(concat(prefix, from)); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			if len(k) < 15 || len(v) < 8 || bytes.Compare(k[3:15], to) > 0 {
-				break
-			}
-			d := vntext.Distance(h, binary.BigEndian.Uint64(v))
-			id := nearID(k)
-			if d > vntext.NearDistance || string(v[8:]) == feed || seen[string(id)] {
-				continue // too far, or led by the same feed: never merged
-			}
-			seen[string(id)] = true
-			cands = append(cands, candidate{bytes.Clone(id), d})
-		}
-	}
-	slices.SortStableFunc(cands, func(a, b candidate) int { return a.d - b.d })
-	for _, cd := range cands[:min(len(cands), maxNearChecks)] {
-		rec, err := getRecord(tx, cd.id)
-		if err != nil {
-			return nil, 0, err
-		}
-		if rec == nil || rec.HasFeed(feed) {
-			continue
-		}
-		if d, ok := vntext.NearDuplicate(rec.Title, rec.Summary, rec.fingerprint(), in.Title, in.Summary, h); ok {
-			return rec, d, nil
-		}
-	}
-	return nil, 0, nil
 }
 
 // Tombstones. A pruned item leaves its dedup keys behind so that a source
@@ -427,7 +291,7 @@ func pruneOne(tx *bolt.Tx, k []byte, now time.Time) error {
 				}
 			}
 		}
-		if err := deleteNear(tx, rec); err != nil {
+		if err := deleteSketch(tx, rec); err != nil {
 			return err
 		}
 		if err := tx.Bucket(bucketItems).Delete(id); err != nil {

@@ -96,8 +96,8 @@ func TestRealisticItemsStored(t *testing.T) {
 	if err != nil || r.Added != 100 {
 		t.Fatalf("Add = %+v, %v; want 100 added", r, err)
 	}
-	if got := countBucket(t, db, bucketNear); got != 100*nearBands {
-		t.Errorf("near entries = %d, want %d", got, 100*nearBands)
+	if got := countBucket(t, db, bucketSketches); got != 100 {
+		t.Errorf("sketches = %d, want 100", got)
 	}
 }
 
@@ -138,11 +138,11 @@ func BenchmarkFindNear(b *testing.B) {
 				}
 			}
 			probe := Incoming{Item: Item{Title: text(12), Summary: text(40), Published: t0}}
-			probe.SimHash = vntext.SimHash(probe.Title, probe.Summary)
+			sk := vntext.NewSketch(probe.Title, probe.Summary)
 			b.ResetTimer()
 			for b.Loop() {
 				err := db.bolt.View(func(tx *bolt.Tx) error {
-					_, _, err := db.findNear(tx, "bao-b", &probe, probe.SimHash)
+					_, _, err := db.findNear(tx, "bao-b", &probe, &sk, nil)
 					return err
 				})
 				if err != nil {

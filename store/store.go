@@ -3,19 +3,18 @@
 //
 // Buckets and keys (changing them needs a migration; see schemaVersion):
 //
-//	meta       "schema" → decimal schema version (3; see migrate.go for 1
-//	           and 2); "rewrite" → present while records of schema 2 remain
+//	meta       "schema" → decimal schema version (4; see migrate.go for 1
+//	           to 3); "rewrite" → present while records of schema 2 remain
 //	items      item ID → binary record (see codec.go): the Item, its dedup
-//	           keys, the titles it is indexed under and its SimHash (written
-//	           with near entries; else derived from the text when asked
-//	           for); zstd-compressed when that makes it smaller
+//	           keys and the titles it is indexed under (records of schema 3
+//	           may hold a SimHash); zstd-compressed when that makes it smaller
 //	by_time    12-byte time key of Published, then item ID → nil (newest is last)
 //	by_seen    12-byte time key of Seen, then item ID → nil (oldest first; pruning)
 //	keys       dedup key → item ID; outlives Prune so pruned items are not re-added
 //	titles     normalised title, 0x00, 12-byte time key of Published, item ID → nil
-//	near       band number, 2-byte band of the SimHash, 12-byte time key of
-//	           Published, item ID → 8-byte SimHash, leader's feed name
-//	           (only with Options.NearDuplicates)
+//	sketches   12-byte time key of Seen, item ID without IDPrefix → time
+//	           key of Published, leader's feed, vntext.Sketch of the title
+//	           and summary (only with Options.NearDuplicates; see near.go)
 //	tombs      item ID of a pruned item → 12-byte time key of the last time a
 //	           source listed it, then its dedup keys as JSON
 //	tomb_time  that time key, then item ID → nil (oldest first; expiry)
@@ -27,8 +26,8 @@
 // "h\x00feed\x00hash" (a content hash, for items with neither).
 //
 // Invariants: every item in items has exactly one entry in by_time and in
-// by_seen, and its record lists every key, title and near entry that names
-// it; every tomb has exactly one entry in tomb_time; an item ID, once
+// by_seen, its record lists every key and title entry that names it, and
+// its sketches entry, if any, is keyed by its Seen; every tomb has exactly one entry in tomb_time; an item ID, once
 // minted, is never reused for another story; all writes for one fetched feed
 // happen in one transaction, and none happens when the fetch brings nothing
 // new (but for a rare refresh of a tomb's last-seen time).
@@ -56,7 +55,7 @@ import (
 )
 
 // schemaVersion is the bucket layout this package reads and writes.
-const schemaVersion = 3
+const schemaVersion = 4
 
 var (
 	bucketMeta   = []byte("meta")
@@ -66,11 +65,11 @@ var (
 	bucketKeys   = []byte("keys")
 	bucketTitles = []byte("titles")
 	bucketFeeds  = []byte("feeds")
-	bucketNear   = []byte("near")
+	bucketNear   = []byte("near") // schemas 2 and 3: SimHash bands; deleted by the upgrade to 4
 	bucketTombs  = []byte("tombs")
 	bucketTombAt = []byte("tomb_time")
 	allBuckets   = [][]byte{bucketMeta, bucketItems, bucketByTime, bucketBySeen, bucketKeys, bucketTitles, bucketFeeds,
-		bucketNear, bucketTombs, bucketTombAt}
+		bucketSketches, bucketTombs, bucketTombAt}
 )
 
 const defaultLockTimeout = time.Second
@@ -91,8 +90,9 @@ type Options struct {
 	// with ErrFull once the pages in use pass seven eighths of it: the
 	// rest is kept for Prune, which needs free pages to delete.
 	MaxSize int
-	// NearDuplicates also merges lightly edited copies of a story from
-	// other feeds within TitleWindow (see vntext.NearDuplicate).
+	// NearDuplicates also merges copies of a story from other feeds, as
+	// outlets edit wire stories, with stories first seen within
+	// TitleWindow (see vntext.SameStory and near.go).
 	NearDuplicates bool
 	// Enqueue names the deliveries that must send it, an item Add made
 	// (before nil) or that another outlet joined (before: the item as it
@@ -120,6 +120,12 @@ type DB struct {
 	// legacyTitles: the file held title entries of the earlier form when
 	// it was opened (see legacyTitleEntry), so lookups seek that form too.
 	legacyTitles bool
+	// near is the band index of recent sketches; nil without
+	// Options.NearDuplicates.
+	near *nearIndex
+	// nearReady is closed once Open's goroutine has rebuilt near from the
+	// file; Add waits for it, Close too.
+	nearReady chan struct{}
 
 	// Set by tests only; nil otherwise.
 	afterRead func()                   // runs between Add's read pass and its write transaction
@@ -178,6 +184,25 @@ func Open(path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("store: open %s: %w", path, err), bdb.Close())
 	}
+	if opts.NearDuplicates {
+		// The index is rebuilt beside the first reads (serving needs none
+		// of it): tens of milliseconds for a day's stories.
+		db.near = newNearIndex(opts.TitleWindow)
+		db.nearReady = make(chan struct{})
+		now := opts.Now()
+		go func() {
+			defer close(db.nearReady)
+			start := time.Now()
+			err := bdb.View(func(tx *bolt.Tx) error { return db.near.load(tx, now) })
+			if err != nil {
+				// Near duplicates within the window may then be missed;
+				// nothing else depends on the index.
+				opts.Logger.Error("near-duplicate index rebuild failed", "path", path, "err", err)
+				return
+			}
+			opts.Logger.Debug("near-duplicate index rebuilt", "stories", db.near.len(), "took", time.Since(start))
+		}()
+	}
 	db.version.Store(1)
 	return db, nil
 }
@@ -212,6 +237,11 @@ func (db *DB) initBuckets(tx *bolt.Tx) error {
 		if err := tx.Bucket(bucketMeta).Put(metaRewrite, []byte("2")); err != nil {
 			return err
 		}
+		fallthrough
+	case 3:
+		if err := db.upgradeNear(tx); err != nil {
+			return fmt.Errorf("upgrade schema %d to %d: %w", from, schemaVersion, err)
+		}
 	}
 	return tx.Bucket(bucketMeta).Put([]byte("schema"), []byte(strconv.Itoa(schemaVersion)))
 }
@@ -245,7 +275,12 @@ func (db *DB) WriteErr() error {
 }
 
 // Close closes the file. Nothing is lost: every Add was committed.
-func (db *DB) Close() error { return db.bolt.Close() }
+func (db *DB) Close() error {
+	if db.nearReady != nil {
+		<-db.nearReady
+	}
+	return db.bolt.Close()
+}
 
 // Path returns the file the store lives in.
 func (db *DB) Path() string { return db.path }

@@ -8,11 +8,12 @@ import (
 	"unicode/utf8"
 )
 
-// Near-duplicate detection for wire copies: one story that several outlets
-// carry with a word or two of the headline changed and the same lead. The
-// fingerprint is a 64-bit SimHash (Charikar; used for web pages by Manku,
+// The SimHash rule for wire copies, which earlier versions of the store
+// merged on: a 64-bit SimHash (Charikar; used for web pages by Manku,
 // Jain and Das Sarma, WWW 2007) over word shingles of the headline and the
-// start of the lead.
+// start of the lead. The store now merges by Sketch (near.go), which
+// finds far more of the copies outlets really write; SimHash and
+// NearDistance remain to explain the members earlier versions merged.
 const (
 	// NearDistance is the largest Hamming distance between two fingerprints
 	// of one story. An index of NearDistance+1 bands finds every pair within

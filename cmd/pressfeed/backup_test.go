@@ -131,7 +131,7 @@ func TestStoreCommandsWhileDaemonRuns(t *testing.T) {
 		t.Fatalf("explain: exit %d\n%s%s", code, out, errOut)
 	}
 	t.Logf("explain:\n%s", out)
-	for _, want := range []string{store.IDPrefix, wireTitleA, "sggp", "first (minted the id)", "tuoitre", "near duplicate (distance", wireTitleB, "guid tuoitre tuoitre-1", "link https://tuoitre.example/xang-dau.html"} {
+	for _, want := range []string{store.IDPrefix, wireTitleA, "sggp", "first (minted the id)", "tuoitre", "near duplicate (similarity", wireTitleB, "guid tuoitre tuoitre-1", "link https://tuoitre.example/xang-dau.html"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("explain output lacks %q:\n%s", want, out)
 		}

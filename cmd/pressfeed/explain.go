@@ -59,14 +59,14 @@ func runExplain(ctx context.Context, inv *invocation) (err error) {
 	if it == nil {
 		return fmt.Errorf("explain: no stored item has the id or link %q", ref)
 	}
-	keys, h, err := db.Keys(ctx, it.ID)
+	keys, _, err := db.Keys(ctx, it.ID) // the SimHash is no longer what merges copies
 	if err != nil {
 		return err
 	}
-	return writeExplain(inv.stdout, it, keys, h)
+	return writeExplain(inv.stdout, it, keys)
 }
 
-func writeExplain(w io.Writer, it *store.Item, keys []string, h uint64) error {
+func writeExplain(w io.Writer, it *store.Item, keys []string) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	line := func(k, v string) {
 		if v != "" {
@@ -86,9 +86,6 @@ func writeExplain(w io.Writer, it *store.Item, keys []string, h uint64) error {
 	line("first seen", ts(it.Seen))
 	line("updated", ts(it.Updated))
 	line("leader", it.Leader())
-	if h != 0 {
-		line("simhash", fmt.Sprintf("%016x", h))
-	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -105,7 +102,10 @@ func writeExplain(w io.Writer, it *store.Item, keys []string, h uint64) error {
 		case store.MergedTitle:
 			by = "same title"
 		case store.MergedNear:
-			by = fmt.Sprintf("near duplicate (distance %d of ≤ %d)", m.Distance, vntext.NearDistance)
+			by = fmt.Sprintf("near duplicate (similarity %.2f, at least %.2f)", m.Similarity, vntext.NearThreshold)
+			if m.Similarity == 0 { // merged by an earlier version, by SimHash distance
+				by = fmt.Sprintf("near duplicate (distance %d of ≤ %d)", m.Distance, vntext.NearDistance)
+			}
 		}
 		published := ts(m.Published)
 		switch {

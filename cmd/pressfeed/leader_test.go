@@ -217,9 +217,10 @@ func TestWriteExplain(t *testing.T) {
 			{Feed: "goc", Title: "Tin gốc", Link: "https://goc.example/a?utm_source=rss&id=1", By: store.MergedTitle, Seen: t0.Add(2 * time.Hour), Published: t0},
 			{Feed: "dang-lai", Title: "Tin gốc", Link: "https://dang-lai.example/a?fbclid=z", By: store.MergedFirst, Seen: t0.Add(time.Hour), Published: t0.Add(time.Hour)},
 			{Feed: "tong-hop", Title: "Tin gốc đăng lại", By: store.MergedNear, Distance: 4, Seen: t0.Add(3 * time.Hour), Published: t0.Add(3 * time.Hour), Undated: true},
+			{Feed: "moi", Title: "Tin gốc, bản mới", By: store.MergedNear, Similarity: 0.83, Seen: t0.Add(4 * time.Hour), Published: t0.Add(4 * time.Hour)},
 		}}
 	var buf bytes.Buffer
-	if err := writeExplain(&buf, it, []string{"guid goc 1"}, 0xab); err != nil {
+	if err := writeExplain(&buf, it, []string{"guid goc 1"}); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()
@@ -230,6 +231,7 @@ func TestWriteExplain(t *testing.T) {
 		"1  goc       same title",
 		"2  dang-lai  first (minted the id)",
 		"3  tong-hop  near duplicate (distance 4",
+		"4  moi       near duplicate (similarity 0.83, at least 0.60)",
 		"2026-11-27T04:00:00Z (no date: fetched)",
 		"https://dang-lai.example/a\n",
 	} {
