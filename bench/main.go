@@ -243,6 +243,7 @@ func serveFarm(c config) error {
 
 func (b *bench) fetcherOptions(feeds []fetcher.Feed) fetcher.Options {
 	return fetcher.Options{
+		Background:    cpu.Run, // as the daemon does
 		Feeds:         feeds,
 		Concurrency:   b.c.concurrency,
 		PerHost:       b.c.concurrency, // every farm feed is on 127.0.0.1
@@ -339,7 +340,8 @@ func (b *bench) openStore(name string) (*store.DB, error) {
 	path := filepath.Join(b.c.dir, name)
 	_ = os.Remove(path)
 	// The dedup settings of the shipped config.toml.
-	return store.Open(path, store.Options{NearDuplicates: true, TitleWindow: 48 * time.Hour})
+	return store.Open(path, store.Options{NearDuplicates: true, TitleWindow: 48 * time.Hour,
+		Background: cpu.Run, Writer: cpu.RunWriter}) // as the daemon does
 }
 
 func commits(db *store.DB) int {
@@ -406,7 +408,7 @@ func (b *bench) ingest() error {
 		var lat *latency
 		stopRun, runDone := func() {}, make(chan error, 1)
 		if probe {
-			h, err := publisher.NewHandler(db, publisher.Options{MaxStale: time.Second}) // as the daemon does
+			h, err := publisher.NewHandler(db, publisher.Options{MaxStale: time.Second, Background: cpu.Run}) // as the daemon does
 			if err != nil {
 				return err
 			}

@@ -38,7 +38,6 @@ import (
 
 	"github.com/pressfeed/pressfeed/fetcher/decode"
 	"github.com/pressfeed/pressfeed/fetcher/scrape"
-	"github.com/pressfeed/pressfeed/internal/cpu"
 	"github.com/pressfeed/pressfeed/store"
 )
 
@@ -84,6 +83,11 @@ type Feed struct {
 
 // Options configure fetching and polling. The zero value works.
 type Options struct {
+	// Background runs parsing and extraction, the CPU-bound part of a
+	// fetch; nil runs it on the fetching goroutine. The daemon passes its
+	// CPU policy.
+	Background store.Runner
+
 	Feeds         []Feed
 	Interval      time.Duration  // default 15m
 	Adaptive      bool           // learn each feed's rhythm (see Rhythm); feeds with their own Interval stay pinned
@@ -305,7 +309,7 @@ func retrieve(ctx context.Context, opts *Options, f Feed, prev store.FeedState) 
 func parseBody(ctx context.Context, opts *Options, f Feed, res Result, clean []byte, u *url.URL) (Result, error) {
 	// gofeed's Parse cannot be cancelled: its time and memory are bounded
 	// by MaxBody, by the shape checkShape lets through (depth, items,
-	// elements) and by the background slots (see package cpu).
+	// elements) and by Options.Background (the daemon's CPU policy).
 	var doc *gofeed.Feed
 	var ttl time.Duration
 	var err error
@@ -317,7 +321,7 @@ func parseBody(ctx context.Context, opts *Options, f Feed, res Result, clean []b
 	if u.Scheme == "file" {
 		base = nil
 	}
-	if cerr := cpu.Run(ctx, func() {
+	if cerr := opts.Background.Run(ctx, func() {
 		if doc, ttl, err = parseDocument(clean); err == nil {
 			res.Title = feedTitle(doc)
 			res.Items = normalize(doc, base, loc, opts.Now().UTC())

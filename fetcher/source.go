@@ -15,7 +15,6 @@ import (
 	"github.com/pressfeed/pressfeed/fetcher/decode"
 	"github.com/pressfeed/pressfeed/fetcher/scrape"
 	"github.com/pressfeed/pressfeed/internal/canon"
-	"github.com/pressfeed/pressfeed/internal/cpu"
 	"github.com/pressfeed/pressfeed/plaintext"
 	"github.com/pressfeed/pressfeed/store"
 )
@@ -36,7 +35,7 @@ func scrapeSource(ctx context.Context, opts *Options, f Feed, res Result, body [
 	}
 	src := scrape.Source{Format: f.Format, Select: f.Select, Location: loc}
 	now := opts.Now().UTC()
-	doc, err := extractBody(ctx, src, body, contentType, base, now)
+	doc, err := extractBody(ctx, opts, src, body, contentType, base, now)
 	if opts.trial != nil {
 		opts.trial.Counts = doc.Counts
 	}
@@ -65,10 +64,10 @@ func scrapeSource(ctx context.Context, opts *Options, f Feed, res Result, body [
 	return res, nil
 }
 
-// extractBody runs scrape.Extract in a background slot (see package cpu).
-// Sitemaps and JSON get the repairs feeds get first (charset, invalid
-// UTF-8); a page's charset is scrape's to find, from its <meta> too.
-func extractBody(ctx context.Context, src scrape.Source, body []byte, contentType string, base *url.URL, now time.Time) (scrape.Doc, error) {
+// extractBody runs scrape.Extract as opts.Background. Sitemaps and JSON
+// get the repairs feeds get first (charset, invalid UTF-8); a page's
+// charset is scrape's to find, from its <meta> too.
+func extractBody(ctx context.Context, opts *Options, src scrape.Source, body []byte, contentType string, base *url.URL, now time.Time) (scrape.Doc, error) {
 	var doc scrape.Doc
 	var err error
 	if src.Format != scrape.FormatHTML {
@@ -76,7 +75,7 @@ func extractBody(ctx context.Context, src scrape.Source, body []byte, contentTyp
 			return doc, err
 		}
 	}
-	if cerr := cpu.Run(ctx, func() { doc, err = scrape.Extract(src, body, contentType, base, now) }); cerr != nil {
+	if cerr := opts.Background.Run(ctx, func() { doc, err = scrape.Extract(src, body, contentType, base, now) }); cerr != nil {
 		return doc, cerr
 	}
 	return doc, err
@@ -102,7 +101,7 @@ func fetchSitemap(ctx context.Context, opts *Options, f Feed, src scrape.Source,
 	if err != nil {
 		return scrape.Doc{}, err
 	}
-	doc, err := extractBody(ctx, src, body, resp.Header.Get("Content-Type"), resp.Request.URL, now)
+	doc, err := extractBody(ctx, opts, src, body, resp.Header.Get("Content-Type"), resp.Request.URL, now)
 	if err != nil {
 		return scrape.Doc{}, err
 	}

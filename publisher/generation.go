@@ -7,7 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pressfeed/pressfeed/internal/cpu"
 	"github.com/pressfeed/pressfeed/store"
 )
 
@@ -241,7 +240,7 @@ func (h *handler) renderAhead(ctx context.Context) error {
 		return nil
 	}
 	var err error
-	if cerr := cpu.Run(ctx, func() { _, err = h.renderGeneration(ctx) }); cerr != nil {
+	if cerr := h.background.Run(ctx, func() { _, err = h.renderGeneration(ctx) }); cerr != nil {
 		return nil // ctx is done
 	}
 	return err

@@ -55,11 +55,14 @@ type Feed struct {
 // Options configure the handler. The zero value serves one output, "all",
 // at http://127.0.0.1:8080.
 type Options struct {
-	BaseURL string       // public URL, e.g. "http://127.0.0.1:8080"; self links are BaseURL + "/feeds/all.atom"
-	Outputs []Output     // empty: one output "all" with defaults
-	Feeds   []Feed       // the configured source feeds
-	Healthy func() error // extra health check for /healthz (the scheduler); nil means none
-	Logger  *slog.Logger // nil discards
+	// Background runs the rendering of each generation; nil runs it on
+	// Run's goroutine. The daemon passes its CPU policy.
+	Background store.Runner
+	BaseURL    string       // public URL, e.g. "http://127.0.0.1:8080"; self links are BaseURL + "/feeds/all.atom"
+	Outputs    []Output     // empty: one output "all" with defaults
+	Feeds      []Feed       // the configured source feeds
+	Healthy    func() error // extra health check for /healthz (the scheduler); nil means none
+	Logger     *slog.Logger // nil discards
 
 	// States returns the live state of every feed (the scheduler's); nil
 	// reads the stored states instead, which lag by up to one fetch.
@@ -108,6 +111,7 @@ type handler struct {
 	feeds      map[string]*Feed   // by name
 	feedList   []*Feed            // as configured
 	healthy    func() error       // nil means none
+	background store.Runner
 	deliveries []Delivery
 	states     func() map[string]store.FeedState
 	hubs       []string
@@ -179,6 +183,7 @@ func newHandler(db *store.DB, opts Options) (*handler, error) {
 		outputs:    make(map[string]*output),
 		feeds:      make(map[string]*Feed),
 		healthy:    opts.Healthy,
+		background: opts.Background,
 		deliveries: opts.Deliveries,
 		states:     opts.States,
 		client:     opts.Client,

@@ -15,7 +15,6 @@ import (
 	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/pressfeed/pressfeed/internal/canon"
-	"github.com/pressfeed/pressfeed/internal/cpu"
 	"github.com/pressfeed/pressfeed/vntext"
 )
 
@@ -69,10 +68,10 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 	plans := make([]plan, len(items))
 	var dry Result
 	var err error
-	// The work before the write transaction runs in a background slot,
-	// the transaction in the writer's (see package cpu): a fetch waiting
+	// The work before the write transaction runs as Background, the
+	// transaction as Writer: with the daemon's CPU policy a fetch waiting
 	// for bbolt's one writer then keeps no core idle.
-	if cerr := cpu.Run(ctx, func() { dry, err = db.prepare(feed, items, plans, now) }); cerr != nil {
+	if cerr := db.opts.Background.Run(ctx, func() { dry, err = db.prepare(feed, items, plans, now) }); cerr != nil {
 		return Result{}, fmt.Errorf("store: add %s: %w", feed, cerr)
 	}
 	if err != nil {
@@ -86,7 +85,7 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 	}
 	var res Result
 	var locked time.Time
-	cerr := cpu.Write(ctx, func() {
+	cerr := db.opts.Writer.Run(ctx, func() {
 		err = db.update(func(tx *bolt.Tx) error {
 			if db.writeHeld != nil {
 				locked = time.Now()

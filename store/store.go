@@ -99,8 +99,12 @@ type Options struct {
 	// was); Add writes their outbox entries in its transaction (see
 	// outbox.go). nil: no deliveries.
 	Enqueue func(it, before *Item) []string
-	Now     func() time.Time // default time.Now
-	Logger  *slog.Logger     // default discards
+	// Background runs Add's work before its write transaction, Writer the
+	// transaction (one at a time: bbolt has one writer); nil runs them on
+	// the calling goroutine. The daemon passes its CPU policy.
+	Background, Writer Runner
+	Now                func() time.Time // default time.Now
+	Logger             *slog.Logger     // default discards
 
 	// NoCreate makes Open fail with an error matching fs.ErrNotExist
 	// when there is no file at path, instead of creating it and its folder.

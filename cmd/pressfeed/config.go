@@ -20,6 +20,7 @@ import (
 	"github.com/pressfeed/pressfeed/fetcher"
 	"github.com/pressfeed/pressfeed/fetcher/scrape"
 	"github.com/pressfeed/pressfeed/internal/canon"
+	"github.com/pressfeed/pressfeed/internal/cpu"
 	"github.com/pressfeed/pressfeed/publisher"
 	"github.com/pressfeed/pressfeed/store"
 	"github.com/pressfeed/pressfeed/vntext"
@@ -502,11 +503,13 @@ func (c *config) userAgent(version string) string {
 }
 
 func (c *config) storeOptions(log *slog.Logger) store.Options {
-	return store.Options{TitleWindow: time.Duration(c.Dedup.TitleWindow), NearDuplicates: c.Dedup.NearDuplicates, Logger: log}
+	return store.Options{TitleWindow: time.Duration(c.Dedup.TitleWindow), NearDuplicates: c.Dedup.NearDuplicates, Logger: log,
+		Background: cpu.Run, Writer: cpu.RunWriter}
 }
 
 func (c *config) fetcherOptions(log *slog.Logger, version string) fetcher.Options {
 	o := fetcher.Options{
+		Background:  cpu.Run,
 		Interval:    time.Duration(c.Fetch.Interval),
 		Adaptive:    c.Fetch.Adaptive,
 		MinInterval: time.Duration(c.Fetch.MinInterval),
@@ -534,7 +537,7 @@ func (c *config) fetcherOptions(log *slog.Logger, version string) fetcher.Option
 }
 
 func (c *config) publisherOptions(log *slog.Logger) publisher.Options {
-	o := publisher.Options{BaseURL: c.Server.BaseURL, Logger: log}
+	o := publisher.Options{BaseURL: c.Server.BaseURL, Logger: log, Background: cpu.Run}
 	for _, f := range c.Feeds {
 		o.Feeds = append(o.Feeds, publisher.Feed{Name: f.Name, Title: f.Title, URL: f.URL, Tags: f.Tags,
 			Format: f.Format, Select: scrape.Select(f.Select)})

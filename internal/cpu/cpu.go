@@ -3,6 +3,10 @@
 // it never keeps a reader waiting: in a bounded number of slots, which
 // leaves a Go processor free, on threads of lower priority, which the
 // kernel sets aside for a waking reader.
+//
+// It is the daemon's policy, applied by cmd/pressfeed (and the bench):
+// store, fetcher and publisher take it as a store.Runner in their Options
+// and never import this package.
 package cpu
 
 import (
@@ -15,7 +19,7 @@ import (
 // looks for network events only when a processor runs out of work, or
 // every 10 ms: with every processor busy in the background, a reader could
 // wait that long. So the work gets one slot per core, the store's writer
-// one of its own (Write), and the process two processors more than it has
+// one of its own (RunWriter), and the process two processors more than it has
 // cores (ReserveReaderProc), one for the writer and one left for readers.
 // With GOMAXPROCS set in the environment, the work gets every processor
 // but two (at least one).
@@ -53,10 +57,10 @@ func ReserveReaderProc() {
 // goroutine, so nothing else ever runs at the lower priority.
 func Run(ctx context.Context, f func()) error { return run(ctx, slots, backgroundNice, f) }
 
-// Write runs f like Run, but in the slot kept for the store's writer and
-// at writerNice: bbolt runs one write transaction at a time, and a fetch
-// waiting for it in one of Run's slots would keep a core idle.
-func Write(ctx context.Context, f func()) error { return run(ctx, writer, writerNice, f) }
+// RunWriter runs f like Run, but in the slot kept for the store's one
+// writer and at writerNice: bbolt runs one write transaction at a time,
+// and a fetch waiting for it in one of Run's slots would keep a core idle.
+func RunWriter(ctx context.Context, f func()) error { return run(ctx, writer, writerNice, f) }
 
 // How much nicer than the process the background threads run: under
 // contention the kernel gives a thread of the process's own priority

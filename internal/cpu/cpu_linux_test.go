@@ -20,7 +20,7 @@ func threadNice(t *testing.T) int {
 }
 
 // TestRunLowersPriority checks that Run runs its work on a thread
-// backgroundNice nicer than the caller's, in a slot, Write on one
+// backgroundNice nicer than the caller's, in a slot, RunWriter on one
 // writerNice nicer, and that both leave the caller's thread as it was.
 func TestRunLowersPriority(t *testing.T) {
 	runtime.LockOSThread()
@@ -33,11 +33,11 @@ func TestRunLowersPriority(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := Write(context.Background(), func() { insideWrite = threadNice(t) }); err != nil {
+	if err := RunWriter(context.Background(), func() { insideWrite = threadNice(t) }); err != nil {
 		t.Fatal(err)
 	}
 	if want := min(19, before+writerNice); insideWrite != want {
-		t.Errorf("nice inside Write = %d, want %d", insideWrite, want)
+		t.Errorf("nice inside RunWriter = %d, want %d", insideWrite, want)
 	}
 	if want := min(19, before+backgroundNice); inside != want {
 		t.Errorf("nice inside Run = %d, want %d", inside, want)
@@ -57,7 +57,7 @@ func TestRunBounded(t *testing.T) {
 		name  string
 		run   func(context.Context, func()) error
 		limit int
-	}{{"Run", Run, Slots()}, {"Write", Write, 1}} {
+	}{{"Run", Run, Slots()}, {"RunWriter", RunWriter, 1}} {
 		t.Run(tt.name, func(t *testing.T) {
 			var running, most atomic.Int32
 			var wg sync.WaitGroup
