@@ -219,3 +219,15 @@ func TestNearOnNeardup(t *testing.T) {
 		t.Errorf("precision %.3f on neardup.txt, want 1.000", s.precision())
 	}
 }
+
+// TestShortLeadsAreNoEvidence: two headlines over the same lead of a word
+// or two (a placeholder an outlet puts under every item) are not one story.
+func TestShortLeadsAreNoEvidence(t *testing.T) {
+	for _, lead := range []string{"Nội dung", "Video", "Ảnh: TTXVN", "(PLO)- Xem tiếp"} {
+		a := NewSketch("Tin lành mạnh của báo A hôm nay", lead)
+		b := NewSketch("Khai mạc hội chợ sau khi khởi động lại", lead)
+		if sim, same := SameStory(&a, &b); same {
+			t.Errorf("lead %q: one story (similarity %.2f); want two", lead, sim)
+		}
+	}
+}
