@@ -41,9 +41,6 @@ import (
 	"github.com/pressfeed/pressfeed/store"
 )
 
-// Version names this build in the User-Agent; main sets it.
-var Version = "dev"
-
 var (
 	ErrTooLarge = errors.New("fetcher: response body too large")
 	ErrNotFeed  = errors.New("fetcher: not a feed")
@@ -97,7 +94,7 @@ type Options struct {
 	Concurrency   int            // fetches in flight; default 8
 	PerHost       int            // fetches in flight per registrable domain; default 2
 	MaxBody       int64          // bytes after decompression; default 8 MiB
-	UserAgent     string         // default "pressfeed/" + Version
+	UserAgent     string         // default "pressfeed"
 	Location      *time.Location // default UTC
 	AllowNetworks []netip.Prefix // private or loopback networks feeds may use
 	Retention     time.Duration  // prune items first seen longer ago; 0 keeps all
@@ -128,7 +125,7 @@ func (o *Options) setDefaults() {
 		o.MaxBody = 8 << 20
 	}
 	if o.UserAgent == "" {
-		o.UserAgent = "pressfeed/" + Version
+		o.UserAgent = "pressfeed"
 	}
 	if o.Location == nil {
 		o.Location = time.UTC

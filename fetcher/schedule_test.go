@@ -112,7 +112,7 @@ func TestUserAgent(t *testing.T) {
 	}})
 	p := NewPoller(openStore(t), testOptions(Feed{Name: "bao", URL: ts.URL + "/rss"}))
 	onceReports(t, p)
-	if want := "pressfeed/" + Version; got != want {
+	if want := "pressfeed"; got != want {
 		t.Errorf("User-Agent = %q, want %q", got, want)
 	}
 }

@@ -233,9 +233,9 @@ func isSpace(r rune) bool {
 // Distance returns the Hamming distance between two fingerprints.
 func Distance(a, b uint64) int { return bits.OnesCount64(a ^ b) }
 
-// Numbers returns the numbers written in s, in order, with thousands
+// numbers returns the numbers written in s, in order, with thousands
 // separators removed ("1.200" and "1,200" are both "1200"; "2-1" is "2", "1").
-func Numbers(s string) []string {
+func numbers(s string) []string {
 	var out []string
 	var cur []byte
 	flush := func() {
@@ -263,11 +263,11 @@ func Numbers(s string) []string {
 	return out
 }
 
-// SameNumbers reports whether two headlines write the same numbers, ignoring
+// sameNumbers reports whether two headlines write the same numbers, ignoring
 // order and repetition. Two reports that differ in a number (a score, a toll,
 // a price, a date) are different stories however alike their words are.
-func SameNumbers(a, b string) bool {
-	na, nb := Numbers(a), Numbers(b)
+func sameNumbers(a, b string) bool {
+	na, nb := numbers(a), numbers(b)
 	set := make(map[string]bool, len(na))
 	for _, n := range na {
 		set[n] = true
@@ -299,7 +299,7 @@ func NearDuplicate(titleA, leadA string, ha uint64, titleB, leadB string, hb uin
 		return 64, false
 	}
 	d := Distance(ha, hb)
-	ok := d <= NearDistance && SameNumbers(titleA, titleB) &&
-		SameNumbers(leadPrefix(leadA, LeadWords), leadPrefix(leadB, LeadWords))
+	ok := d <= NearDistance && sameNumbers(titleA, titleB) &&
+		sameNumbers(leadPrefix(leadA, LeadWords), leadPrefix(leadB, LeadWords))
 	return d, ok
 }

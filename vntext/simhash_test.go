@@ -172,11 +172,11 @@ func TestNumbers(t *testing.T) {
 		{"cuối câu 12.", []string{"12"}},
 	}
 	for _, tt := range tests {
-		if got := Numbers(tt.in); !slices.Equal(got, tt.want) {
-			t.Errorf("Numbers(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := numbers(tt.in); !slices.Equal(got, tt.want) {
+			t.Errorf("numbers(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
-	if !SameNumbers("thắng 2-1", "1-2 chiến thắng") || SameNumbers("giảm 500 đồng", "giảm 300 đồng") || SameNumbers("bão số 3", "bão số 3 và số 4") {
+	if !sameNumbers("thắng 2-1", "1-2 chiến thắng") || sameNumbers("giảm 500 đồng", "giảm 300 đồng") || sameNumbers("bão số 3", "bão số 3 và số 4") {
 		t.Error("SameNumbers disagrees with its contract")
 	}
 }
@@ -237,9 +237,9 @@ func FuzzNearDuplicate(f *testing.F) {
 		if s := stripTag(lead); !strings.HasSuffix(lead, s) {
 			t.Errorf("stripTag(%q) = %q, not a suffix", lead, s)
 		}
-		for _, n := range Numbers(title) {
+		for _, n := range numbers(title) {
 			if n == "" || strings.Trim(n, "0123456789") != "" || (len(n) > 1 && n[0] == '0') {
-				t.Errorf("Numbers(%q) has %q", title, n)
+				t.Errorf("numbers(%q) has %q", title, n)
 			}
 		}
 		h2 := SimHash(lead, title)

@@ -297,7 +297,6 @@ func runFetch(ctx context.Context, inv *invocation) (err error) {
 		return err // before the store is opened and anything printed
 	}
 	logger := inv.logger(cfg)
-	fetcher.Version = version()
 	db, _, err := inv.openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -325,7 +324,6 @@ func runDaemon(ctx context.Context, inv *invocation) (err error) {
 		return err
 	}
 	logger := inv.logger(cfg)
-	fetcher.Version = version()
 	db, router, err := inv.openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
