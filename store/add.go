@@ -186,73 +186,23 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, no
 	var res Result
 	keys := tx.Bucket(bucketKeys)
 	for i := range items {
-		in := &items[i]
-		own := plans[i].own
-		if len(own) == 0 {
+		in, pl := &items[i], &plans[i]
+		if len(pl.own) == 0 {
 			continue
 		}
-		id := lookup(keys, own)
-		var rec *record
-		var before *Item // the story before this item joined it, for Options.Enqueue
-		by, sim := MergedTitle, 0.0
-		if id != nil {
-			id = bytes.Clone(id)
-			var err error
-			if rec, err = getRecord(tx, id); err != nil {
-				return res, err
-			}
-			if rec == nil { // a tombstone: the story was pruned
-				res.Known++
-				touched, err := db.touchTomb(tx, id, now, write)
-				if err != nil {
-					return res, err
-				}
-				if touched {
-					res.touched++
-				}
-				continue
-			}
-			if in.LinkKey != "" && bytes.Equal(keys.Get(linkKey(in.LinkKey)), id) {
-				by = MergedLink
-			}
-		} else {
-			var err error
-			if in.TitleKey != "" {
-				if rec, err = db.findByTitle(tx, feed, in); err != nil {
-					return res, err
-				}
-			}
-			if rec == nil && db.near != nil {
-				if plans[i].differ == nil {
-					plans[i].differ = make(map[string]bool)
-				}
-				if rec, sim, err = db.findNear(tx, feed, in, plans[i].sketchOf(in), plans[i].differ); err != nil {
-					return res, err
-				}
-				by = MergedNear
-			}
+		rec, by, sim, err := db.match(tx, feed, in, pl, now, write, &res)
+		if err != nil {
+			return res, err
 		}
-
+		var before *Item // the story before this item joined it, for Options.Enqueue
 		switch {
+		case rec == nil && by == "":
+			continue // a pruned story's tombstone: counted by match
 		case rec == nil:
 			res.Added++
 			if !write {
-				plans[i].isNew = true
-				continue
-			}
-			s := plans[i].story
-			if s == nil { // found new only now: a write in between took its match away
-				s = db.story(feed, in, own, now)
-			}
-			if err := insert(tx, s, own); err != nil {
-				return res, err
-			}
-			if db.near != nil {
-				if err := db.indexNear(tx, s.rec, plans[i].sketchOf(in), added); err != nil {
-					return res, err
-				}
-			}
-			if err := db.enqueue(tx, &s.rec.Item, nil); err != nil {
+				pl.isNew = true
+			} else if err := db.addStory(tx, feed, in, pl, now, added); err != nil {
 				return res, err
 			}
 			continue
@@ -263,42 +213,20 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, no
 				*before = rec.Item
 				before.Members = slices.Clone(rec.Members)
 			}
-			m := member(feed, in, by, now)
-			if by == MergedNear {
-				m.Similarity = sim
-			}
-			rec.Updated = now
-			if takesLead(rec, in, &m) {
-				if err := db.takeLead(tx, rec, in, m, write, added); err != nil {
-					return res, err
-				}
-			} else {
-				m.Lead = lead(in.Summary)
-				rec.Members = append(rec.Members, m)
+			if err := db.join(tx, feed, rec, in, by, sim, now, write, added); err != nil {
+				return res, err
 			}
 		case rec.Leader() == feed && corrected(&rec.Item, in):
 			res.Corrected++
-			rec.Title, rec.Summary, rec.Content, rec.Updated = in.Title, in.Summary, in.Content, now
-			rec.Members[0].Title = in.Title
-			if write {
-				if in.TitleKey != "" {
-					if err := addTitle(tx, rec, in.TitleKey); err != nil {
-						return res, err
-					}
-				}
-				if db.near != nil {
-					sk := vntext.NewSketch(in.Title, in.Summary)
-					if err := db.indexNear(tx, rec, &sk, added); err != nil {
-						return res, err
-					}
-				}
+			if err := db.correct(tx, rec, in, now, write, added); err != nil {
+				return res, err
 			}
 		default:
 			res.Known++
-			if missing(keys, own) && write {
+			if missing(keys, pl.own) && write {
 				// A known story under a new key (a changed GUID): remember
 				// the key, so the next fetch finds it directly.
-				if err := addKeys(keys, rec, own); err != nil {
+				if err := addKeys(keys, rec, pl.own); err != nil {
 					return res, err
 				}
 				if err := putRecord(tx, rec); err != nil {
@@ -308,7 +236,7 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, no
 			continue
 		}
 		if write {
-			if err := addKeys(keys, rec, own); err != nil {
+			if err := addKeys(keys, rec, pl.own); err != nil {
 				return res, err
 			}
 			if err := putRecord(tx, rec); err != nil {
@@ -322,6 +250,102 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, no
 		}
 	}
 	return res, nil
+}
+
+// match finds the story in belongs to: by its own keys, else by its
+// title, else (near duplicates) by its sketch; by says which rule found
+// it, sim the similarity of a near copy. A story found by its keys but
+// pruned (a tombstone) is counted in res as known, and match returns no
+// story and no rule; with write, the tombstone's last-seen time is noted.
+func (db *DB) match(tx *bolt.Tx, feed string, in *Incoming, pl *plan, now time.Time, write bool, res *Result) (rec *record, by string, sim float64, err error) {
+	keys := tx.Bucket(bucketKeys)
+	by = MergedTitle
+	if id := lookup(keys, pl.own); id != nil {
+		id = bytes.Clone(id)
+		if rec, err = getRecord(tx, id); err != nil {
+			return nil, "", 0, err
+		}
+		if rec == nil { // a tombstone: the story was pruned
+			res.Known++
+			touched, err := db.touchTomb(tx, id, now, write)
+			if touched {
+				res.touched++
+			}
+			return nil, "", 0, err
+		}
+		if in.LinkKey != "" && bytes.Equal(keys.Get(linkKey(in.LinkKey)), id) {
+			by = MergedLink
+		}
+		return rec, by, 0, nil
+	}
+	if in.TitleKey != "" {
+		if rec, err = db.findByTitle(tx, feed, in); err != nil || rec != nil {
+			return rec, by, 0, err
+		}
+	}
+	if db.near != nil {
+		if pl.differ == nil {
+			pl.differ = make(map[string]bool)
+		}
+		rec, sim, err = db.findNear(tx, feed, in, pl.sketchOf(in), pl.differ)
+		return rec, MergedNear, sim, err
+	}
+	return nil, by, 0, nil
+}
+
+// addStory stores in as a new story: the one prepare built, or built now
+// when a write in between took its match away; then indexes its sketch
+// and queues it for the deliveries.
+func (db *DB) addStory(tx *bolt.Tx, feed string, in *Incoming, pl *plan, now time.Time, added *[]nearAdded) error {
+	s := pl.story
+	if s == nil {
+		s = db.story(feed, in, pl.own, now)
+	}
+	if err := insert(tx, s, pl.own); err != nil {
+		return err
+	}
+	if db.near != nil {
+		if err := db.indexNear(tx, s.rec, pl.sketchOf(in), added); err != nil {
+			return err
+		}
+	}
+	return db.enqueue(tx, &s.rec.Item, nil)
+}
+
+// join makes in, from feed, a member of rec, found by the rule by: its
+// leader when published first (see takesLead), else the last member.
+func (db *DB) join(tx *bolt.Tx, feed string, rec *record, in *Incoming, by string, sim float64, now time.Time, write bool, added *[]nearAdded) error {
+	m := member(feed, in, by, now)
+	if by == MergedNear {
+		m.Similarity = sim
+	}
+	rec.Updated = now
+	if takesLead(rec, in, &m) {
+		return db.takeLead(tx, rec, in, m, write, added)
+	}
+	m.Lead = lead(in.Summary)
+	rec.Members = append(rec.Members, m)
+	return nil
+}
+
+// correct takes the leader's changed headline and text into rec, and with
+// write indexes the new title and sketch.
+func (db *DB) correct(tx *bolt.Tx, rec *record, in *Incoming, now time.Time, write bool, added *[]nearAdded) error {
+	rec.Title, rec.Summary, rec.Content, rec.Updated = in.Title, in.Summary, in.Content, now
+	rec.Members[0].Title = in.Title
+	if !write {
+		return nil
+	}
+	if in.TitleKey != "" {
+		if err := addTitle(tx, rec, in.TitleKey); err != nil {
+			return err
+		}
+	}
+	if db.near == nil {
+		return nil
+	}
+	sk := vntext.NewSketch(in.Title, in.Summary)
+	return db.indexNear(tx, rec, &sk, added)
 }
 
 // ownKeys returns the keys that identify in within its feed, strongest first.
