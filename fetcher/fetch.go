@@ -97,11 +97,9 @@ type Options struct {
 	UserAgent     string         // default "pressfeed"
 	Location      *time.Location // default UTC
 	AllowNetworks []netip.Prefix // private or loopback networks feeds may use
-	Retention     time.Duration  // prune items first seen longer ago; 0 keeps all
 	Logger        *slog.Logger   // default discards
 	Client        *http.Client   // default: NewHTTPClient(opts)
 	OnFetch       func(Report)   // called after every fetch, from the fetching goroutine; nil: none
-	OnPrune       func(n int)    // called after every pruning run that deleted items; nil: none
 	Now           func() time.Time
 
 	robots *robotsCache // each site's robots.txt; set by setDefaults

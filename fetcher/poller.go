@@ -92,9 +92,6 @@ func (p *Poller) Run(ctx context.Context) error {
 	for _, f := range p.opts.Feeds {
 		wg.Go(func() { p.poll(ctx, f, sem) })
 	}
-	if p.opts.Retention > 0 {
-		wg.Go(func() { p.pruneLoop(ctx) })
-	}
 	wg.Go(func() { p.tick(ctx) })
 	wg.Wait()
 	return p.flush()
@@ -691,28 +688,4 @@ func backoff(interval time.Duration, failures int, err error) time.Duration {
 		d = se.RetryAfter
 	}
 	return d
-}
-
-func (p *Poller) pruneLoop(ctx context.Context) {
-	every := min(p.opts.Retention/10, time.Hour)
-	for {
-		before := p.opts.Now().Add(-p.opts.Retention)
-		n, err := p.db.Prune(ctx, before)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			p.log.Error("prune failed", "err", err)
-		case n > 0:
-			p.log.Info("pruned", "items", n, "before", before.UTC().Format(time.RFC3339))
-			if p.opts.OnPrune != nil {
-				p.opts.OnPrune(n)
-			}
-		}
-		t := time.NewTimer(every)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-	}
 }

@@ -520,7 +520,6 @@ func (c *config) fetcherOptions(log *slog.Logger, version string) fetcher.Option
 		MaxBody:     int64(c.Fetch.MaxBody),
 		UserAgent:   c.userAgent(version),
 		Location:    c.location,
-		Retention:   time.Duration(c.Store.Retention),
 		Logger:      log,
 	}
 	for _, n := range c.Fetch.AllowNetworks {

@@ -268,7 +268,7 @@ func (s *service) observeFetch(r fetcher.Report) {
 func (s *service) startPoller(ctx context.Context, cfg *config) {
 	opts := cfg.fetcherOptions(s.log, version())
 	opts.OnFetch = s.observeFetch
-	opts.OnPrune = func(n int) {
+	onPrune := func(n int) {
 		if h := s.pub.Load(); h != nil {
 			h.ObservePrune(n)
 		}
@@ -278,7 +278,15 @@ func (s *service) startPoller(ctx context.Context, cfg *config) {
 	done := make(chan error, 1)
 	s.started.Store(time.Now().UnixNano())
 	s.poller.Store(p)
-	go func() { done <- p.Run(ctx) }()
+	go func() {
+		// Retention pruning lives and stops with the scheduler, so that a
+		// reload applies a changed store.retention too.
+		retained := make(chan error, 1)
+		go func() { retained <- s.db.Retain(ctx, time.Duration(cfg.Store.Retention), onPrune) }()
+		err := p.Run(ctx)
+		cancel()
+		done <- errors.Join(err, <-retained)
+	}()
 	s.stopPoller, s.pollerDone = cancel, done
 }
 
