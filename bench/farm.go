@@ -82,11 +82,13 @@ func (f *farm) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
-	w.Write(f.doc(i, v))
+	w.Write(f.doc(i, v, r.Host))
 }
 
-// doc returns feed i's document at version v.
-func (f *farm) doc(i, v int) []byte {
+// doc returns feed i's document at version v, its links on the farm at
+// host (so that a reader that follows them, for an icon say, stays on
+// loopback).
+func (f *farm) doc(i, v int, host string) []byte {
 	key := [2]int{i, v}
 	f.mu.Lock()
 	b, ok := f.cache[key]
@@ -94,7 +96,7 @@ func (f *farm) doc(i, v int) []byte {
 	if ok {
 		return b
 	}
-	b = renderFeed(i, v, f.items, f.vocab)
+	b = renderFeed(i, v, f.items, f.vocab, host)
 	f.mu.Lock()
 	if len(f.cache) > 2000 {
 		clear(f.cache)
@@ -124,15 +126,15 @@ var vocabs = map[string][]string{"varied": vocab, "small": smallVocab}
 
 // renderFeed builds the RSS document of feed i at version v: m items, the
 // newest numbered v+m-1.
-func renderFeed(i, v, m int, vocab []string) []byte {
+func renderFeed(i, v, m int, vocab []string, host string) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, `<?xml version="1.0" encoding="UTF-8"?>`+"\n"+`<rss version="2.0"><channel><title>Báo số %d</title><link>https://bao%d.example.vn/</link><description>Tin tức tổng hợp</description>`+"\n", i, i)
+	fmt.Fprintf(&b, `<?xml version="1.0" encoding="UTF-8"?>`+"\n"+`<rss version="2.0"><channel><title>Báo số %d</title><link>http://%s/bao%d/</link><description>Tin tức tổng hợp</description>`+"\n", i, host, i)
 	base := time.Date(2026, 11, 27, 8, 0, 0, 0, time.FixedZone("ICT", 7*3600))
 	for k := v + m - 1; k >= v; k-- {
 		rng := rand.New(rand.NewPCG(uint64(i), uint64(k)))
 		title := sentence(rng, vocab, 10+rng.IntN(8))
-		fmt.Fprintf(&b, "<item><title>%s</title><link>https://bao%d.example.vn/tin/%d-%d.html?utm_source=rss</link><guid isPermaLink=\"false\">b%d-%d</guid><pubDate>%s</pubDate><description><![CDATA[",
-			title, i, i, k, i, k, base.Add(time.Duration(k)*time.Minute).Format(time.RFC1123Z))
+		fmt.Fprintf(&b, "<item><title>%s</title><link>http://%s/bao%d/tin/%d-%d.html?utm_source=rss</link><guid isPermaLink=\"false\">b%d-%d</guid><pubDate>%s</pubDate><description><![CDATA[",
+			title, host, i, i, k, i, k, base.Add(time.Duration(k)*time.Minute).Format(time.RFC1123Z))
 		for range 5 {
 			b.WriteString("<p>")
 			b.WriteString(sentence(rng, vocab, 50+rng.IntN(20)))
