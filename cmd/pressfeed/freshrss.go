@@ -136,40 +136,6 @@ func phpToGoLayout(php string) (string, error) {
 	return b.String(), nil
 }
 
-// goElements are the Go layout elements goToPHPLayout knows, longest first
-// where one is the prefix of another.
-var goElements = []struct{ goStr, php string }{
-	{"January", "F"}, {"Jan", "M"}, {"Monday", "l"}, {"Mon", "D"},
-	{"2006", "Y"}, {"Z07:00", "P"}, {"-07:00", "P"}, {"-0700", "O"}, {"MST", "T"},
-	{".000000", ".u"}, {".000", ".v"},
-	{"01", "m"}, {"02", "d"}, {"03", "h"}, {"04", "i"}, {"05", "s"}, {"06", "y"},
-	{"15", "H"}, {"_2", "j"}, {"1", "n"}, {"2", "j"}, {"3", "g"}, {"4", "i"}, {"5", "s"},
-	{"PM", "A"}, {"pm", "a"},
-}
-
-// goToPHPLayout translates a Go layout into a PHP date format, escaping
-// the letters PHP would read as fields.
-func goToPHPLayout(layout string) string {
-	var b strings.Builder
-next:
-	for i := 0; i < len(layout); {
-		for _, e := range goElements {
-			if strings.HasPrefix(layout[i:], e.goStr) {
-				b.WriteString(e.php)
-				i += len(e.goStr)
-				continue next
-			}
-		}
-		c := layout[i]
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '\\' {
-			b.WriteByte('\\')
-		}
-		b.WriteByte(c)
-		i++
-	}
-	return b.String()
-}
-
 // writeImportNotes writes the outlines import-opml left out as TOML
 // comments after the blocks.
 func writeImportNotes(w io.Writer, notes []string) error {
