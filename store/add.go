@@ -80,16 +80,9 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 	if !dry.Changed() && dry.touched == 0 {
 		return dry, nil
 	}
-	if db.afterRead != nil {
-		db.afterRead()
-	}
 	var res Result
-	var locked time.Time
 	cerr := db.opts.Writer.Run(ctx, func() {
 		err = db.update(func(tx *bolt.Tx) error {
-			if db.writeHeld != nil {
-				locked = time.Now()
-			}
 			if err := db.checkReserve(tx); err != nil {
 				return err
 			}
@@ -107,9 +100,6 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 			return putState(tx, feed, st2)
 		})
 	})
-	if db.writeHeld != nil && !locked.IsZero() {
-		db.writeHeld(locked, time.Now())
-	}
 	if cerr != nil {
 		err = cerr
 	}

@@ -90,16 +90,24 @@ func BenchmarkAddParallel(b *testing.B) {
 			// by_seen grows at its end.
 			var ticks atomic.Int64
 			now := func() time.Time { return t0.Add(time.Duration(ticks.Add(1)) * time.Millisecond) }
-			db, err := Open(filepath.Join(b.TempDir(), "add.db"), Options{NearDuplicates: near, Now: now})
-			if err != nil {
-				b.Fatal(err)
-			}
-			var mu sync.Mutex
+			// The Writer runs one write transaction at a time, as the
+			// daemon's does, and notes how long each held the writer.
+			var mu, writer sync.Mutex
 			var spans [][2]time.Time
-			db.writeHeld = func(from, to time.Time) {
+			held := func(ctx context.Context, f func()) error {
+				writer.Lock()
+				from := time.Now()
+				f()
+				to := time.Now()
+				writer.Unlock()
 				mu.Lock()
 				spans = append(spans, [2]time.Time{from, to})
 				mu.Unlock()
+				return nil
+			}
+			db, err := Open(filepath.Join(b.TempDir(), "add.db"), Options{NearDuplicates: near, Now: now, Writer: held})
+			if err != nil {
+				b.Fatal(err)
 			}
 			var added atomic.Int64
 			errs := make(chan error, writers)

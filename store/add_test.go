@@ -65,14 +65,24 @@ func diffEntries(t *testing.T, got, want map[string]string) {
 func TestAddStoryFoundNewInWrite(t *testing.T) {
 	ctx := context.Background()
 	ck := &clock{now: t0.Add(-time.Hour)}
-	db, _ := openTest(t, Options{Now: ck.Now, NearDuplicates: true})
+	// A write between Add's read pass and its transaction: the Writer
+	// runs it first, once.
+	var db *DB
+	var between func()
+	db, _ = openTest(t, Options{Now: ck.Now, NearDuplicates: true, Writer: func(ctx context.Context, f func()) error {
+		if g := between; g != nil {
+			between = nil
+			g()
+		}
+		f()
+		return nil
+	}})
 	title := "Hà Nội thông xe cầu Tứ Liên sau ba năm thi công"
 	mustAdd(t, db, "bao-b", incoming(title, "b1", "https://b.example/1", t0.Add(-2*time.Hour)))
 	ck.now = t0
 	in := incoming(title, "a1", "https://a.example/1", t0.Add(-90*time.Minute))
 	in.Content = "<p>" + title + "</p>"
-	db.afterRead = func() {
-		db.afterRead = nil
+	between = func() {
 		if n, err := db.Prune(ctx, t0.Add(-30*time.Minute)); err != nil || n != 1 {
 			t.Errorf("prune = %d, %v; want 1", n, err)
 		}
@@ -106,9 +116,19 @@ func TestAddStoryMergedInWrite(t *testing.T) {
 	// The same story as items[1], found by its link.
 	other := []Incoming{incoming("Giá vàng trong nước tăng mạnh phiên sáng nay", "b1", items[1].LinkKey, t0.Add(-2*time.Hour))}
 
-	db, _ := openTest(t, opts)
-	db.afterRead = func() {
-		db.afterRead = nil
+	var db *DB
+	var between func()
+	wopts := opts
+	wopts.Writer = func(ctx context.Context, f func()) error {
+		if g := between; g != nil {
+			between = nil
+			g()
+		}
+		f()
+		return nil
+	}
+	db, _ = openTest(t, wopts)
+	between = func() {
 		if r, err := db.Add(ctx, "bao-b", other, nil); err != nil || r.Added != 1 {
 			t.Errorf("add from another feed = %+v, %v; want 1 added", r, err)
 		}

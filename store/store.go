@@ -132,8 +132,6 @@ type DB struct {
 	nearReady chan struct{}
 
 	// Set by tests only; nil otherwise.
-	afterRead func()                   // runs between Add's read pass and its write transaction
-	writeHeld func(from, to time.Time) // gets when each write transaction of Add started and when Add saw it end
 }
 
 // Open opens or creates the store at path, creating its folder (with
