@@ -44,7 +44,7 @@ func withAdmin(next http.Handler, db *store.DB, log *slog.Logger) http.Handler {
 		return publisher.WithHeaders(next)
 	}
 	token := hex.EncodeToString(b[:])
-	err := store.WriteFileAtomic(tokenPath(db.Path()), func(w io.Writer) error {
+	err := writeFileAtomic(tokenPath(db.Path()), func(w io.Writer) error {
 		_, err := io.WriteString(w, token+"\n")
 		return err
 	}, nil)
@@ -188,7 +188,7 @@ func runBackup(ctx context.Context, inv *invocation) error {
 	var source string
 	var size int64
 	items := 0
-	err = store.WriteFileAtomic(dst, func(w io.Writer) error {
+	err = writeFileAtomic(dst, func(w io.Writer) error {
 		var err error
 		source, size, err = snapshot(ctx, cfg, logger, w)
 		return err

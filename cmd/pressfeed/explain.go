@@ -38,7 +38,7 @@ func runExplain(ctx context.Context, inv *invocation) (err error) {
 		}
 		defer func() { err = errors.Join(err, os.RemoveAll(dir)) }()
 		cp := filepath.Join(dir, "copy.db")
-		if werr := store.WriteFileAtomic(cp, func(w io.Writer) error {
+		if werr := writeFileAtomic(cp, func(w io.Writer) error {
 			_, err := copyFromDaemon(ctx, cfg, w)
 			return err
 		}, nil); werr != nil {

@@ -98,7 +98,7 @@ func openForReading(ctx context.Context, cfg *config, logger *slog.Logger) (db *
 		return nil, nil, err
 	}
 	cp := filepath.Join(dir, "copy.db")
-	err = store.WriteFileAtomic(cp, func(w io.Writer) error {
+	err = writeFileAtomic(cp, func(w io.Writer) error {
 		_, err := copyFromDaemon(ctx, cfg, w)
 		return err
 	}, nil)
