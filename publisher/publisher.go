@@ -55,6 +55,9 @@ type Feed struct {
 // Options configure the handler. The zero value serves one output, "all",
 // at http://127.0.0.1:8080.
 type Options struct {
+	// Admin, when not nil, answers GET /admin/backup (the daemon's copy
+	// of its store for `pressfeed backup`; it checks who asks).
+	Admin http.Handler
 	// Background runs the rendering of each generation; nil runs it on
 	// Run's goroutine. The daemon passes its CPU policy.
 	Background store.Runner
@@ -112,6 +115,7 @@ type handler struct {
 	feedList   []*Feed            // as configured
 	healthy    func() error       // nil means none
 	background store.Runner
+	admin      http.Handler
 	deliveries []Delivery
 	states     func() map[string]store.FeedState
 	hubs       []string
@@ -184,6 +188,7 @@ func newHandler(db *store.DB, opts Options) (*handler, error) {
 		feeds:      make(map[string]*Feed),
 		healthy:    opts.Healthy,
 		background: opts.Background,
+		admin:      opts.Admin,
 		deliveries: opts.Deliveries,
 		states:     opts.States,
 		client:     opts.Client,
@@ -288,6 +293,11 @@ func (h *handler) routes() {
 	h.mux.HandleFunc("GET /status.json", h.serveStatusJSON)
 	h.mux.HandleFunc("GET /opml", h.serveOPML)
 	h.mux.Handle("GET /metrics", h.metrics.handler())
+	if h.admin != nil {
+		// Every method: the admin handler answers what it refuses with a
+		// 404, so that a stranger cannot tell the route exists.
+		h.mux.Handle("/admin/backup", h.admin)
+	}
 }
 
 func (h *handler) newOutput(o Output, tagged map[string][]string) (*output, error) {

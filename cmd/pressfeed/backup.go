@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/pressfeed/pressfeed/publisher"
 	"github.com/pressfeed/pressfeed/store"
 )
 
@@ -33,15 +32,14 @@ const backupRoute = "/admin/backup"
 // dbPath.
 func tokenPath(dbPath string) string { return dbPath + ".admin-token" }
 
-// withAdmin serves next, plus backupRoute for the store db. When the token
-// cannot be written, it logs why and serves next alone. Every response,
-// including the mux's own redirects and errors, carries the publisher's
-// headers (nosniff, Content-Security-Policy).
-func withAdmin(next http.Handler, db *store.DB, log *slog.Logger) http.Handler {
+// newAdmin returns the handler of backupRoute for the store db, which the
+// publisher mounts (publisher.Options.Admin). When the token cannot be
+// written, it logs why and returns nil: no backup route.
+func newAdmin(db *store.DB, log *slog.Logger) http.Handler {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		log.Error("backup route disabled", "err", err)
-		return publisher.WithHeaders(next)
+		return nil
 	}
 	token := hex.EncodeToString(b[:])
 	err := writeFileAtomic(tokenPath(db.Path()), func(w io.Writer) error {
@@ -50,19 +48,14 @@ func withAdmin(next http.Handler, db *store.DB, log *slog.Logger) http.Handler {
 	}, nil)
 	if err != nil {
 		log.Error("backup route disabled", "err", err)
-		return publisher.WithHeaders(next)
+		return nil
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/", next)
-	mux.HandleFunc("GET "+backupRoute, func(w http.ResponseWriter, r *http.Request) {
-		serveBackup(w, r, db, token, log)
-	})
-	return publisher.WithHeaders(mux)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { serveBackup(w, r, db, token, log) })
 }
 
 func serveBackup(w http.ResponseWriter, r *http.Request, db *store.DB, token string, log *slog.Logger) {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() || r.Header.Get("X-Forwarded-For") != "" {
+	if ip := net.ParseIP(host); r.Method != http.MethodGet || err != nil || ip == nil || !ip.IsLoopback() || r.Header.Get("X-Forwarded-For") != "" {
 		http.NotFound(w, r)
 		return
 	}

@@ -14,7 +14,7 @@ import (
 )
 
 // TestServedHeaders sends one request of each kind to the handler the
-// daemon serves (withAdmin in front of the publisher): every response
+// daemon serves (the publisher, with the admin route, wrapped in WithHeaders): every response
 // carries nosniff and a Content-Security-Policy, whoever wrote it (the
 // publisher, the admin route, or the mux's own path-cleaning redirect,
 // 404 and 405), and no answer names the database file.
@@ -26,11 +26,12 @@ func TestServedHeaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	pub, err := publisher.NewHandler(db, publisher.Options{BaseURL: "http://127.0.0.1:8080"})
+	pub, err := publisher.NewHandler(db, publisher.Options{BaseURL: "http://127.0.0.1:8080",
+		Admin: newAdmin(db, slog.New(slog.DiscardHandler))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := withAdmin(pub, db, slog.New(slog.DiscardHandler))
+	h := publisher.WithHeaders(pub) // as the daemon serves it
 	tok, err := os.ReadFile(tokenPath(dbPath))
 	if err != nil {
 		t.Fatal(err)

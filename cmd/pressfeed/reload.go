@@ -30,6 +30,7 @@ type service struct {
 	configPath string
 	db         *store.DB
 	router     *deliver.Router // routes stored items to the deliveries (store.Options.Enqueue)
+	admin      http.Handler    // GET /admin/backup (backup.go); nil when its token could not be written
 	log        *slog.Logger
 	level      *slog.LevelVar
 	notify     notifier
@@ -62,6 +63,7 @@ func (s *swapHandler) store(h http.Handler) { s.h.Store(&h) }
 // run serves until ctx is done or a part fails, reloading the config on
 // every value from hup. It returns nil after a clean shutdown.
 func (s *service) run(ctx context.Context, cfg *config, hup <-chan os.Signal) error {
+	s.admin = newAdmin(s.db, s.log)
 	h, err := s.newHandler(cfg)
 	if err != nil {
 		return err
@@ -107,7 +109,7 @@ func (s *service) run(ctx context.Context, cfg *config, hup <-chan os.Signal) er
 // GET /admin/backup, with timeouts that bound slow clients.
 func (s *service) httpServer() *http.Server {
 	return &http.Server{
-		Handler:           withAdmin(&s.handler, s.db, s.log), // + GET /admin/backup (backup.go)
+		Handler:           publisher.WithHeaders(&s.handler), // nosniff and CSP on the mux's own answers too
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -197,6 +199,7 @@ func (s *service) newHandler(cfg *config) (*publisher.Handler, error) {
 	opts.WebSubHubs = cfg.Server.WebSubHubs
 	opts.Location = cfg.location
 	opts.MaxStale = maxStale
+	opts.Admin = s.admin
 	h, err := publisher.NewHandler(s.db, opts)
 	if err != nil {
 		return nil, &configError{err}
