@@ -106,21 +106,33 @@ type Options struct {
 	trial  *Trial       // set by Try: what fetch read, beside its Result
 }
 
+// Defaults of Options: the zero value of a field means these, and the
+// config's defaults (config.toml documents them) are these too.
+const (
+	DefaultInterval    = 15 * time.Minute
+	DefaultMinInterval = 2 * time.Minute // adaptive polling
+	DefaultMaxInterval = 2 * time.Hour   // adaptive polling
+	DefaultTimeout     = 30 * time.Second
+	DefaultConcurrency = 8
+	DefaultPerHost     = 2
+	DefaultMaxBody     = 8 << 20 // bytes, after decompression
+)
+
 func (o *Options) setDefaults() {
 	if o.Interval <= 0 {
-		o.Interval = 15 * time.Minute
+		o.Interval = DefaultInterval
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = 30 * time.Second
+		o.Timeout = DefaultTimeout
 	}
 	if o.Concurrency <= 0 {
-		o.Concurrency = 8
+		o.Concurrency = DefaultConcurrency
 	}
 	if o.PerHost <= 0 {
-		o.PerHost = 2
+		o.PerHost = DefaultPerHost
 	}
 	if o.MaxBody <= 0 {
-		o.MaxBody = 8 << 20
+		o.MaxBody = DefaultMaxBody
 	}
 	if o.UserAgent == "" {
 		o.UserAgent = "pressfeed"

@@ -391,13 +391,13 @@ func (r *Rhythm) Next(now time.Time, loc *time.Location, s Schedule, ref, u floa
 // normalised returns s with defaults for zero fields and Min ≤ Interval ≤ Max.
 func (s Schedule) normalised() Schedule {
 	if s.Interval <= 0 {
-		s.Interval = 15 * time.Minute
+		s.Interval = DefaultInterval
 	}
 	if s.Min <= 0 {
-		s.Min = min(2*time.Minute, s.Interval)
+		s.Min = min(DefaultMinInterval, s.Interval)
 	}
 	if s.Max <= 0 {
-		s.Max = max(2*time.Hour, s.Interval)
+		s.Max = max(DefaultMaxInterval, s.Interval)
 	}
 	s.Min = min(s.Min, s.Interval)
 	s.Max = max(s.Max, s.Interval)

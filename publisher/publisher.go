@@ -87,13 +87,14 @@ type Options struct {
 	MaxStale time.Duration
 }
 
+// Defaults of Options, which the config's defaults are too.
 const (
-	defaultBaseURL = "http://127.0.0.1:8080"
-	defaultLimit   = 100
+	DefaultBaseURL = "http://127.0.0.1:8080"
+	DefaultLimit   = 100 // items per document
 )
 
-// defaultOutput is the output served when Options.Outputs is empty.
-var defaultOutput = Output{Name: "all", Title: "Tin tổng hợp", Description: "Tin mới từ các báo"}
+// DefaultOutput is the output served when Options.Outputs is empty.
+var DefaultOutput = Output{Name: "all", Title: "Tin tổng hợp", Description: "Tin mới từ các báo"}
 
 // Handler serves pressfeed's HTTP routes, collects its metrics and, in Run,
 // renders first pages on store change and pings WebSub hubs. Its methods
@@ -223,7 +224,7 @@ func newHandler(db *store.DB, opts Options) (*handler, error) {
 	}
 	base := strings.TrimRight(xmlText(opts.BaseURL), "/")
 	if base == "" {
-		base = defaultBaseURL
+		base = DefaultBaseURL
 	}
 	if !isHTTP(base) {
 		return nil, fmt.Errorf("publisher: base URL %q is not an absolute http(s) URL", opts.BaseURL)
@@ -268,7 +269,7 @@ func (h *handler) addFeeds(feeds []Feed) (tagged map[string][]string, err error)
 // are none.
 func (h *handler) addOutputs(outs []Output, tagged map[string][]string) error {
 	if len(outs) == 0 {
-		outs = []Output{defaultOutput}
+		outs = []Output{DefaultOutput}
 	}
 	for _, o := range outs {
 		if h.outputs[o.Name] != nil {
@@ -309,7 +310,7 @@ func (h *handler) newOutput(o Output, tagged map[string][]string) (*output, erro
 	}
 	out := &output{Output: o, limit: o.Limit}
 	if out.limit == 0 {
-		out.limit = defaultLimit
+		out.limit = DefaultLimit
 	}
 	out.Title = xmlText(o.Title)
 	if out.Title == "" {

@@ -74,6 +74,9 @@ var (
 
 const defaultLockTimeout = time.Second
 
+// DefaultTitleWindow is Options.TitleWindow's default, and the config's.
+const DefaultTitleWindow = 48 * time.Hour
+
 // ErrLocked means another process holds the database file.
 var ErrLocked = errors.New("store: database is locked")
 
@@ -139,7 +142,7 @@ type DB struct {
 // It fails with ErrLocked within opts.LockTimeout when another process has it open.
 func Open(path string, opts Options) (*DB, error) {
 	if opts.TitleWindow <= 0 {
-		opts.TitleWindow = 48 * time.Hour
+		opts.TitleWindow = DefaultTitleWindow
 	}
 	if opts.LockTimeout <= 0 {
 		opts.LockTimeout = defaultLockTimeout

@@ -111,21 +111,22 @@ type outputConfig struct {
 // as documentation.
 func defaultConfig() config {
 	return config{
-		Server: serverConfig{Listen: "127.0.0.1:8080", BaseURL: "http://127.0.0.1:8080"},
+		Server: serverConfig{Listen: "127.0.0.1:8080", BaseURL: publisher.DefaultBaseURL},
 		Store:  storeConfig{Path: "data/pressfeed.db", Retention: duration(720 * time.Hour)},
 		Fetch: fetchConfig{
-			Interval: duration(15 * time.Minute), Timeout: duration(30 * time.Second),
-			Adaptive: true, MinInterval: duration(2 * time.Minute), MaxInterval: duration(2 * time.Hour),
-			Concurrency: 8, PerHost: 2, MaxBody: 8 << 20,
+			Interval: duration(fetcher.DefaultInterval), Timeout: duration(fetcher.DefaultTimeout),
+			Adaptive: true, MinInterval: duration(fetcher.DefaultMinInterval), MaxInterval: duration(fetcher.DefaultMaxInterval),
+			Concurrency: fetcher.DefaultConcurrency, PerHost: fetcher.DefaultPerHost, MaxBody: fetcher.DefaultMaxBody,
 			UserAgent: "pressfeed/VERSION (+BASE_URL)", Timezone: "Asia/Ho_Chi_Minh",
 		},
-		Dedup: dedupConfig{TitleWindow: duration(48 * time.Hour), NearDuplicates: true},
+		Dedup: dedupConfig{TitleWindow: duration(store.DefaultTitleWindow), NearDuplicates: true},
 		Log:   logConfig{Level: "info"},
 	}
 }
 
 func defaultOutput() outputConfig {
-	return outputConfig{Name: "all", Title: "Tin tổng hợp", Description: "Tin mới từ các báo", Limit: 100}
+	o := publisher.DefaultOutput
+	return outputConfig{Name: o.Name, Title: o.Title, Description: o.Description, Limit: publisher.DefaultLimit}
 }
 
 // duration is a TOML string such as "15m".
