@@ -175,16 +175,16 @@ func TestPlanReasons(t *testing.T) {
 		name     string
 		adaptive bool
 		feed     Feed
-		res      Result
+		res      result
 		lo, hi   time.Duration
 		why      string
 	}{
-		{"fixed", false, Feed{Name: "a"}, Result{}, 13 * time.Minute, 17 * time.Minute, ReasonFixed},
-		{"pinned", true, Feed{Name: "a", Interval: time.Hour}, Result{}, 54 * time.Minute, 66 * time.Minute, ReasonPinned},
-		{"new adaptive feed", true, Feed{Name: "a"}, Result{}, 13 * time.Minute, 17 * time.Minute, ReasonLearning},
-		{"cache-control", true, Feed{Name: "a"}, Result{Lifetime: 3 * time.Hour}, 3 * time.Hour, 3 * time.Hour, ReasonCache},
-		{"ttl", true, Feed{Name: "a"}, Result{TTL: 5 * time.Hour, Lifetime: time.Hour}, 5 * time.Hour, 5 * time.Hour, ReasonTTL},
-		{"ttl under the pin", true, Feed{Name: "a", Interval: time.Hour}, Result{TTL: 30 * time.Minute}, 54 * time.Minute, 66 * time.Minute, ReasonPinned},
+		{"fixed", false, Feed{Name: "a"}, result{}, 13 * time.Minute, 17 * time.Minute, ReasonFixed},
+		{"pinned", true, Feed{Name: "a", Interval: time.Hour}, result{}, 54 * time.Minute, 66 * time.Minute, ReasonPinned},
+		{"new adaptive feed", true, Feed{Name: "a"}, result{}, 13 * time.Minute, 17 * time.Minute, ReasonLearning},
+		{"cache-control", true, Feed{Name: "a"}, result{Lifetime: 3 * time.Hour}, 3 * time.Hour, 3 * time.Hour, ReasonCache},
+		{"ttl", true, Feed{Name: "a"}, result{TTL: 5 * time.Hour, Lifetime: time.Hour}, 5 * time.Hour, 5 * time.Hour, ReasonTTL},
+		{"ttl under the pin", true, Feed{Name: "a", Interval: time.Hour}, result{TTL: 30 * time.Minute}, 54 * time.Minute, 66 * time.Minute, ReasonPinned},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -131,8 +131,8 @@ func TestCheckShapeClasses(t *testing.T) {
 		{wideItemDoc(maxDocNodes + 1), "too_many_elements"},
 	} {
 		_, _, err := parseDocument([]byte(tt.doc))
-		if got := Classify(fmt.Errorf("fetch x: %w", err)); got != tt.class {
-			t.Errorf("Classify(%v) = %q, want %q", err, got, tt.class)
+		if got := classify(fmt.Errorf("fetch x: %w", err)); got != tt.class {
+			t.Errorf("classify(%v) = %q, want %q", err, got, tt.class)
 		}
 	}
 }

@@ -159,7 +159,7 @@ func TestCorpus(t *testing.T) {
 // checkIncoming checks what the fetch path hands on: text valid UTF-8, NFC
 // and valid XML characters, titles within their cap, links absolute
 // http(s), dates not in the future.
-func checkIncoming(t *testing.T, name string, res Result, now time.Time) {
+func checkIncoming(t *testing.T, name string, res result, now time.Time) {
 	t.Helper()
 	check := func(field, s string) {
 		if !utf8.ValidString(s) || !norm.NFC.IsNormalString(s) {

@@ -103,7 +103,7 @@ type Options struct {
 	Now           func() time.Time
 
 	robots *robotsCache // each site's robots.txt; set by setDefaults
-	trial  *Trial       // set by Try: what fetch read, beside its Result
+	trial  *Trial       // set by Try: what fetch read, beside its result
 }
 
 // Defaults of Options: the zero value of a field means these, and the
@@ -211,8 +211,8 @@ func addrAllowed(a netip.Addr, allow []netip.Prefix) bool {
 	return CheckAddr(a, allow) == nil
 }
 
-// Result is what one fetch brought.
-type Result struct {
+// result is what one fetch brought.
+type result struct {
 	NotModified  bool // 304, or the same bytes as last time: nothing to parse
 	Title        string
 	Items        []store.Incoming
@@ -230,14 +230,14 @@ type Result struct {
 //
 // The URL fetched is f.URL, or where a permanent redirect from it led
 // (prev.MovedTo).
-func fetch(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (Result, error) {
+func fetch(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (result, error) {
 	return fetchMarked(ctx, opts, f, prev, nil)
 }
 
 // fetchMarked is fetch calling mark, when not nil, once it has a new body
 // and before it decodes and parses it; an error from mark ends the fetch.
 // The poller marks the feed in flight there (see Poller.setAside).
-func fetchMarked(ctx context.Context, opts *Options, f Feed, prev store.FeedState, mark func() error) (Result, error) {
+func fetchMarked(ctx context.Context, opts *Options, f Feed, prev store.FeedState, mark func() error) (result, error) {
 	prev = f.sameSelect(prev)
 	body, contentType, u, res, err := retrieve(ctx, opts, f, prev)
 	if err != nil || res.NotModified {
@@ -250,7 +250,7 @@ func fetchMarked(ctx context.Context, opts *Options, f Feed, prev store.FeedStat
 	}
 	if mark != nil {
 		if err := mark(); err != nil {
-			return Result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
+			return result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
 		}
 	}
 	if f.Format != "" && f.Format != scrape.FormatFeed {
@@ -258,7 +258,7 @@ func fetchMarked(ctx context.Context, opts *Options, f Feed, prev store.FeedStat
 	}
 	clean, err := decode.Body(body, contentType)
 	if err != nil {
-		return Result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
+		return result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
 	}
 	return parseBody(ctx, opts, f, res, clean, u)
 }
@@ -266,13 +266,13 @@ func fetchMarked(ctx context.Context, opts *Options, f Feed, prev store.FeedStat
 // retrieve reads f's document: a file, or an HTTP GET with prev's
 // validators. A 304 comes back as res.NotModified and no body; u is where
 // the document came from, after redirects.
-func retrieve(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (body []byte, contentType string, u *url.URL, res Result, err error) {
+func retrieve(ctx context.Context, opts *Options, f Feed, prev store.FeedState) (body []byte, contentType string, u *url.URL, res result, err error) {
 	feedURL := effectiveURL(f, prev)
 	u, err = url.Parse(feedURL)
 	if err != nil {
-		return nil, "", nil, Result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
+		return nil, "", nil, result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
 	}
-	res = Result{ETag: prev.ETag, LastModified: prev.LastModified}
+	res = result{ETag: prev.ETag, LastModified: prev.LastModified}
 	switch u.Scheme {
 	case "file":
 		body, err = readFile(u.Path, opts.MaxBody)
@@ -305,7 +305,7 @@ func retrieve(ctx context.Context, opts *Options, f Feed, prev store.FeedState) 
 		err = fmt.Errorf("%w %q", ErrScheme, u.Scheme)
 	}
 	if err != nil {
-		return nil, "", nil, Result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
+		return nil, "", nil, result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
 	}
 	return body, contentType, u, res, nil
 }
@@ -313,7 +313,7 @@ func retrieve(ctx context.Context, opts *Options, f Feed, prev store.FeedState) 
 // parseBody parses the decoded document clean of f, fetched from u, into
 // res's items, and names what is wrong when it cannot: a refused shape,
 // no feed (or a bot challenge), or a parse error.
-func parseBody(ctx context.Context, opts *Options, f Feed, res Result, clean []byte, u *url.URL) (Result, error) {
+func parseBody(ctx context.Context, opts *Options, f Feed, res result, clean []byte, u *url.URL) (result, error) {
 	// gofeed's Parse cannot be cancelled: its time and memory are bounded
 	// by MaxBody, by the shape checkShape lets through (depth, items,
 	// elements) and by Options.Background (the daemon's CPU policy).
@@ -335,19 +335,19 @@ func parseBody(ctx context.Context, opts *Options, f Feed, res Result, clean []b
 			opts.trial.setFeed(doc)
 		}
 	}); cerr != nil {
-		return Result{}, fmt.Errorf("fetch %s: %w", f.Name, cerr)
+		return result{}, fmt.Errorf("fetch %s: %w", f.Name, cerr)
 	}
 	if err != nil {
 		if errors.Is(err, ErrTooDeep) || errors.Is(err, ErrTooManyItems) || errors.Is(err, ErrTooManyNodes) {
-			return Result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
+			return result{}, fmt.Errorf("fetch %s: %w", f.Name, err)
 		}
 		if errors.Is(err, gofeed.ErrFeedTypeNotDetected) {
 			if challengePage(clean) {
-				return Result{}, fmt.Errorf("fetch %s: %w (challenge page)", f.Name, ErrBot)
+				return result{}, fmt.Errorf("fetch %s: %w (challenge page)", f.Name, ErrBot)
 			}
-			return Result{}, fmt.Errorf("fetch %s: %w", f.Name, ErrNotFeed)
+			return result{}, fmt.Errorf("fetch %s: %w", f.Name, ErrNotFeed)
 		}
-		return Result{}, fmt.Errorf("fetch %s: %w: %w", f.Name, ErrParse, err)
+		return result{}, fmt.Errorf("fetch %s: %w: %w", f.Name, ErrParse, err)
 	}
 	res.TTL = ttl
 	return res, nil
@@ -468,7 +468,7 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// Classify names the kind of a fetch error, for health reports: dns,
+// classify names the kind of a fetch error, for health reports: dns,
 // connect, tls, timeout, http, too_large, too_deep, too_many_items,
 // too_many_elements (a document refused for its shape, see checkShape),
 // not_feed, parse, blocked (the network guard), bot_protection, robots
@@ -476,7 +476,7 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 // https to http), gone (410), store or other. The poller also reports
 // interrupted: a feed set aside as it was being processed when pressfeed
 // stopped.
-func Classify(err error) string {
+func classify(err error) string {
 	var se *StatusError
 	var dnsErr *net.DNSError
 	var opErr *net.OpError

@@ -208,7 +208,7 @@ func TestFetchGzipAndMaxBody(t *testing.T) {
 		t.Fatalf("gzip fetch: %d items, %v", len(res.Items), err)
 	}
 	opts.MaxBody = int64(len(big) - 1) // compressed it is far smaller: the limit counts decompressed bytes
-	if _, err := fetch(context.Background(), &opts, Feed{Name: "z", URL: ts.URL}, store.FeedState{}); !errors.Is(err, ErrTooLarge) || Classify(err) != "too_large" {
+	if _, err := fetch(context.Background(), &opts, Feed{Name: "z", URL: ts.URL}, store.FeedState{}); !errors.Is(err, ErrTooLarge) || classify(err) != "too_large" {
 		t.Errorf("over max_body: %v, want ErrTooLarge", err)
 	}
 }
@@ -259,7 +259,7 @@ func TestNetworkGuard(t *testing.T) {
 	opts.AllowNetworks = nil
 	opts.setDefaults()
 	_, err := fetch(context.Background(), &opts, Feed{Name: "l", URL: ts.URL}, store.FeedState{})
-	if !errors.Is(err, ErrBlocked) || Classify(err) != "blocked" {
+	if !errors.Is(err, ErrBlocked) || classify(err) != "blocked" {
 		t.Errorf("loopback without allow_networks: %v, want ErrBlocked", err)
 	}
 	for _, a := range []string{"127.0.0.1", "10.1.2.3", "192.168.1.1", "172.16.0.1", "169.254.169.254", "::1", "fe80::1", "224.0.0.1", "0.0.0.0", "::ffff:127.0.0.1"} {
@@ -300,7 +300,7 @@ func TestStatusErrors(t *testing.T) {
 			opts.setDefaults()
 			_, err := fetch(context.Background(), &opts, Feed{Name: "s", URL: ts.URL}, store.FeedState{})
 			var se *StatusError
-			if !errors.As(err, &se) || se.Code != tt.status || se.RetryAfter != tt.wantRetry || Classify(err) != tt.wantClass {
+			if !errors.As(err, &se) || se.Code != tt.status || se.RetryAfter != tt.wantRetry || classify(err) != tt.wantClass {
 				t.Errorf("err = %v (%+v), want status %d retry %s", err, se, tt.status, tt.wantRetry)
 			}
 		})
@@ -336,8 +336,8 @@ func TestNotAFeed(t *testing.T) {
 	opts := testOptions()
 	opts.setDefaults()
 	_, err := fetch(context.Background(), &opts, Feed{Name: "h", URL: ts.URL}, store.FeedState{})
-	if !errors.Is(err, ErrNotFeed) || Classify(err) != "not_feed" {
-		t.Errorf("HTML page: %v (%s), want ErrNotFeed", err, Classify(err))
+	if !errors.Is(err, ErrNotFeed) || classify(err) != "not_feed" {
+		t.Errorf("HTML page: %v (%s), want ErrNotFeed", err, classify(err))
 	}
 }
 
@@ -425,8 +425,8 @@ func TestTooManyItemsRefused(t *testing.T) {
 		ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, doc) }))
 		res, err := fetch(context.Background(), &opts, Feed{Name: "big", URL: ts.URL}, store.FeedState{})
 		ts.Close()
-		if Classify(err) != tt.class {
-			t.Errorf("%d items: class %q (%v), want %q", tt.n, Classify(err), err, tt.class)
+		if classify(err) != tt.class {
+			t.Errorf("%d items: class %q (%v), want %q", tt.n, classify(err), err, tt.class)
 		}
 		if want := map[bool]int{true: tt.n, false: 0}[tt.class == ""]; len(res.Items) != want {
 			t.Errorf("%d items: %d taken, want %d", tt.n, len(res.Items), want)

@@ -158,7 +158,7 @@ func TestNetworkGuardMessage(t *testing.T) {
 		resp.Body.Close()
 		t.Fatal("loopback fetch allowed with no allow_networks")
 	}
-	if !errors.Is(err, ErrBlocked) || Classify(err) != "blocked" {
+	if !errors.Is(err, ErrBlocked) || classify(err) != "blocked" {
 		t.Errorf("err = %v, want ErrBlocked", err)
 	}
 	if want := "address 127.0.0.1 is loopback, not allowed; list it in fetch.allow_networks to allow it"; !strings.Contains(err.Error(), want) {

@@ -16,17 +16,17 @@ func TestSucceeded(t *testing.T) {
 	tests := []struct {
 		name          string
 		prev          store.FeedState
-		res           Result
+		res           result
 		asked         string
 		wantMovedTo   string
 		wantMovedFrom string
 	}{
-		{"health reset", failing, Result{TTL: time.Hour}, "https://a.example/rss", "", ""},
-		{"a move learnt", store.FeedState{}, Result{MovedTo: "https://b.example/rss"}, "https://a.example/rss",
+		{"health reset", failing, result{TTL: time.Hour}, "https://a.example/rss", "", ""},
+		{"a move learnt", store.FeedState{}, result{MovedTo: "https://b.example/rss"}, "https://a.example/rss",
 			"https://b.example/rss", "https://a.example/rss"},
-		{"a move kept", store.FeedState{MovedFrom: "https://a.example/rss", MovedTo: "https://b.example/rss"}, Result{},
+		{"a move kept", store.FeedState{MovedFrom: "https://a.example/rss", MovedTo: "https://b.example/rss"}, result{},
 			"https://b.example/rss", "https://b.example/rss", "https://a.example/rss"},
-		{"a move ended", store.FeedState{MovedFrom: "https://a.example/rss", MovedTo: "https://b.example/rss"}, Result{},
+		{"a move ended", store.FeedState{MovedFrom: "https://a.example/rss", MovedTo: "https://b.example/rss"}, result{},
 			"https://a.example/rss", "", ""},
 	}
 	for _, tt := range tests {

@@ -138,8 +138,8 @@ func TestRedirectLimits(t *testing.T) {
 		t.Errorf("10 redirects: %v, want followed", err)
 	}
 	_, err := fetch(context.Background(), &opts, Feed{Name: "eleven", URL: ts.URL + "/r1"}, store.FeedState{})
-	if !errors.Is(err, ErrRedirect) || Classify(err) != "moved" {
-		t.Errorf("11 redirects: %v (%s), want ErrRedirect, class moved", err, Classify(err))
+	if !errors.Is(err, ErrRedirect) || classify(err) != "moved" {
+		t.Errorf("11 redirects: %v (%s), want ErrRedirect, class moved", err, classify(err))
 	}
 }
 
@@ -154,8 +154,8 @@ func TestRedirectHTTPSToHTTPRefused(t *testing.T) {
 	pool.AddCert(secure.Certificate())
 	opts.Client.Transport.(*http.Transport).TLSClientConfig.RootCAs = pool
 	_, err := fetch(context.Background(), &opts, Feed{Name: "s", URL: secure.URL + "/feed"}, store.FeedState{})
-	if !errors.Is(err, ErrRedirect) || Classify(err) != "moved" {
-		t.Errorf("https → http: %v (%s), want refused", err, Classify(err))
+	if !errors.Is(err, ErrRedirect) || classify(err) != "moved" {
+		t.Errorf("https → http: %v (%s), want refused", err, classify(err))
 	}
 	// The same client follows https → https.
 	secure2 := httptest.NewTLSServer(serveRSS("Tin qua kết nối có mã hoá"))

@@ -57,7 +57,7 @@ type Report struct {
 	Deferred    bool // not fetched: the site asked not to be asked yet (Retry-After)
 	Result      store.Result
 	Err         error
-	Class       string // Classify(Err), or "store"
+	Class       string // classify(Err), or "store"
 	Duration    time.Duration
 }
 
@@ -421,7 +421,7 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 	}
 	if err != nil {
 		if rep.Class == "" {
-			rep.Class = Classify(err)
+			rep.Class = classify(err)
 		}
 		st = failed(st, now, p.interval(f), err, rep.Class)
 		if st.NotBefore.After(now) { // the publisher said when to come back: the whole site waits
@@ -475,7 +475,7 @@ func (p *Poller) stopped(f Feed, prev store.FeedState, marked bool, err error) (
 // store adds the items of res and the state st in one commit. On a store
 // failure st goes back to prev (the next poll must bring these items
 // again) and rep says so. written reports whether the commit wrote st.
-func (p *Poller) store(ctx context.Context, f Feed, prev store.FeedState, st *store.FeedState, res Result, now time.Time, rep *Report) (written bool, err error) {
+func (p *Poller) store(ctx context.Context, f Feed, prev store.FeedState, st *store.FeedState, res result, now time.Time, rep *Report) (written bool, err error) {
 	st.ETag, st.LastModified, st.BodyHash = res.ETag, res.LastModified, res.BodyHash
 	if res.Title != "" {
 		st.Title = res.Title
@@ -504,7 +504,7 @@ func (p *Poller) store(ctx context.Context, f Feed, prev store.FeedState, st *st
 // after a successful fetch of asked at now that brought res: health
 // reset, the publisher's TTL and a permanent move kept, or ended when the
 // configured URL answered for itself. The next poll is plan's.
-func succeeded(prev store.FeedState, now time.Time, res Result, asked, configured string) store.FeedState {
+func succeeded(prev store.FeedState, now time.Time, res result, asked, configured string) store.FeedState {
 	st := prev
 	st.LastFetch = now
 	st.LastSuccess, st.Failures, st.LastError, st.ErrorClass = now, 0, "", ""
@@ -599,7 +599,7 @@ func (p *Poller) adaptive(f Feed) bool { return p.opts.Adaptive && f.Interval <=
 // Options.Adaptive what the feed's Rhythm (having observed the fetch)
 // gives; never sooner than Cache-Control, Expires or <ttl> allow. It
 // starts from prev, so a second call replaces the first.
-func (p *Poller) plan(f Feed, prev store.FeedState, st *store.FeedState, now time.Time, res Result, n int) {
+func (p *Poller) plan(f Feed, prev store.FeedState, st *store.FeedState, now time.Time, res result, n int) {
 	var d time.Duration
 	switch {
 	case f.Interval > 0:

@@ -287,7 +287,7 @@ func FuzzPlan(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte, now, sinceSec int64, n int, lifetime, ttl int64) {
 		at := time.Unix(now%(1<<35), 0)
 		prev := store.FeedState{Rhythm: b, LastSuccess: at.Add(-time.Duration(sinceSec%86400) * time.Second)}
-		res := Result{Lifetime: time.Duration(max(lifetime, 0)), TTL: time.Duration(max(ttl, 0))}
+		res := result{Lifetime: time.Duration(max(lifetime, 0)), TTL: time.Duration(max(ttl, 0))}
 		var st store.FeedState
 		p.plan(feed, prev, &st, at, res, n%1000)
 		floor := min(max(res.Lifetime, res.TTL), maxLifetime)

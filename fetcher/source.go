@@ -24,7 +24,7 @@ import (
 // items, a sitemap index has its sitemaps fetched, and each item becomes a
 // store.Incoming through normalizeItem, so that identity, text, link and
 // date rules are those of feed items.
-func scrapeSource(ctx context.Context, opts *Options, f Feed, res Result, body []byte, contentType string, u *url.URL) (Result, error) {
+func scrapeSource(ctx context.Context, opts *Options, f Feed, res result, body []byte, contentType string, u *url.URL) (result, error) {
 	base := u
 	if u.Scheme == "file" {
 		base = nil
@@ -40,7 +40,7 @@ func scrapeSource(ctx context.Context, opts *Options, f Feed, res Result, body [
 		opts.trial.Counts = doc.Counts
 	}
 	if err != nil {
-		return Result{}, fmt.Errorf("fetch %s: %w: %w", f.Name, ErrParse, err)
+		return result{}, fmt.Errorf("fetch %s: %w: %w", f.Name, ErrParse, err)
 	}
 	items := doc.Items
 	for _, sm := range doc.Sitemaps { // a sitemap index
@@ -49,7 +49,7 @@ func scrapeSource(ctx context.Context, opts *Options, f Feed, res Result, body [
 		}
 		child, err := fetchSitemap(ctx, opts, f, src, sm, base.Host, now)
 		if err != nil {
-			return Result{}, fmt.Errorf("fetch %s: sitemap %s: %w", f.Name, canon.Redact(sm), err)
+			return result{}, fmt.Errorf("fetch %s: sitemap %s: %w", f.Name, canon.Redact(sm), err)
 		}
 		items = append(items, child.Items[:min(len(child.Items), scrape.MaxItems-len(items))]...)
 	}

@@ -209,8 +209,8 @@ func TestRobots(t *testing.T) {
 			if tt.want == nil && errors.Is(err, ErrRobots) {
 				t.Fatalf("fetch = %v; want robots.txt not to stop it", err) // a JSON parser may still refuse a page
 			}
-			if tt.want != nil && (!errors.Is(err, tt.want) || Classify(err) != "robots") {
-				t.Fatalf("fetch = %v (class %q); want %v, class robots", err, Classify(err), tt.want)
+			if tt.want != nil && (!errors.Is(err, tt.want) || classify(err) != "robots") {
+				t.Fatalf("fetch = %v (class %q); want %v, class robots", err, classify(err), tt.want)
 			}
 		})
 	}
