@@ -1,17 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"mime"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
-	"net/mail"
 	"os"
 	"path/filepath"
 	"slices"
@@ -245,7 +241,10 @@ at = ["%[3]s"]
 	if len(msgs) != 1 {
 		t.Fatalf("%d digests, want one", len(msgs))
 	}
-	digest := messageText(t, msgs[0].Data)
+	digest, err := msgs[0].Text()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for title, seen := range seenBy {
 		if seen.Before(digestAt) && !strings.Contains(digest, title) {
 			t.Errorf("digest at %s lacks %q, first seen %s", digestAt.Format("15:04"), title, seen)
@@ -292,33 +291,4 @@ func drained(t *testing.T, p *proc) bool {
 		}
 	}
 	return len(s.Deliveries) == 3
-}
-
-// messageText returns the parts of a MIME message, decoded.
-func messageText(t *testing.T, data []byte) string {
-	t.Helper()
-	msg, err := mail.ReadMessage(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out strings.Builder
-	mr := multipart.NewReader(msg.Body, params["boundary"])
-	for {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			return out.String()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := io.ReadAll(part)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out.Write(b)
-	}
 }

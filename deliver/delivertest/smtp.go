@@ -3,9 +3,14 @@
 package delivertest
 
 import (
+	"bytes"
 	"errors"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net"
+	"net/mail"
+	"strings"
 	"sync"
 	"testing"
 
@@ -114,3 +119,34 @@ func (s *session) Data(r io.Reader) error {
 
 func (s *session) Reset()        { s.msg = Message{} }
 func (s *session) Logout() error { return nil }
+
+// Text returns the parts of the message, each after its Content-Type
+// line, with their transfer encodings (quoted-printable) decoded.
+func (m Message) Text() (string, error) {
+	msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
+	if err != nil {
+		return "", err
+	}
+	_, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil {
+		return "", err
+	}
+	var out strings.Builder
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return out.String(), nil
+		}
+		if err != nil {
+			return "", err
+		}
+		b, err := io.ReadAll(p) // multipart decodes quoted-printable itself
+		if err != nil {
+			return "", err
+		}
+		out.WriteString(p.Header.Get("Content-Type") + "\n")
+		out.Write(b)
+		out.WriteString("\n")
+	}
+}
