@@ -13,10 +13,10 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/unicode/norm"
 
+	"github.com/pressfeed/pressfeed/fetcher/internal/corpustest"
 	"github.com/pressfeed/pressfeed/store"
 )
 
@@ -220,7 +220,7 @@ func TestFaultInjection(t *testing.T) {
 			before, after, _ := strings.Cut(doc, "TITLE")
 			w.Header().Set("Content-Type", "application/rss+xml")
 			w.Write([]byte(before))
-			w.Write(cp1258(t, vnTitle))
+			w.Write(corpustest.CP1258(t, vnTitle))
 			w.Write([]byte(strings.Replace(after, "TITLE", "x", -1)))
 		}, check: func(t *testing.T, c faultCheck) {
 			wantTitle(vnTitle)(t, c)
@@ -404,29 +404,4 @@ func TestLongLinkCostsNothing(t *testing.T) {
 			t.Errorf("%.60s…: error %v, added %d, stored %d; want 2 added", item, rep.Err, rep.Result.Added, n)
 		}
 	}
-}
-
-// cp1258 encodes s as windows-1258 does: tone marks as combining
-// characters after the base letter.
-func cp1258(tb testing.TB, s string) []byte {
-	tb.Helper()
-	var b strings.Builder
-	for _, r := range s {
-		var base, tones []rune
-		for _, m := range norm.NFD.String(string(r)) {
-			switch m {
-			case 0x300, 0x301, 0x303, 0x309, 0x323:
-				tones = append(tones, m)
-			default:
-				base = append(base, m)
-			}
-		}
-		b.WriteString(norm.NFC.String(string(base)))
-		b.WriteString(string(tones))
-	}
-	out, err := charmap.Windows1258.NewEncoder().Bytes([]byte(b.String()))
-	if err != nil {
-		tb.Fatalf("encode %q as windows-1258: %v", s, err)
-	}
-	return out
 }

@@ -3,10 +3,11 @@ package fetcher
 import (
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pressfeed/pressfeed/fetcher/internal/corpustest"
 )
 
 // benchDocument returns an RSS document shaped like a Vietnamese outlet's:
@@ -15,18 +16,7 @@ import (
 // article's sentences.
 func benchDocument(tb testing.TB, n int) []byte {
 	tb.Helper()
-	seed, err := os.ReadFile("../../shared/seed/hcm-truyen-thong-khong-gian-mang.txt")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var sentences []string
-	for _, line := range strings.Split(string(seed), "\n") {
-		for _, s := range strings.SplitAfter(line, ". ") {
-			if s = strings.TrimSpace(s); len(s) > 20 {
-				sentences = append(sentences, s)
-			}
-		}
-	}
+	sentences := corpustest.SeedSentences(tb, "../../shared/seed/hcm-truyen-thong-khong-gian-mang.txt")
 	var b strings.Builder
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
 		`<rss version="2.0"><channel><title>Báo Thử</title><link>https://bao.example.vn/</link><description>Tin tức</description>` + "\n")

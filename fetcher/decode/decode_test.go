@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/mmcdole/gofeed"
-	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/pressfeed/pressfeed/fetcher/internal/corpustest"
@@ -358,33 +357,9 @@ func TestDecodeWindows1258Vietnamese(t *testing.T) {
 	}
 }
 
-// testCP1258 encodes s as windows-1258 does: tone marks as combining characters after the base letter.
-func testCP1258(tb testing.TB, s string) []byte {
-	tb.Helper()
-	var b strings.Builder
-	for _, r := range s {
-		var base, tones []rune
-		for _, m := range norm.NFD.String(string(r)) {
-			switch m {
-			case 0x300, 0x301, 0x303, 0x309, 0x323:
-				tones = append(tones, m)
-			default:
-				base = append(base, m)
-			}
-		}
-		b.WriteString(norm.NFC.String(string(base)))
-		b.WriteString(string(tones))
-	}
-	out, err := charmap.Windows1258.NewEncoder().Bytes([]byte(b.String()))
-	if err != nil {
-		tb.Fatalf("encode %q as windows-1258: %v", s, err)
-	}
-	return out
-}
-
 func TestDecodeWindows1258RoundTrip(t *testing.T) {
 	feed := testFeed(4 << 10)
-	in := testCP1258(t, feed)
+	in := corpustest.CP1258(t, feed)
 	got, err := Body(in, "application/rss+xml; charset=windows-1258")
 	if err != nil {
 		t.Fatal(err)
@@ -653,7 +628,7 @@ func TestDecodeBodyLinear(t *testing.T) {
 
 func BenchmarkDecodeBody(b *testing.B) {
 	feed := testFeed(100 << 10)
-	cp1258 := testCP1258(b, feed)
+	cp1258 := corpustest.CP1258(b, feed)
 	oneBad := []byte(feed)
 	oneBad[len(oneBad)/2] = 0xFF
 	for _, bm := range []struct {

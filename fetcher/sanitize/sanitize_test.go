@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 
 	"golang.org/x/net/html"
 
+	"github.com/pressfeed/pressfeed/fetcher/internal/corpustest"
 	"github.com/pressfeed/pressfeed/plaintext"
 )
 
@@ -105,18 +105,7 @@ func randomJoin(rng *rand.Rand, pieces []string, n int) string {
 // of the seed article's sentences, each with a relative link.
 func benchHTML(tb testing.TB) string {
 	tb.Helper()
-	seed, err := os.ReadFile("../../../shared/seed/hcm-truyen-thong-khong-gian-mang.txt")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var sentences []string
-	for _, line := range strings.Split(string(seed), "\n") {
-		for _, s := range strings.SplitAfter(line, ". ") {
-			if s = strings.TrimSpace(s); len(s) > 20 {
-				sentences = append(sentences, s)
-			}
-		}
-	}
+	sentences := corpustest.SeedSentences(tb, "../../../shared/seed/hcm-truyen-thong-khong-gian-mang.txt")
 	var b strings.Builder
 	for p := range 5 {
 		fmt.Fprintf(&b, "<p>%s <a href=\"/lien-quan/%d\">Xem thêm</a></p>", sentences[p%len(sentences)], p)
