@@ -334,8 +334,9 @@ func Vetoed(a, b *Sketch) bool {
 
 // replaced reports whether the leads, aligned word by word (a longest
 // common subsequence), differ by a replacement in place where one side
-// has a name or number the other text lacks: "Chợ Rẫy" where the other
-// says "Bạch Mai", "CLB Hà Nội" where it says "Công an Hà Nội". A copy
+// has a name, a number or a direction word the other text lacks: "Chợ
+// Rẫy" where the other says "Bạch Mai", "CLB Hà Nội" where it says "Công
+// an Hà Nội", "giữ nguyên" where it says "giảm". A copy
 // editor's synonym ("cho biết"/"thông tin"), a cut sentence, an added
 // detail or a moved clause is none of these.
 func replaced(a, b *Sketch) bool {
@@ -380,9 +381,12 @@ func replaced(a, b *Sketch) bool {
 				j++
 			}
 		}
-		// In place: the leads meet again after it (a replacement at the
-		// end is a cut lead with a clause moved there).
-		if i > i0 && j > j0 && i < n && j < m && (significant(x[i0:i], a, b) || significant(y[j0:j], b, a)) {
+		// In place: the leads meet again after it, or it ends both with a
+		// few words each ("bảng E" / "bảng D", "trước ngày 30/6" / "31/8").
+		// A longer replacement at the end is a cut lead with a clause
+		// moved there.
+		inPlace := i < n && j < m || i-i0 <= endRun && j-j0 <= endRun
+		if i > i0 && j > j0 && inPlace && (significant(x[i0:i], a, b) || significant(y[j0:j], b, a)) {
 			return true
 		}
 	}
@@ -398,16 +402,36 @@ func anchor(x, y []uint32, i, j int) bool {
 	return i+1 == len(x) && j+1 == len(y) || i+1 < len(x) && j+1 < len(y) && x[i+1] == y[j+1]
 }
 
-// significant reports whether some word of run, from s's lead, is a name
-// or number that other lacks.
+// endRun is the longest run of words on each side that a replacement
+// ending both leads may have to count as one in place.
+const endRun = 6
+
+// significant reports whether some word of run, from s's lead, is a name,
+// a number or a direction word (tăng, giảm …) that other lacks: "giữ
+// nguyên lãi suất" where the other says "giảm lãi suất" is another fact.
 func significant(run []uint32, s, other *Sketch) bool {
 	for _, w := range run {
 		k, _ := slices.BinarySearch(s.lead, w)
-		if s.flags[k]&(wordName|wordNumber) != 0 && !other.has(w) {
+		if (s.flags[k]&(wordName|wordNumber) != 0 || isSign(w)) && !other.has(w) {
 			return true
 		}
 	}
 	return false
+}
+
+// signHashes are the wordHash of the words of signPairs, sorted.
+var signHashes = func() []uint32 {
+	var hs []uint32
+	for _, p := range signPairs {
+		hs = append(hs, wordHash(p[0]), wordHash(p[1]))
+	}
+	return sortedSet(hs)
+}()
+
+// isSign reports whether w is the hash of a direction word.
+func isSign(w uint32) bool {
+	_, ok := slices.BinarySearch(signHashes, w)
+	return ok
 }
 
 func sortedSet(xs []uint32) []uint32 {

@@ -231,3 +231,33 @@ func TestShortLeadsAreNoEvidence(t *testing.T) {
 		}
 	}
 }
+
+// TestReplaced: a replacement in place of a name, a number or a direction
+// word is another fact, including a short one that ends both leads; a
+// synonym, a moved clause or a cut lead is not.
+func TestReplaced(t *testing.T) {
+	const lead = "Ngân hàng Đông Á thông báo giữ nguyên lãi suất tiết kiệm kỳ hạn 12 tháng ở mức 5%/năm, áp dụng cho khách hàng cá nhân"
+	for _, c := range []struct {
+		name string
+		a, b string
+		want bool
+	}{
+		{"direction in place", lead, strings.Replace(lead, "giữ nguyên", "giảm", 1), true},
+		{"number in place", lead, strings.Replace(lead, "12 tháng", "6 tháng", 1), true},
+		{"short ending, another name", lead + " tại Cần Thơ.", lead + " tại Hậu Giang.", true},
+		{"short ending, another date", lead + " từ ngày 1/3.", lead + " từ ngày 15/4.", true},
+		{"synonym in place", lead, strings.Replace(lead, "thông báo", "cho biết", 1), false},
+		{"moved clause", "Sáng 5/3, " + lead + ".", lead + ", sáng 5/3.", false},
+		{"cut lead", lead + ". Đây là lần thứ ba trong năm nay.", lead + ".", false},
+		{"long ending, another clause", lead + ". Ông Trần Văn Bình cho biết ngân hàng sẽ xem xét lại vào quý sau.",
+			lead + ". Theo Tổng giám đốc Lê Thị Hoa, mức này được giữ đến hết năm để hỗ trợ người gửi tiền.", false},
+	} {
+		a, b := NewSketch("", c.a), NewSketch("", c.b)
+		if got := replaced(&a, &b); got != c.want {
+			t.Errorf("%s: replaced(a, b) = %v, want %v", c.name, got, c.want)
+		}
+		if got := replaced(&b, &a); got != c.want {
+			t.Errorf("%s: replaced(b, a) = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
