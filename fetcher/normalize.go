@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/url"
-	"runtime"
 	"strings"
 	"time"
 	"unicode"
@@ -54,10 +53,6 @@ func normalize(doc *gofeed.Feed, base *url.URL, loc *time.Location, now time.Tim
 			continue
 		}
 		out = append(out, normalizeItem(gi, kinds, base, loc, now))
-		// Normalising a big document takes milliseconds of CPU: let the
-		// publisher's goroutines in between items, so that readers are
-		// answered promptly while a busy ingest keeps every core busy.
-		runtime.Gosched()
 	}
 	return out
 }
