@@ -386,7 +386,7 @@ func replaced(a, b *Sketch) bool {
 		// A longer replacement at the end is a cut lead with a clause
 		// moved there.
 		inPlace := i < n && j < m || i-i0 <= endRun && j-j0 <= endRun
-		if i > i0 && j > j0 && inPlace && (significant(x[i0:i], a, b) || significant(y[j0:j], b, a)) {
+		if inPlace && hunkDiffers(x[i0:i], y[j0:j], a, b) {
 			return true
 		}
 	}
@@ -400,6 +400,58 @@ func anchor(x, y []uint32, i, j int) bool {
 		return false
 	}
 	return i+1 == len(x) && j+1 == len(y) || i+1 < len(x) && j+1 < len(y) && x[i+1] == y[j+1]
+}
+
+// hunkDiffers reports whether a hunk in place, the run xs of a's lead
+// where b's has ys (either may be empty: a word added), states another
+// fact: a name, number or direction word that the other text lacks
+// replaces another; names, figures or subject words trade places ("50
+// mã vùng trồng và 12 mã cơ sở" / "12 … và 50"); or a qualifier comes or
+// goes ("chủ tịch" / "phó chủ tịch", "đồng ý" / "chưa đồng ý").
+func hunkDiffers(xs, ys []uint32, a, b *Sketch) bool {
+	if len(xs) > 0 && len(ys) > 0 {
+		if significant(xs, a, b) || significant(ys, b, a) {
+			return true
+		}
+		if factsOutside(xs, ys, a) && factsOutside(ys, xs, b) {
+			return true
+		}
+	}
+	return qualifies(xs, ys) || qualifies(ys, xs)
+}
+
+// factsOutside reports whether run, from s's lead, has a name, a number
+// or a subject word that the other side's run lacks.
+func factsOutside(run, other []uint32, s *Sketch) bool {
+	for _, w := range run {
+		k, _ := slices.BinarySearch(s.lead, w)
+		if s.flags[k]&(wordName|wordNumber|wordKey) != 0 && !slices.Contains(other, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// qualifiers are words that make a statement another when added or
+// replaced: negation (không, chưa), rank (phó), sex (nam, nữ) and the
+// side of a trade (mua, bán).
+var qualifiers = func() []uint32 {
+	var hs []uint32
+	for _, w := range strings.Fields("không chưa phó nam nữ mua bán") {
+		hs = append(hs, wordHash(w))
+	}
+	return sortedSet(hs)
+}()
+
+// qualifies reports whether run holds a qualifier that the other side's
+// run lacks.
+func qualifies(run, other []uint32) bool {
+	for _, w := range run {
+		if _, ok := slices.BinarySearch(qualifiers, w); ok && !slices.Contains(other, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // endRun is the longest run of words on each side that a replacement
