@@ -480,13 +480,25 @@ func mix(x uint64) uint64 {
 	return x
 }
 
-// minSeeds are the values each word pair is mixed with, one per MinHash value.
+// minSeeds are the values each word pair is mixed with, one per MinHash
+// value, after mix's first step: mix(p^k) is mixRest(p^p>>30 ^ k^k>>30),
+// since a shift distributes over XOR.
 var minSeeds = func() (k [NearMins]uint64) {
 	for i := range k {
-		k[i] = uint64(i+1) * 0x9e3779b97f4a7c15
+		s := uint64(i+1) * 0x9e3779b97f4a7c15
+		k[i] = s ^ s>>30
 	}
 	return k
 }()
+
+// mixRest is mix without its first step: mix(x) = mixRest(x ^ x>>30).
+func mixRest(x uint64) uint64 {
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
 
 // minHash returns the MinHash values of the pairs of consecutive words of
 // ws (the word itself when there is one), 16 bits each, never 0.
@@ -496,23 +508,26 @@ func minHash(ws []uint32) Mins {
 		return out
 	}
 	var buf [sketchLeadWords]uint64
-	ps := buf[:0]
+	ps := buf[:0] // each pair p as p^p>>30
 	if len(ws) == 1 {
-		ps = append(ps, uint64(ws[0]))
+		p := uint64(ws[0])
+		ps = append(ps, p^p>>30)
 	}
 	for i := 1; i < len(ws); i++ {
-		ps = append(ps, uint64(ws[i-1])<<32|uint64(ws[i]))
+		p := uint64(ws[i-1])<<32 | uint64(ws[i])
+		ps = append(ps, p^p>>30)
 	}
-	// Four values a pass over the pairs: their mixes are independent, so
-	// they overlap in the pipeline.
+	// Four values a pass over the pairs (NearMins is a multiple of 4): their
+	// mixes are independent, so they overlap in the pipeline. Two or eight
+	// were slower.
 	for i := 0; i < NearMins; i += 4 {
 		k0, k1, k2, k3 := minSeeds[i], minSeeds[i+1], minSeeds[i+2], minSeeds[i+3]
 		m0, m1, m2, m3 := ^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)
 		for _, p := range ps {
-			m0 = min(m0, mix(p^k0))
-			m1 = min(m1, mix(p^k1))
-			m2 = min(m2, mix(p^k2))
-			m3 = min(m3, mix(p^k3))
+			m0 = min(m0, mixRest(p^k0))
+			m1 = min(m1, mixRest(p^k1))
+			m2 = min(m2, mixRest(p^k2))
+			m3 = min(m3, mixRest(p^k3))
 		}
 		out[i] = uint16(mix(m0)) | 1
 		out[i+1] = uint16(mix(m1)) | 1
@@ -759,10 +774,7 @@ func (r *wordReader) tokenize(s string) {
 			i = j
 			continue
 		}
-		rn, n := rune(c), 1
-		if c >= utf8.RuneSelf {
-			rn, n = utf8.DecodeRuneInString(s[i:])
-		}
+		rn, n := decodeRune(s, i)
 		cl := classOf(rn)
 		if cl&classWord == 0 {
 			if c == '.' || c == '!' || c == '?' || c == ':' || c == ';' {
@@ -778,10 +790,7 @@ func (r *wordReader) tokenize(s string) {
 			allUpper = cl&classUpper != 0
 		}
 		for j < len(s) {
-			r2, n2 := rune(s[j]), 1
-			if r2 >= utf8.RuneSelf {
-				r2, n2 = utf8.DecodeRuneInString(s[j:])
-			}
+			r2, n2 := decodeRune(s, j)
 			cl2 := classOf(r2)
 			if cl2&classWord == 0 {
 				break
@@ -805,6 +814,26 @@ func (r *wordReader) tokenize(s string) {
 		i = j
 	}
 	r.start = start
+}
+
+// decodeRune returns utf8.DecodeRuneInString(s[i:]), decoding the runes
+// of NFC Vietnamese without a call: U+0080 to U+07FF and U+1000 to U+1FFF,
+// which hold the letters with two marks (TestDecodeRune).
+func decodeRune(s string, i int) (rune, int) {
+	c := s[i]
+	if c < utf8.RuneSelf {
+		return rune(c), 1
+	}
+	if i+1 < len(s) {
+		c1 := s[i+1]
+		if 0xC2 <= c && c <= 0xDF && c1&0xC0 == 0x80 {
+			return rune(c&0x1F)<<6 | rune(c1&0x3F), 2
+		}
+		if c == 0xE1 && i+2 < len(s) && c1&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 {
+			return 0x1000 | rune(c1&0x3F)<<6 | rune(s[i+2]&0x3F), 3
+		}
+	}
+	return utf8.DecodeRuneInString(s[i:])
 }
 
 // lower returns strings.ToLower(w) for a word w of tokenize, written in r.buf.

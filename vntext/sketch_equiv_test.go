@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -306,4 +307,29 @@ func FuzzNewSketchSameAsReference(f *testing.F) {
 		checkSketchSameAsReference(t, title, norm.NFD.String(lead))
 		checkNormalizePieces(t, rand.New(rand.NewPCG(uint64(len(lead)), 0)), lead)
 	})
+}
+
+// TestDecodeRune checks decodeRune against utf8.DecodeRuneInString on
+// every string of up to three bytes that starts with a byte it decodes
+// inline, and on ASCII, in every position.
+func TestDecodeRune(t *testing.T) {
+	check := func(s string) {
+		for i := range len(s) {
+			r, n := decodeRune(s, i)
+			if wr, wn := utf8.DecodeRuneInString(s[i:]); r != wr || n != wn {
+				t.Fatalf("decodeRune(%+q, %d) = %U, %d; want %U, %d", s, i, r, n, wr, wn)
+			}
+		}
+	}
+	for c := range 256 {
+		check(string([]byte{byte(c)}))
+		for c1 := range 256 {
+			check(string([]byte{byte(c), byte(c1)}))
+			if c == 0xE1 || c >= 0xC0 && c1 >= 0x80 && c1 < 0xC0 {
+				for c2 := range 256 {
+					check(string([]byte{byte(c), byte(c1), byte(c2)}))
+				}
+			}
+		}
+	}
 }
