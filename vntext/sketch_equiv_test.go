@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"unicode"
 	"unicode/utf8"
@@ -331,5 +332,35 @@ func TestDecodeRune(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestNewSketchConcurrent computes sketches from several goroutines at
+// once, as the store's writers do: they share nothing (run with -race).
+func TestNewSketchConcurrent(t *testing.T) {
+	pairs := loadNearSet(t)
+	want := make([][]byte, len(pairs))
+	for i, p := range pairs {
+		s := refNewSketch(p.ta, p.la+" "+p.lb)
+		want[i] = s.AppendBinary(nil)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range pairs {
+				p := pairs[(i+g*97)%len(pairs)]
+				s := NewSketch(p.ta, p.la+" "+p.lb)
+				if !bytes.Equal(s.AppendBinary(nil), want[(i+g*97)%len(pairs)]) {
+					errs <- fmt.Sprintf("goroutine %d: NewSketch(%q, …) differs from the reference", g, p.ta)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
