@@ -228,7 +228,8 @@ func NewSketch(title, lead string) Sketch {
 }
 
 // A sketcher holds what NewSketch needs while it works, kept in sketchers
-// so that a Sketch costs two allocations: its word sets and its flags.
+// so that NewSketch allocates only what the Sketch keeps (its word sets and
+// its flags) and what Normalize rewrites.
 type sketcher struct {
 	r                     wordReader
 	tt, lt                []token  // the canonical words of the headline and the lead
@@ -641,10 +642,10 @@ func init() {
 	}
 }
 
-// specialWords holds the hashes of the words canonical rewrites or looks
-// at (see specialWords.has): the first words of phrases, the number
-// words, "một" and the range words. Any other word is its own canonical
-// word, found without a map lookup.
+// specialWords holds the hashes of the words wordReader.canonical rewrites
+// or looks at: the first words of phrases, the number words, "một" and the
+// range words. Any other word is its own canonical word, found without a
+// map lookup. signWords holds the words of signPairs.
 var specialWords, signWords wordFilter
 
 // A wordFilter is a set of word hashes that may report a word it lacks,
@@ -671,11 +672,12 @@ func init() {
 	}
 }
 
-// A wordReader reads the words of a text as tokenize(Normalize(text))
-// would, a piece at a time, so that the first words of a long text cost
-// what they would alone. The pieces end at an ASCII space, which is where
-// both steps may cut text without changing it (TestNormalizePieces and
-// the tests of sketch_equiv_test.go):
+// A wordReader reads the words of a text, normalised, as reading the whole
+// text at once would, but a piece at a time: the first words of a long
+// text cost what they would alone. The pieces end at an ASCII space, where
+// both normalising and splitting into words may cut text without changing
+// it (TestNormalizePieces, and sketch_equiv_test.go, which reads text in
+// pieces of 1 to 17 bytes too):
 //
 //   - Normalize of the text is Normalize of each piece, joined: a space
 //     composes with nothing in NFC, and starts none of NFC's runs of marks;
@@ -692,15 +694,16 @@ type wordReader struct {
 	buf   []byte  // the words of ts that are not substrings of the text
 }
 
-// pieceLen is the least length of a piece of text a wordReader reads: a
-// little less than the 80 words of a lead (6 to 7 bytes each in NFC
-// Vietnamese), so that a lead is read in two or three pieces. Tests read
-// text in pieces of other lengths too: the words never depend on it.
+// pieceLen is the least length of a piece of text a wordReader reads. The
+// 80 words of a lead take 500 to 550 bytes in NFC Vietnamese, so a lead is
+// read in two or three pieces. Tests read text in pieces of other lengths
+// too: the words never depend on it.
 var pieceLen = 256
 
 // tagLen is how much text from the first non-space character cutTag reads
 // at most, with a margin: a tag in parentheses closes within 40 bytes and
-// a dash after a tag starts within 30.
+// a dash after a tag starts within 30 (41 bytes would do; 36 make
+// TestSketchEdgesSameAsReference fail).
 const tagLen = 64
 
 // reset starts r on text, the lead of an item if lead (its tag is cut, as
@@ -943,7 +946,9 @@ func unicodeClass(r rune) uint8 {
 }
 
 // canonical appends to out the canonical words of the text r reads (see
-// the method above) until out holds max words or the text ends.
+// the method above) until out holds max words or the text ends. It reads
+// on only as far as those words need: a phrase of up to five words, or the
+// word after "năm" or a range word, past the last of them.
 func (r *wordReader) canonical(out []token, max int) []token {
 	for i := 0; len(out) < max && r.fill(i+1); i++ {
 		t := r.ts[i]
