@@ -6,8 +6,10 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Wire copies. One story that several outlets carry keeps the agency's
@@ -137,58 +139,82 @@ func (s *Sketch) Empty() bool { return len(s.lead) == 0 }
 // token is one canonical word with what the tokenizer learnt of it.
 type token struct {
 	w      string
+	h      uint32 // wordHash(w)
 	number bool
 	name   bool // capitalised, not the first word of a sentence
 }
 
 // NewSketch returns the Sketch of a headline and its lead.
+//
+// It reads only as much of the lead as its first sketchLeadWords canonical
+// words need (a summary is often kilobytes long): the text is normalised
+// and split into words a piece at a time (see wordReader). Sketches are
+// stored, so NewSketch must return what it always has:
+// sketch_equiv_test.go checks it against the implementation it replaced.
 func NewSketch(title, lead string) Sketch {
-	tt := canonical(tokenize(Normalize(title)))
-	lt := canonical(tokenize(cutTag(Normalize(lead))))
-	if len(lt) > sketchLeadWords {
-		lt = lt[:sketchLeadWords]
-	}
-	if len(tt) > sketchLeadWords {
-		tt = tt[:sketchLeadWords] // a Sketch's lead may be the headline: at most 255 words
-	}
-	var s Sketch
+	sc := sketchers.Get().(*sketcher)
+	defer sc.release()
+	sc.r.buf = sc.r.buf[:0]
+	sc.r.reset(title, false)
+	tt := sc.r.canonical(sc.tt[:0], sketchLeadWords) // a Sketch's lead may be the headline: at most 255 words
+	sc.r.reset(lead, true)
+	lt := sc.r.canonical(sc.lt[:0], sketchLeadWords)
+	sc.tt, sc.lt = tt, lt
 	body := lt
 	if len(body) == 0 {
 		body = tt
 	}
-	hs := make([]uint32, len(body))
-	for i, t := range body {
-		hs[i] = wordHash(t.w)
+	hs := sc.hs[:0]
+	for _, t := range body {
+		hs = append(hs, t.h)
 	}
+	sc.hs = hs
+	var s Sketch
 	s.Mins = minHash(hs)
-	s.lead = sortedSet(slices.Clone(hs))
-	s.flags = make([]uint8, len(s.lead))
-	s.seq = make([]uint8, len(body))
+	lset := sortedSet(append(sc.lset[:0], hs...))
+	sc.lset = lset
+	// One array for the lead's flags and order, one for the word sets.
+	fs := make([]uint8, len(lset)+len(body))
+	flags, seq := fs[:len(lset):len(lset)], fs[len(lset):]
 	for i, t := range body {
-		k, _ := slices.BinarySearch(s.lead, hs[i])
-		s.seq[i] = uint8(k)
+		k, _ := slices.BinarySearch(lset, t.h)
+		seq[i] = uint8(k)
 		switch {
 		case t.number:
-			s.flags[k] |= wordNumber
+			flags[k] |= wordNumber
 		case t.name:
-			s.flags[k] |= wordName
+			flags[k] |= wordName
 		}
 	}
+	tset, tnums := sc.tset[:0], sc.tnums[:0]
 	for _, t := range tt {
-		h := wordHash(t.w)
 		if t.number {
-			s.tnums = append(s.tnums, h)
+			tnums = append(tnums, t.h)
 		}
-		if k, ok := slices.BinarySearch(s.lead, h); !ok {
-			s.title = append(s.title, h)
+		if k, ok := slices.BinarySearch(lset, t.h); !ok {
+			tset = append(tset, t.h)
 		} else if !t.number && len(lt) > 0 {
-			s.flags[k] |= wordKey
+			flags[k] |= wordKey
 		}
 	}
-	s.title = sortedSet(s.title)
-	s.tnums = sortedSet(s.tnums)
-	for _, ts := range [][]token{tt, lt} {
+	tset, tnums = sortedSet(tset), sortedSet(tnums)
+	sc.tset, sc.tnums = tset, tnums
+	ws := make([]uint32, len(lset)+len(tset)+len(tnums))
+	s.lead = ws[:copy(ws, lset):len(lset)]
+	ws = ws[len(lset):]
+	if len(tset) > 0 { // nil when empty, as the stored form decodes
+		s.title = ws[:copy(ws, tset):len(tset)]
+		ws = ws[len(tset):]
+	}
+	if len(tnums) > 0 {
+		s.tnums = ws[:copy(ws, tnums):len(tnums)]
+	}
+	s.flags, s.seq = flags, seq
+	for _, ts := range [2][]token{tt, lt} {
 		for _, t := range ts {
+			if !signWords.has(t.h) {
+				continue
+			}
 			for i, p := range signPairs {
 				if t.w == p[0] {
 					s.signs |= 1 << (2 * i)
@@ -199,6 +225,26 @@ func NewSketch(title, lead string) Sketch {
 		}
 	}
 	return s
+}
+
+// A sketcher holds what NewSketch needs while it works, kept in sketchers
+// so that NewSketch allocates only what the Sketch keeps (its word sets and
+// its flags) and what Normalize rewrites.
+type sketcher struct {
+	r                     wordReader
+	tt, lt                []token  // the canonical words of the headline and the lead
+	hs, lset, tset, tnums []uint32 // their hashes, and the sets a Sketch keeps
+}
+
+var sketchers = sync.Pool{New: func() any { return new(sketcher) }}
+
+// release returns sc to sketchers without the text it read.
+func (sc *sketcher) release() {
+	clear(sc.r.ts)
+	clear(sc.tt)
+	clear(sc.lt)
+	sc.r.raw = ""
+	sketchers.Put(sc)
 }
 
 // has reports whether w is a word of s's headline or lead.
@@ -511,6 +557,26 @@ func mix(x uint64) uint64 {
 	return x
 }
 
+// minSeeds are the values each word pair is mixed with, one per MinHash
+// value, after mix's first step: mix(p^k) is mixRest(p^p>>30 ^ k^k>>30),
+// since a shift distributes over XOR.
+var minSeeds = func() (k [NearMins]uint64) {
+	for i := range k {
+		s := uint64(i+1) * 0x9e3779b97f4a7c15
+		k[i] = s ^ s>>30
+	}
+	return k
+}()
+
+// mixRest is mix without its first step: mix(x) = mixRest(x ^ x>>30).
+func mixRest(x uint64) uint64 {
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
 // minHash returns the MinHash values of the pairs of consecutive words of
 // ws (the word itself when there is one), 16 bits each, never 0.
 func minHash(ws []uint32) Mins {
@@ -518,25 +584,32 @@ func minHash(ws []uint32) Mins {
 	if len(ws) == 0 {
 		return out
 	}
-	var mins [NearMins]uint64
-	for i := range mins {
-		mins[i] = ^uint64(0)
-	}
-	add := func(sh uint64) {
-		for i := range mins {
-			if v := mix(sh ^ uint64(i+1)*0x9e3779b97f4a7c15); v < mins[i] {
-				mins[i] = v
-			}
-		}
-	}
+	var buf [sketchLeadWords]uint64
+	ps := buf[:0] // each pair p as p^p>>30
 	if len(ws) == 1 {
-		add(uint64(ws[0]))
+		p := uint64(ws[0])
+		ps = append(ps, p^p>>30)
 	}
 	for i := 1; i < len(ws); i++ {
-		add(uint64(ws[i-1])<<32 | uint64(ws[i]))
+		p := uint64(ws[i-1])<<32 | uint64(ws[i])
+		ps = append(ps, p^p>>30)
 	}
-	for i, m := range mins {
-		out[i] = uint16(mix(m)) | 1
+	// Four values a pass over the pairs (NearMins is a multiple of 4): their
+	// mixes are independent, so they overlap in the pipeline. Two or eight
+	// were slower.
+	for i := 0; i < NearMins; i += 4 {
+		k0, k1, k2, k3 := minSeeds[i], minSeeds[i+1], minSeeds[i+2], minSeeds[i+3]
+		m0, m1, m2, m3 := ^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)
+		for _, p := range ps {
+			m0 = min(m0, mixRest(p^k0))
+			m1 = min(m1, mixRest(p^k1))
+			m2 = min(m2, mixRest(p^k2))
+			m3 = min(m3, mixRest(p^k3))
+		}
+		out[i] = uint16(mix(m0)) | 1
+		out[i+1] = uint16(mix(m1)) | 1
+		out[i+2] = uint16(mix(m2)) | 1
+		out[i+3] = uint16(mix(m3)) | 1
 	}
 	return out
 }
@@ -585,95 +658,6 @@ func cutDash(s string) string {
 		}
 	}
 	return t
-}
-
-// tokenize splits normalised text into lower-case words: runs of letters
-// and marks, and numbers (digits with the separators between them). A run
-// of letters and digits splits where one turns into the other ("15h30" is
-// 15, h, 30; "QL20" is ql, 20). A word is a name when it starts with a
-// capital and does not start a sentence, or is all capitals (an
-// abbreviation).
-func tokenize(s string) []token {
-	var out []token
-	start := true // the next word starts a sentence
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case '0' <= r && r <= '9':
-			j := i
-			for j < len(s) {
-				c := s[j]
-				if '0' <= c && c <= '9' {
-					j++
-					continue
-				}
-				if (c == '.' || c == ',') && j+1 < len(s) && '0' <= s[j+1] && s[j+1] <= '9' {
-					j++
-					continue
-				}
-				break
-			}
-			out = append(out, token{w: canonNumber(s[i:j]), number: true})
-			start = false
-			i = j
-		case isLetter(r):
-			j := i
-			upper, allUpper, letters := unicode.IsUpper(r), true, 0
-			for j < len(s) {
-				r2, n2 := utf8.DecodeRuneInString(s[j:])
-				if !isLetter(r2) {
-					break
-				}
-				if unicode.IsLetter(r2) {
-					letters++
-					if !unicode.IsUpper(r2) {
-						allUpper = false
-					}
-				}
-				j += n2
-			}
-			name := upper && (!start || allUpper && letters > 1)
-			out = append(out, token{w: strings.ToLower(s[i:j]), name: name})
-			start = false
-			i = j
-		default:
-			if r == '.' || r == '!' || r == '?' || r == ':' || r == ';' {
-				start = true
-			}
-			i += n
-		}
-	}
-	return out
-}
-
-func isLetter(r rune) bool { return unicode.IsLetter(r) || unicode.Is(unicode.Mn, r) }
-
-// canonNumber writes a number one way: thousands separators dropped
-// ("5.000", "5,000" → 5000), a decimal comma as a point ("3,5" → 3.5),
-// leading zeros dropped.
-func canonNumber(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '.' || c == ',' {
-			// Three digits and the end (or another separator) after it: thousands.
-			k := i + 1
-			for k < len(s) && '0' <= s[k] && s[k] <= '9' {
-				k++
-			}
-			if k-i-1 == 3 {
-				continue
-			}
-			b.WriteByte('.')
-			continue
-		}
-		b.WriteByte(c)
-	}
-	n := strings.TrimLeft(b.String(), "0")
-	if n == "" || n[0] == '.' {
-		n = "0" + n
-	}
-	return n
 }
 
 // numberWords are the counts written out that outlets also write in
@@ -734,33 +718,339 @@ func init() {
 	}
 }
 
-// canonical rewrites tokens into their canonical words (see the method
-// above).
-func canonical(ts []token) []token {
-	out := ts[:0:0]
-	for i := 0; i < len(ts); i++ {
-		t := ts[i]
-		if !t.number {
-			if p := phraseAt(ts, i); p != nil {
-				n := len(p) - 1
-				name := false
-				for k := range n {
-					name = name || ts[i+k].name
+// specialWords holds the hashes of the words wordReader.canonical rewrites
+// or looks at: the first words of phrases, the number words, "một" and the
+// range words. Any other word is its own canonical word, found without a
+// map lookup. signWords holds the words of signPairs.
+var specialWords, signWords wordFilter
+
+// A wordFilter is a set of word hashes that may report a word it lacks,
+// never the reverse: it keeps bit h mod 1024 of each hash h.
+type wordFilter [16]uint64
+
+func (f *wordFilter) add(w string) { h := wordHash(w) & 1023; f[h>>6] |= 1 << (h & 63) }
+
+func (f *wordFilter) has(h uint32) bool { h &= 1023; return f[h>>6]&(1<<(h&63)) != 0 }
+
+func init() {
+	for w := range phrases {
+		specialWords.add(w)
+	}
+	for w := range numberWords {
+		specialWords.add(w)
+	}
+	for _, w := range []string{"năm", "một", "đến", "tới"} {
+		specialWords.add(w)
+	}
+	for _, p := range signPairs {
+		signWords.add(p[0])
+		signWords.add(p[1])
+	}
+}
+
+// A wordReader reads the words of a text, normalised, as reading the whole
+// text at once would, but a piece at a time: the first words of a long
+// text cost what they would alone. The pieces end at an ASCII space, where
+// both normalising and splitting into words may cut text without changing
+// it (TestNormalizePieces, and sketch_equiv_test.go, which reads text in
+// pieces of 1 to 17 bytes too):
+//
+//   - Normalize of the text is Normalize of each piece, joined: a space
+//     composes with nothing in NFC, and starts none of NFC's runs of marks;
+//     it is an ASCII byte, which never belongs to an invalid sequence; and
+//     moveTones looks at most one rune past a syllable and back to its
+//     start, and stops at a space either way.
+//   - The words of the text are the words of each piece: no word or number
+//     goes on past a space, and all tokenize carries from one piece to the
+//     next is whether the next word starts a sentence.
+type wordReader struct {
+	raw   string  // the text not yet read
+	start bool    // the next word starts a sentence
+	ts    []token // the words read, none of them canonical yet
+	buf   []byte  // the words of ts that are not substrings of the text
+}
+
+// pieceLen is the least length of a piece of text a wordReader reads. The
+// 80 words of a lead take 500 to 550 bytes in NFC Vietnamese, so a lead is
+// read in two or three pieces. Tests read text in pieces of other lengths
+// too: the words never depend on it.
+var pieceLen = 256
+
+// tagLen is how much text from the first non-space character cutTag reads
+// at most, with a margin: a tag in parentheses closes within 40 bytes and
+// a dash after a tag starts within 30 (41 bytes would do; 36 make
+// TestSketchEdgesSameAsReference fail).
+const tagLen = 64
+
+// reset starts r on text, the lead of an item if lead (its tag is cut, as
+// cutTag cuts it from the whole text).
+func (r *wordReader) reset(text string, lead bool) {
+	r.raw, r.start, r.ts = text, true, r.ts[:0]
+	if !lead {
+		return
+	}
+	// cutTag of the whole text and of a start of it holding at least tagLen
+	// bytes after the leading space leave the same words to read. It makes
+	// the same choices, on those bytes, and its results differ at most in
+	// where they end: the start of the rest of the text, or space, dashes
+	// and a colon before the first word, which tokenize skips.
+	s := Normalize(r.next())
+	for r.raw != "" && len(strings.TrimLeftFunc(s, unicode.IsSpace)) < tagLen {
+		s += Normalize(r.next())
+	}
+	r.tokenize(cutTag(s))
+}
+
+// next returns the next piece of r.raw to read: pieceLen bytes or more,
+// up to and including an ASCII space, or all that is left.
+func (r *wordReader) next() string {
+	p := r.raw
+	if len(p) > pieceLen {
+		if k := strings.IndexByte(p[pieceLen:], ' '); k >= 0 {
+			p = p[:pieceLen+k+1]
+		}
+	}
+	r.raw = r.raw[len(p):]
+	return p
+}
+
+// fill reads pieces of the text until r.ts holds n words or the text
+// ends, and reports whether r.ts holds n words.
+func (r *wordReader) fill(n int) bool {
+	for len(r.ts) < n && r.raw != "" {
+		r.tokenize(Normalize(r.next()))
+	}
+	return len(r.ts) >= n
+}
+
+// tokenize appends the words of the normalised text s to r.ts: runs of
+// letters and marks, and numbers (digits with the separators between
+// them). A run of letters and digits splits where one turns into the other
+// ("15h30" is 15, h, 30; "QL20" is ql, 20). A word is lower-cased, and is
+// a name when it starts with a capital and does not start a sentence, or
+// is all capitals (an abbreviation).
+func (r *wordReader) tokenize(s string) {
+	start := r.start
+	for i := 0; i < len(s); {
+		c := s[i]
+		if '0' <= c && c <= '9' {
+			j := i
+			for j < len(s) {
+				c := s[j]
+				if '0' <= c && c <= '9' {
+					j++
+					continue
 				}
-				out = append(out, token{w: p[n], name: name})
-				i += n - 1
-				continue
+				if (c == '.' || c == ',') && j+1 < len(s) && '0' <= s[j+1] && s[j+1] <= '9' {
+					j++
+					continue
+				}
+				break
 			}
-			if t.w == "năm" && i+1 < len(ts) && counted[ts[i+1].w] {
-				t = token{w: "5", number: true} // "năm người", not "năm nay"
-			} else if d, ok := numberWords[t.w]; ok {
-				t = token{w: d, number: true}
-			} else if t.w == "một" {
-				t = token{w: "1"}
+			w := r.number(s[i:j])
+			r.ts = append(r.ts, token{w: w, h: wordHash(w), number: true})
+			start = false
+			i = j
+			continue
+		}
+		rn, n := decodeRune(s, i)
+		cl := classOf(rn)
+		if cl&classWord == 0 {
+			if c == '.' || c == '!' || c == '?' || c == ':' || c == ';' {
+				start = true
+			}
+			i += n
+			continue
+		}
+		upper, allUpper, letters, cased := cl&classUpper != 0, true, 0, cl
+		j := i + n
+		if cl&classLetter != 0 {
+			letters++
+			allUpper = cl&classUpper != 0
+		}
+		for j < len(s) {
+			r2, n2 := decodeRune(s, j)
+			cl2 := classOf(r2)
+			if cl2&classWord == 0 {
+				break
+			}
+			if cl2&classLetter != 0 {
+				letters++
+				if cl2&classUpper == 0 {
+					allUpper = false
+				}
+			}
+			cased |= cl2
+			j += n2
+		}
+		w := s[i:j]
+		if cased&classCased != 0 {
+			w = r.lower(w)
+		}
+		name := upper && (!start || allUpper && letters > 1)
+		r.ts = append(r.ts, token{w: w, h: wordHash(w), name: name})
+		start = false
+		i = j
+	}
+	r.start = start
+}
+
+// decodeRune returns utf8.DecodeRuneInString(s[i:]), decoding the runes
+// of NFC Vietnamese without a call: U+0080 to U+07FF and U+1000 to U+1FFF,
+// which hold the letters with two marks (TestDecodeRune).
+func decodeRune(s string, i int) (rune, int) {
+	c := s[i]
+	if c < utf8.RuneSelf {
+		return rune(c), 1
+	}
+	if i+1 < len(s) {
+		c1 := s[i+1]
+		if 0xC2 <= c && c <= 0xDF && c1&0xC0 == 0x80 {
+			return rune(c&0x1F)<<6 | rune(c1&0x3F), 2
+		}
+		if c == 0xE1 && i+2 < len(s) && c1&0xC0 == 0x80 && s[i+2]&0xC0 == 0x80 {
+			return 0x1000 | rune(c1&0x3F)<<6 | rune(s[i+2]&0x3F), 3
+		}
+	}
+	return utf8.DecodeRuneInString(s[i:])
+}
+
+// lower returns strings.ToLower(w) for a word w of tokenize, written in r.buf.
+func (r *wordReader) lower(w string) string {
+	k := len(r.buf)
+	for _, c := range w {
+		if cl := classOf(c); cl&classCased != 0 {
+			switch {
+			case c < utf8.RuneSelf:
+				c += 'a' - 'A'
+			case 0x1EA0 <= c && c <= 0x1EFF:
+				c |= 1
+			default:
+				c = unicode.ToLower(c)
 			}
 		}
+		r.buf = utf8.AppendRune(r.buf, c)
+	}
+	b := r.buf[k:]
+	return unsafe.String(unsafe.SliceData(b), len(b)) // r.buf is only appended to until NewSketch returns
+}
+
+// number writes a number one way: thousands separators dropped ("5.000",
+// "5,000" → 5000), a decimal comma as a point ("3,5" → 3.5), leading zeros
+// dropped.
+func (r *wordReader) number(s string) string {
+	if s[0] != '0' && !strings.ContainsAny(s, ".,") {
+		return s
+	}
+	k := len(r.buf)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '.' || c == ',' {
+			// Three digits and the end (or another separator) after it: thousands.
+			e := i + 1
+			for e < len(s) && '0' <= s[e] && s[e] <= '9' {
+				e++
+			}
+			if e-i-1 == 3 {
+				continue
+			}
+			c = '.'
+		}
+		r.buf = append(r.buf, c)
+	}
+	b := r.buf[k:]
+	z := 0
+	for z < len(b) && b[z] == '0' {
+		z++
+	}
+	if z == len(b) || b[z] == '.' {
+		z-- // b starts with a digit, so z > 0: keep one zero
+	}
+	b = b[z:]
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// Classes of runes, as tokenize sees them.
+const (
+	classWord   = 1 << iota // a letter or a nonspacing mark: it belongs to a word
+	classLetter             // unicode.IsLetter
+	classUpper              // unicode.IsUpper
+	classCased              // unicode.ToLower changes it
+)
+
+// latinClass holds classOf of the runes of the Latin blocks, which NFC
+// Vietnamese is written in but for the letters with two marks.
+var latinClass = func() (c [0x250]uint8) {
+	for r := range rune(len(c)) {
+		c[r] = unicodeClass(r)
+	}
+	return c
+}()
+
+// classOf returns the class of r: unicodeClass(r), without unicode's
+// table searches for Vietnamese (TestClassOf checks every rune).
+func classOf(r rune) uint8 {
+	switch {
+	case r < rune(len(latinClass)):
+		return latinClass[r]
+	case 0x1EA0 <= r && r <= 0x1EFF: // Ạ ạ … Ỹ ỹ Ỻ ỻ … Ỿ ỿ: upper case (even), lower case (odd)
+		if r&1 == 0 {
+			return classWord | classLetter | classUpper | classCased
+		}
+		return classWord | classLetter
+	case 0x300 <= r && r <= 0x36F: // combining diacritical marks
+		return classWord
+	}
+	return unicodeClass(r)
+}
+
+func unicodeClass(r rune) uint8 {
+	var c uint8
+	if unicode.IsLetter(r) {
+		c |= classWord | classLetter
+	}
+	if unicode.Is(unicode.Mn, r) {
+		c |= classWord
+	}
+	if unicode.IsUpper(r) {
+		c |= classUpper
+	}
+	if unicode.ToLower(r) != r {
+		c |= classCased
+	}
+	return c
+}
+
+// canonical appends to out the canonical words of the text r reads (see
+// the method above) until out holds max words or the text ends. It reads
+// on only as far as those words need: a phrase of up to five words, or the
+// word after "năm" or a range word, past the last of them.
+func (r *wordReader) canonical(out []token, max int) []token {
+	for i := 0; len(out) < max && r.fill(i+1); i++ {
+		t := r.ts[i]
+		if t.number || !specialWords.has(t.h) {
+			out = append(out, t)
+			continue
+		}
+		if p := r.phraseAt(i); p != nil {
+			n := len(p) - 1
+			name := false
+			for k := range n {
+				name = name || r.ts[i+k].name
+			}
+			out = append(out, token{w: p[n], h: wordHash(p[n]), name: name})
+			i += n - 1
+			continue
+		}
+		if t.w == "năm" && r.fill(i+2) && counted[r.ts[i+1].w] {
+			t = token{w: "5", h: wordHash("5"), number: true} // "năm người", not "năm nay"
+		} else if d, ok := numberWords[t.w]; ok {
+			t = token{w: d, h: wordHash(d), number: true}
+		} else if t.w == "một" {
+			t = token{w: "1", h: wordHash("1")}
+		}
 		// "30 đến 50", "từ 30 tới 50": the range words between two numbers go.
-		if (t.w == "đến" || t.w == "tới") && len(out) > 0 && out[len(out)-1].number && i+1 < len(ts) && ts[i+1].number {
+		if (t.w == "đến" || t.w == "tới") && len(out) > 0 && out[len(out)-1].number && r.fill(i+2) && r.ts[i+1].number {
 			continue
 		}
 		out = append(out, t)
@@ -768,22 +1058,22 @@ func canonical(ts []token) []token {
 	return out
 }
 
-// phraseAt returns the form of phrases that starts at ts[i], or nil.
-func phraseAt(ts []token, i int) []string {
-	for _, p := range phrases[ts[i].w] {
+// phraseAt returns the form of phrases that starts at word i, or nil.
+func (r *wordReader) phraseAt(i int) []string {
+	for _, p := range phrases[r.ts[i].w] {
 		n := len(p) - 1
-		if i+n > len(ts) {
+		if !r.fill(i + n) {
 			continue
 		}
 		ok := true
 		for k := range n {
-			if ts[i+k].w != p[k] || ts[i+k].number {
+			if t := r.ts[i+k]; t.w != p[k] || t.number {
 				ok = false
 				break
 			}
 		}
 		// "h" is an hour only right after a number: "15h".
-		if ok && (p[n] != "giờ" || i > 0 && ts[i-1].number) {
+		if ok && (p[n] != "giờ" || i > 0 && r.ts[i-1].number) {
 			return p
 		}
 	}
