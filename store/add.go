@@ -36,6 +36,16 @@ func (r Result) Changed() bool { return r.Added+r.Merged+r.Corrected > 0 }
 // not even st: a fetch that brings nothing costs no commit (except, at most
 // once in a while, to note that a source still lists a pruned item).
 //
+// The transaction runs in the Writer runner and may be shared: writes of
+// Add and SaveStates that queue while another transaction runs commit
+// together in the next one (group commit, no timer). Add returns once its
+// items are committed, with its own Result; the writes that share its
+// transaction see each other, so two feeds bringing the same story in one
+// transaction make one story, as one after the other. When another write
+// of the transaction fails, Add's is retried alone. A ctx that ends while
+// Add waits for the writer returns its cause and writes nothing; once the
+// transaction has taken Add's write, Add waits for its outcome.
+//
 // An item is known by its GUID within the feed, else its canonical link,
 // else its content hash. An unknown item joins a story another feed brought
 // when it has the same canonical link, or the same normalised title with a
@@ -81,32 +91,29 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 		return dry, nil
 	}
 	var res Result
-	cerr := db.opts.Writer.Run(ctx, func() {
-		err = db.update(func(tx *bolt.Tx) error {
-			if err := db.checkReserve(tx); err != nil {
-				return err
-			}
-			var err error
-			added = added[:0]
-			res, err = db.apply(tx, feed, items, plans, now, &added)
-			if err != nil || st == nil {
-				return err
-			}
-			st2 := *st
-			st2.Items += res.Added
-			if res.Added+res.Merged > 0 {
-				st2.LastNew = now
-			}
-			return putState(tx, feed, st2)
-		})
-	})
-	if cerr != nil {
-		err = cerr
-	}
-	if err != nil {
+	err = db.write(ctx, func(tx *bolt.Tx) error {
+		if err := db.checkReserve(tx); err != nil {
+			return err
+		}
+		var err error
+		added = added[:0]
+		res, err = db.apply(tx, feed, items, plans, now, &added)
+		if err != nil || st == nil {
+			return err
+		}
+		st2 := *st
+		st2.Items += res.Added
+		if res.Added+res.Merged > 0 {
+			st2.LastNew = now
+		}
+		return putState(tx, feed, st2)
+	}, func() {
 		for _, a := range added { // the transaction did not commit
 			db.near.withdraw(int(a))
 		}
+		added = added[:0]
+	})
+	if err != nil {
 		return Result{}, fmt.Errorf("store: add %s: %w", feed, err)
 	}
 	if st != nil {

@@ -31,6 +31,13 @@
 // minted, is never reused for another story; all writes for one fetched feed
 // happen in one transaction, and none happens when the fetch brings nothing
 // new (but for a rare refresh of a tomb's last-seen time).
+//
+// Group commit: the write transactions of Add and SaveStates that arrive
+// while another one runs queue, and the next transaction runs all of them
+// and commits once (see commit.go). Each caller still returns only after
+// its own writes are committed, with its own result; a request that fails
+// is retried alone and fails no other; the requests of one transaction see
+// each other's writes, so dedup is the same as one after the other.
 package store
 
 import (
@@ -103,8 +110,9 @@ type Options struct {
 	// outbox.go). nil: no deliveries.
 	Enqueue func(it, before *Item) []string
 	// Background runs Add's work before its write transaction, Writer the
-	// transaction (one at a time: bbolt has one writer); nil runs them on
-	// the calling goroutine. The daemon passes its CPU policy.
+	// write transactions of Add and SaveStates (one at a time: bbolt has
+	// one writer); nil runs them on the calling goroutine. The daemon
+	// passes its CPU policy.
 	Background, Writer Runner
 	Now                func() time.Time // default time.Now
 	Logger             *slog.Logger     // default discards
@@ -133,6 +141,9 @@ type DB struct {
 	// nearReady is closed once Open's goroutine has rebuilt near from the
 	// file; Add waits for it, Close too.
 	nearReady chan struct{}
+	// commits queues the write transactions of Add and SaveStates (see
+	// commit.go).
+	commits committer
 
 	// Set by tests only; nil otherwise.
 }
@@ -172,7 +183,7 @@ func Open(path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db := &DB{bolt: bdb, opts: opts, path: path}
+	db := &DB{bolt: bdb, opts: opts, path: path, commits: newCommitter()}
 	if err := bdb.Update(db.initBuckets); err != nil {
 		return nil, errors.Join(fmt.Errorf("store: init %s: %w", path, err), bdb.Close())
 	}
@@ -254,7 +265,12 @@ func (db *DB) initBuckets(tx *bolt.Tx) error {
 // update runs fn in a write transaction and keeps a failure for lack of
 // space for WriteErr, as ErrFull.
 func (db *DB) update(fn func(*bolt.Tx) error) error {
-	err := db.bolt.Update(fn)
+	return db.noteWrite(db.bolt.Update(fn))
+}
+
+// noteWrite returns err, the outcome of a write transaction, wrapped in
+// ErrFull when the file or disk is full, and keeps it for WriteErr.
+func (db *DB) noteWrite(err error) error {
 	switch {
 	case err == nil:
 		if db.writeErr.Load() != nil {
@@ -435,7 +451,11 @@ func (db *DB) FeedStates(ctx context.Context) (map[string]FeedState, error) {
 	return out, err
 }
 
-// SaveStates writes feed states in one transaction.
+// SaveStates writes feed states in one transaction, in the Writer runner,
+// and returns once they are committed. Writes of other callers that
+// queued meanwhile may share the transaction (see Add); a failure of
+// theirs is not SaveStates's. It returns the context's cause, writing
+// nothing, when ctx ends before the write leaves the queue.
 func (db *DB) SaveStates(ctx context.Context, states map[string]FeedState) error {
 	if len(states) == 0 {
 		return nil
@@ -443,14 +463,14 @@ func (db *DB) SaveStates(ctx context.Context, states map[string]FeedState) error
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return db.update(func(tx *bolt.Tx) error {
+	return db.write(ctx, func(tx *bolt.Tx) error {
 		for name, st := range states {
 			if err := putState(tx, name, st); err != nil {
 				return err
 			}
 		}
 		return nil
-	})
+	}, nil)
 }
 
 func putState(tx *bolt.Tx, feed string, st FeedState) error {
