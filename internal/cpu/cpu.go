@@ -13,6 +13,7 @@ import (
 	"context"
 	"os"
 	"runtime"
+	"sync"
 )
 
 // slots bounds the background work running at once. The Go scheduler
@@ -48,19 +49,29 @@ func ReserveReaderProc() {
 	}
 }
 
-// Run runs f in one of the slots, on a goroutine of its own locked to an
-// OS thread of lower priority (see lowerPriority), and waits for it; it
+// Run runs f in one of the slots, on a worker goroutine locked to an OS
+// thread of lower priority (see lowerPriority), and waits for it; it
 // returns the context's cause, without running f, when ctx ends while it
 // waits for a slot. The kernel gives a core to the threads answering
 // readers as soon as they wake, however busy the background; with nothing
-// to answer, the background has every core. The thread ends with the
-// goroutine, so nothing else ever runs at the lower priority.
-func Run(ctx context.Context, f func()) error { return run(ctx, slots, backgroundNice, f) }
+// to answer, the background has every core.
+//
+// The workers, one per slot, are started on first use and kept: a thread
+// is created and its priority set once, not per call. Their threads run
+// nothing but the functions given to Run, so nothing else ever runs at
+// the lower priority. f must leave its thread as it found it: balanced
+// runtime.LockOSThread and UnlockOSThread (one Unlock too many would let
+// the worker's thread run other goroutines), no change to its priority or
+// other per-thread state, since the next f runs there too. A panic in f
+// crashes the process from the worker, as from any goroutine, and Run
+// does not return; after runtime.Goexit in f, Run returns nil and the
+// worker ends with its thread, replaced by a new one.
+func Run(ctx context.Context, f func()) error { return background.run(ctx, f) }
 
 // RunWriter runs f like Run, but in the slot kept for the store's one
 // writer and at writerNice: bbolt runs one write transaction at a time,
 // and a fetch waiting for it in one of Run's slots would keep a core idle.
-func RunWriter(ctx context.Context, f func()) error { return run(ctx, writer, writerNice, f) }
+func RunWriter(ctx context.Context, f func()) error { return writing.run(ctx, f) }
 
 // How much nicer than the process the background threads run: under
 // contention the kernel gives a thread of the process's own priority
@@ -73,23 +84,78 @@ const (
 	writerNice     = 5
 )
 
-func run(ctx context.Context, slots chan struct{}, nice int, f func()) error {
+var (
+	background = &pool{slots: slots, nice: backgroundNice, jobs: make(chan job)}
+	writing    = &pool{slots: writer, nice: writerNice, jobs: make(chan job)}
+)
+
+// A pool runs functions in its slots on cap(slots) workers, each a
+// goroutine locked to a thread of priority nice that takes jobs one at a
+// time. A caller holding a slot always finds a worker free or about to
+// be, so the slots alone bound the work and decide who waits.
+type pool struct {
+	slots chan struct{}
+	nice  int
+	jobs  chan job // unbuffered: a worker takes a job when it is free
+	start sync.Once
+}
+
+// A job is one function for a worker; done is signalled when it returns.
+type job struct {
+	f    func()
+	done chan struct{}
+}
+
+func (p *pool) run(ctx context.Context, f func()) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
 	select {
-	case slots <- struct{}{}:
-		defer func() { <-slots }()
+	case p.slots <- struct{}{}:
+		defer func() { <-p.slots }()
 	case <-ctx.Done():
 		return context.Cause(ctx)
 	}
+	p.start.Do(func() {
+		for range cap(p.slots) {
+			go p.work()
+		}
+	})
 	done := make(chan struct{})
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
-		lowerPriority(nice)
-		defer close(done)
-		f()
-	}()
+	p.jobs <- job{f, done}
 	<-done
 	return nil
+}
+
+// work is one worker: it locks its goroutine to its thread, never to be
+// unlocked, so that the thread, once nicer, runs nothing but jobs and
+// exits with the goroutine.
+func (p *pool) work() {
+	runtime.LockOSThread()
+	lowerPriority(p.nice)
+	for j := range p.jobs {
+		p.do(j)
+	}
+}
+
+// do runs one job. When f ends its goroutine with runtime.Goexit, do
+// starts a worker to take this one's place and releases the caller; the
+// thread exits with this goroutine. When f panics, the panic goes on
+// from here and ends the process; the caller stays blocked rather than
+// carry on with f half done.
+func (p *pool) do(j job) {
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		if r := recover(); r != nil {
+			panic(r) // still on f's stack, which the crash prints
+		}
+		go p.work()
+		close(j.done)
+	}()
+	j.f()
+	returned = true
+	close(j.done)
 }

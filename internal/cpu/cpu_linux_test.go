@@ -2,6 +2,7 @@ package cpu
 
 import (
 	"context"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -94,4 +95,108 @@ func TestRunCancelled(t *testing.T) {
 	if err := Run(ctx, func() { ran = true }); err == nil || ran {
 		t.Fatalf("Run with a cancelled context: err %v, ran %v", err, ran)
 	}
+}
+
+// TestRunKeepsPriority checks that every function Run and RunWriter run,
+// one after another and at once, many more than there are slots, runs on
+// a thread of the lowered priority, and that the threads are reused:
+// no more of them than slots.
+func TestRunKeepsPriority(t *testing.T) {
+	base := processNice(t)
+	for _, tt := range []struct {
+		name  string
+		run   func(context.Context, func()) error
+		limit int
+		nice  int
+	}{{"Run", Run, Slots(), backgroundNice}, {"RunWriter", RunWriter, 1, writerNice}} {
+		t.Run(tt.name, func(t *testing.T) {
+			var mu sync.Mutex
+			nices := map[int]int{} // thread ID → nice seen there
+			f := func() {
+				nice, tid := threadNice(t), syscall.Gettid()
+				mu.Lock()
+				defer mu.Unlock()
+				nices[tid] = nice
+			}
+			var wg sync.WaitGroup
+			for range 8 * tt.limit {
+				if err := tt.run(context.Background(), f); err != nil {
+					t.Fatal(err)
+				}
+				wg.Go(func() {
+					if err := tt.run(context.Background(), f); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+			wg.Wait()
+			if len(nices) < 1 || len(nices) > tt.limit {
+				t.Errorf("functions ran on %d threads, want 1..%d", len(nices), tt.limit)
+			}
+			want := min(19, base+tt.nice)
+			for tid, nice := range nices {
+				if nice != want {
+					t.Errorf("thread %d ran a function at nice %d, want %d", tid, nice, want)
+				}
+			}
+		})
+	}
+}
+
+// TestRunLeavesOthers checks that after Run and RunWriter, including
+// functions that lock and unlock their thread and that end with
+// runtime.Goexit, goroutines started later never run at a lowered
+// priority: it occupies more threads than the process has, and reads the
+// priority of each.
+func TestRunLeavesOthers(t *testing.T) {
+	base := processNice(t)
+	for range 3 {
+		for _, run := range []func(context.Context, func()) error{Run, RunWriter} {
+			for _, f := range []func(){
+				func() {},
+				func() { runtime.LockOSThread(); runtime.UnlockOSThread() },
+				runtime.Goexit,
+			} {
+				if err := run(context.Background(), f); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	threads := func() int {
+		entries, err := os.ReadDir("/proc/self/task")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(entries)
+	}
+	n := threads() + 8
+	release := make(chan struct{})
+	nices := make(chan int, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			runtime.LockOSThread() // holds its thread, so the next one takes another
+			defer runtime.UnlockOSThread()
+			nices <- threadNice(t)
+			<-release
+		})
+	}
+	for range n {
+		if nice := <-nices; nice != base {
+			t.Errorf("a plain goroutine ran at nice %d, want the process's %d", nice, base)
+		}
+	}
+	close(release)
+	wg.Wait()
+}
+
+// processNice returns the nice value of the calling goroutine's thread,
+// before Run: the one the process's threads are started with. (The main
+// thread's may differ: a worker can take it.)
+func processNice(t *testing.T) int {
+	t.Helper()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	return threadNice(t)
 }
