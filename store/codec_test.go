@@ -1,9 +1,11 @@
 package store
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -113,4 +115,47 @@ func BenchmarkEncodeRecord(b *testing.B) {
 	}
 	b.ReportMetric(float64(stored)/float64(b.N), "B/record")
 	b.ReportMetric(float64(raw)/float64(len(recs)), "text-B/record")
+}
+
+// TestStoredRecords checks that records as earlier versions stored them
+// still read back: testdata/records-schema3.bin holds records encoded by
+// the first schema-3 encoder (plain and zstd envelopes; each a uvarint
+// length, then the record), records-schema3.json the same records as
+// JSON. These bytes are on disk in users' files: never regenerate them.
+func TestStoredRecords(t *testing.T) {
+	bin, err := os.ReadFile("testdata/records-schema3.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := os.ReadFile("testdata/records-schema3.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []record
+	if err := json.Unmarshal(j, &want); err != nil {
+		t.Fatal(err)
+	}
+	tags := map[byte]int{}
+	for i := range want {
+		n, k := binary.Uvarint(bin)
+		if k <= 0 || n > uint64(len(bin)-k) {
+			t.Fatalf("record %d: bad length in testdata", i)
+		}
+		v := bin[k : k+int(n)]
+		bin = bin[k+int(n):]
+		tags[v[0]]++
+		got, err := decodeRecord([]byte(want[i].ID), v)
+		if err != nil {
+			t.Fatalf("record %d (envelope %d): %v", i, v[0], err)
+		}
+		if !sameRecord(got, &want[i]) {
+			t.Errorf("record %d (envelope %d) = %+v;\nwant %+v", i, v[0], got, want[i])
+		}
+	}
+	if len(bin) != 0 {
+		t.Errorf("%d bytes after the last record", len(bin))
+	}
+	if tags[recPlain] == 0 || tags[recZstd] == 0 {
+		t.Errorf("envelopes in testdata: %v; want each of plain and zstd", tags)
+	}
 }
