@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"reflect"
 	"testing"
 	"time"
@@ -15,8 +16,15 @@ func FuzzDecodeRecord(f *testing.F) {
 	for i := range seeds {
 		f.Add(encodeRecord(&seeds[i]))
 	}
+	// Every envelope that was ever written: records of each in testdata.
+	for _, file := range []string{"records-schema3.bin", "records-s2vn.bin"} {
+		for _, v := range storedRecords(f, file) {
+			f.Add(v)
+		}
+	}
 	f.Add([]byte(`{"id":"x","title":"Tin","members":[{"feed":"a"}]}`)) // schema 2
 	f.Add([]byte{recZstd, 0x28, 0xb5, 0x2f, 0xfd})
+	f.Add([]byte{recS2VN, 0x05, 0x10, recFormat2, 0x81, 0xff, 0x81, 0x00})
 	f.Fuzz(func(t *testing.T, v []byte) {
 		const id = IDPrefix + "fuzz"
 		rec, err := decodeRecord([]byte(id), v)
@@ -91,4 +99,25 @@ func sameRecord(a, b *record) bool {
 		}
 	}
 	return true
+}
+
+// FuzzVNPack checks that vnUnpack gives back whatever vnPack was given,
+// and that what vnUnpack accepts packs again to the same bytes' meaning.
+func FuzzVNPack(f *testing.F) {
+	f.Add([]byte(vnRunes1))
+	f.Add([]byte("Người dân TP.HCM \xff\x80\xe1\xba"))
+	f.Add([]byte{0x80, 0xc1, 0xf5, 0xfe, 0xff})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p := vnPack(nil, b)
+		if got, err := vnUnpack(nil, p); err != nil || !bytes.Equal(got, b) {
+			t.Fatalf("vnUnpack(vnPack(%q)) = %q, %v", b, got, err)
+		}
+		u, err := vnUnpack(nil, b)
+		if err != nil {
+			return
+		}
+		if again, err := vnUnpack(nil, vnPack(nil, u)); err != nil || !bytes.Equal(again, u) {
+			t.Fatalf("%q unpacked to %q, which packs and unpacks to %q, %v", b, u, again, err)
+		}
+	})
 }

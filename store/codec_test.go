@@ -1,13 +1,21 @@
 package store
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/klauspost/compress/s2"
 )
 
 // sampleRecords returns two records: a small one, stored plain, and a
@@ -42,8 +50,8 @@ func TestRecordCodec(t *testing.T) {
 		want byte // envelope
 	}{
 		{"small, no content", recs[0], recPlain},
-		{"large, merged, zones", recs[1], recZstd},
-		{"members with dates and leads", recs[2], recZstd},
+		{"large, merged, zones", recs[1], recS2VN},
+		{"members with dates and leads", recs[2], recS2VN},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -75,8 +83,8 @@ func TestRecordCodec(t *testing.T) {
 	}
 }
 
-// BenchmarkEncodeRecord measures encoding one new story's record, zstd
-// included, as Add does before its write transaction. The text is drawn
+// BenchmarkEncodeRecord measures encoding one new story's record,
+// compression included, as Add does before its write transaction. The text is drawn
 // at random from Vietnamese words, so that it compresses about as press
 // text does, not as a repeated sentence would.
 func BenchmarkEncodeRecord(b *testing.B) {
@@ -113,4 +121,164 @@ func BenchmarkEncodeRecord(b *testing.B) {
 	}
 	b.ReportMetric(float64(stored)/float64(b.N), "B/record")
 	b.ReportMetric(float64(raw)/float64(len(recs)), "text-B/record")
+}
+
+// TestStoredRecords checks that records as earlier versions stored them
+// still read back. testdata/records-schema3.json holds seven records as
+// JSON; records-schema3.bin the same records as the first schema-3
+// encoder stored them (plain and zstd envelopes), records-s2vn.bin as
+// the recS2VN encoder did (plain and S2VN): each record a uvarint length,
+// then the record. These bytes are in users' files: never regenerate
+// them; a new envelope gets a file of its own.
+func TestStoredRecords(t *testing.T) {
+	j, err := os.ReadFile("testdata/records-schema3.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []record
+	if err := json.Unmarshal(j, &want); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		file string
+		tags []byte
+	}{
+		{"records-schema3.bin", []byte{recPlain, recZstd}},
+		{"records-s2vn.bin", []byte{recPlain, recS2VN}},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			stored := storedRecords(t, tt.file)
+			if len(stored) != len(want) {
+				t.Fatalf("%d records, want %d", len(stored), len(want))
+			}
+			tags := map[byte]int{}
+			for i, v := range stored {
+				tags[v[0]]++
+				got, err := decodeRecord([]byte(want[i].ID), v)
+				if err != nil {
+					t.Fatalf("record %d (envelope %d): %v", i, v[0], err)
+				}
+				if !sameRecord(got, &want[i]) {
+					t.Errorf("record %d (envelope %d) = %+v;\nwant %+v", i, v[0], got, want[i])
+				}
+			}
+			for _, tag := range tt.tags {
+				if tags[tag] == 0 {
+					t.Errorf("envelopes in %s: %v; want some %d", tt.file, tags, tag)
+				}
+			}
+		})
+	}
+}
+
+// storedRecords returns the records of a file of testdata/ as
+// TestStoredRecords describes it.
+func storedRecords(tb testing.TB, file string) [][]byte {
+	bin, err := os.ReadFile("testdata/" + file)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out [][]byte
+	for len(bin) > 0 {
+		n, k := binary.Uvarint(bin)
+		if k <= 0 || n > uint64(len(bin)-k) {
+			tb.Fatalf("%s: bad length after %d records", file, len(out))
+		}
+		out = append(out, bin[k:k+int(n)])
+		bin = bin[k+int(n):]
+	}
+	return out
+}
+
+// TestVNPack checks that vnUnpack gives back whatever vnPack was given,
+// that the letters of vnRunes1 take one byte each, and that packed text
+// that vnPack cannot have written is an error.
+func TestVNPack(t *testing.T) {
+	all := make([]byte, 256)
+	for i := range all {
+		all[i] = byte(i)
+	}
+	tests := []struct {
+		name string
+		in   string
+		want int // packed length; -1: not checked
+	}{
+		{"empty", "", 0},
+		{"ascii", "Tin nhanh 24/7: <p>a&amp;b</p>", 30},
+		{"letters of the table", vnRunes1, utf8.RuneCountInString(vnRunes1)},
+		{"press text", "Người dân TP.HCM đổ về trung tâm – “rất đông” …", 47},
+		{"uppercase stays UTF-8", "ĐÀ NẴNG Ủy ban", -1},
+		{"other scripts and emoji", "Tokyo 東京, 😀, ß, Ω", len("Tokyo 東京, 😀, ß, Ω")},
+		{"invalid UTF-8", "\xff\xfe\x80\xc0\x80\xed\xa0\x80 \xe1\xba", -1},
+		{"code bytes as text", "\x80\xc1\xf5\xfd\xfe\xff", 12},
+		{"every byte", string(all), -1},
+		{"cut sequences at the end", "ẹ\xe1\xbb", -1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := vnPack(nil, []byte(tt.in))
+			if tt.want >= 0 && len(p) != tt.want {
+				t.Errorf("packed %q into %d bytes %x, want %d", tt.in, len(p), p, tt.want)
+			}
+			got, err := vnUnpack([]byte("x"), p)
+			if err != nil || string(got) != "x"+tt.in {
+				t.Errorf("vnUnpack(vnPack(%q)) = %q, %v", tt.in, got, err)
+			}
+		})
+	}
+	for _, bad := range []string{"\xfe", "\xff", "a\xc3", "\xe1\xba", "\xc3\x28", "\xf0\x9f\x98"} {
+		if got, err := vnUnpack(nil, []byte(bad)); err == nil {
+			t.Errorf("vnUnpack(%q) = %q, want an error", bad, got)
+		}
+	}
+}
+
+// TestVNTableFixed pins the table of recS2VN records: stored records
+// depend on it, so a change must come with a new envelope instead.
+func TestVNTableFixed(t *testing.T) {
+	const want = "331ea9710d75a7fe9620904a48da262dab50e918ea79709597dd4c7df51fbb7a"
+	if got := fmt.Sprintf("%x", sha256.Sum256([]byte(vnRunes1))); got != want {
+		t.Errorf("vnRunes1 has SHA-256 %s, want %s: stored records depend on it", got, want)
+	}
+	for c := range 256 {
+		r := vnRunes[c]
+		switch {
+		case c < vnLow && r != 0, c >= vnLow+vnLowN && c < vnHigh && r != 0, c == vnEscape && r != 0:
+			t.Errorf("byte %#x decodes to %q; only codes may", c, r)
+		case r != 0 && vnTable[r] != byte(c):
+			t.Errorf("code %#x decodes to %q, which encodes to %#x", c, r, vnTable[r])
+		}
+	}
+}
+
+// TestS2VNBounds checks that a damaged recS2VN record is an error, and
+// that one claiming more than maxRecord bytes fails before allocating.
+func TestS2VNBounds(t *testing.T) {
+	huge := binary.AppendUvarint([]byte{recS2VN}, maxRecord+1)
+	huge = append(huge, 0)
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	for range 10 {
+		if _, err := decodeRecord([]byte("x"), huge); err == nil {
+			t.Error("a record claiming more than maxRecord bytes decoded")
+		}
+	}
+	runtime.ReadMemStats(&m1)
+	if n := m1.TotalAlloc - m0.TotalAlloc; n > 64<<10 {
+		t.Errorf("%d bytes allocated rejecting a huge record ten times", n)
+	}
+	recs := sampleRecords()
+	v := encodeRecord(&recs[1])
+	for i := 1; i < len(v); i++ {
+		bad := bytes.Clone(v)
+		bad[i] ^= 0x55
+		if rec, err := decodeRecord([]byte(recs[1].ID), bad); err == nil && sameRecord(rec, &recs[1]) {
+			t.Errorf("a record with byte %d changed decoded to the original", i)
+		}
+	}
+	// A packed body that vnPack cannot have written.
+	bad := append([]byte{recS2VN}, s2.Encode(nil, []byte{recFormat2, 0xfe, 0xfe})...)
+	if _, err := decodeRecord([]byte("x"), bad); err == nil {
+		t.Error("a body with a byte that is no code decoded")
+	}
 }

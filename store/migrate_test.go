@@ -199,7 +199,7 @@ func TestUpgradeFrom2(t *testing.T) {
 					t.Errorf("rewrite mark %q left after the upgrade", v)
 				}
 				return tx.Bucket(bucketItems).ForEach(func(k, v []byte) error {
-					if len(v) == 0 || (v[0] != recPlain && v[0] != recZstd) {
+					if len(v) == 0 || (v[0] != recPlain && v[0] != recS2VN) {
 						t.Errorf("record %s not rewritten: %.20q", k, v)
 					}
 					return nil
