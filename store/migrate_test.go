@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -258,5 +259,51 @@ func TestUpgradeFrom2(t *testing.T) {
 				t.Errorf("bao-a again with one more: %+v, want 1 added, 30 known", r)
 			}
 		})
+	}
+}
+
+// TestSchema4Opens: a file of schema 4 (records in zstd) opens as schema
+// 5 with its items readable; a file of a newer schema than this pressfeed
+// reads is refused with an error naming both.
+func TestSchema4Opens(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "s4.db")
+	db, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := db.Add(ctx, "a", []Incoming{{GUID: "g1", Item: Item{Title: "Giá vàng hôm nay tăng mạnh", Link: "https://a.example/1"}}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put([]byte("schema"), []byte("4"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if db, err = Open(path, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	items, err := db.Latest(ctx, 10, nil)
+	if err != nil || len(items) != 1 || items[0].Title != "Giá vàng hôm nay tăng mạnh" {
+		t.Fatalf("after opening schema 4: %v, %v", items, err)
+	}
+	if err := db.bolt.Update(func(tx *bolt.Tx) error {
+		if got := string(tx.Bucket(bucketMeta).Get([]byte("schema"))); got != strconv.Itoa(schemaVersion) {
+			t.Errorf("schema = %q, want %d", got, schemaVersion)
+		}
+		return tx.Bucket(bucketMeta).Put([]byte("schema"), []byte(strconv.Itoa(schemaVersion+1)))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(path, Options{})
+	want := fmt.Sprintf("schema version %q, this pressfeed reads 1 to %d", strconv.Itoa(schemaVersion+1), schemaVersion)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("opening a newer schema: %v, want an error containing %s", err, want)
 	}
 }

@@ -3,11 +3,12 @@
 //
 // Buckets and keys (changing them needs a migration; see schemaVersion):
 //
-//	meta       "schema" → decimal schema version (4; see migrate.go for 1
-//	           to 3); "rewrite" → present while records of schema 2 remain
+//	meta       "schema" → decimal schema version (5; see migrate.go for 1
+//	           to 4); "rewrite" → present while records of schema 2 remain
 //	items      item ID → binary record (see codec.go): the Item, its dedup
 //	           keys and the titles it is indexed under (records of schema 3
-//	           may hold a SimHash); zstd-compressed when that makes it smaller
+//	           may hold a SimHash); compressed when that makes it smaller
+//	           (S2 after packing Vietnamese letters; earlier ones zstd)
 //	by_time    12-byte time key of Published, then item ID → nil (newest is last)
 //	by_seen    12-byte time key of Seen, then item ID → nil (oldest first; pruning)
 //	keys       dedup key → item ID; outlives Prune so pruned items are not re-added
@@ -62,7 +63,10 @@ import (
 )
 
 // schemaVersion is the bucket layout this package reads and writes.
-const schemaVersion = 4
+// Schema 5 is schema 4 with records of codec tag 3 (recS2VN), which a
+// pressfeed that reads schema 4 cannot decode: it refuses the file with
+// a clear error instead of failing on its newer records.
+const schemaVersion = 5
 
 var (
 	bucketMeta   = []byte("meta")
@@ -258,6 +262,9 @@ func (db *DB) initBuckets(tx *bolt.Tx) error {
 		if err := db.upgradeNear(tx); err != nil {
 			return fmt.Errorf("upgrade schema %d to %d: %w", from, schemaVersion, err)
 		}
+	case 4:
+		// Records of schema 4 stay as they are; new ones are written in
+		// the newer form.
 	}
 	return tx.Bucket(bucketMeta).Put([]byte("schema"), []byte(strconv.Itoa(schemaVersion)))
 }
