@@ -69,7 +69,7 @@ type nearEntry struct {
 	feed      string // the leader's feed when indexed
 	published int64  // Unix nanoseconds
 	seen      int64
-	mins      vntext.Mins
+	mins      vntext.Packed // the sketch's MinHash values
 	prev      [vntext.NearBands]int32 // position of the previous entry with each band; -1: none
 	dead      bool                    // its transaction did not commit
 }
@@ -96,7 +96,7 @@ func (x *nearIndex) add(id, feed string, published, seen time.Time, mins vntext.
 
 func (x *nearIndex) addLocked(id, feed string, published, seen int64, mins vntext.Mins) int {
 	pos := x.base + len(x.entries)
-	e := nearEntry{id: id, feed: feed, published: published, seen: seen, mins: mins}
+	e := nearEntry{id: id, feed: feed, published: published, seen: seen, mins: mins.Pack()}
 	for i, b := range mins.Bands() {
 		h := headOf(i, b)
 		e.prev[i] = x.heads[h]
@@ -181,14 +181,16 @@ func (x *nearIndex) lookup(tx *bolt.Tx, feed string, sk *vntext.Sketch, publishe
 	// vocabulary makes many stories alike, and each check compares text.
 	var top [maxNearChecks]cand
 	n := 0
+	mins := sk.Mins.Pack()
 	x.mu.RLock()
 	for i, b := range sk.Mins.Bands() {
 		p := int(x.heads[headOf(i, b)])
 		for walked := 0; p >= x.base && walked < maxNearWalk; walked++ {
 			e := &x.entries[p-x.base]
-			if !e.dead && e.feed != feed && e.published >= from && e.published <= to && !differ[e.id] &&
-				vntext.Candidate(&sk.Mins, &e.mins) && !slices.ContainsFunc(top[:n], func(c cand) bool { return c.pos == p }) {
-				c := cand{p, e.id, e.seen, e.published, vntext.Agreement(&sk.Mins, &e.mins)}
+			if agree := vntext.PackedAgreement(&mins, &e.mins); agree >= vntext.CandidateAgreement && !e.dead && e.feed != feed &&
+				e.published >= from && e.published <= to && !differ[e.id] &&
+				!slices.ContainsFunc(top[:n], func(c cand) bool { return c.pos == p }) {
+				c := cand{p, e.id, e.seen, e.published, agree}
 				k := n // where c goes: after every candidate at least as alike
 				for k > 0 && top[k-1].agree < c.agree {
 					k--

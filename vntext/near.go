@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"math/bits"
 	"slices"
 	"strings"
 	"sync"
@@ -72,6 +73,9 @@ const (
 // each, not a Sketch read and compared.
 const minAgree = 12
 
+// CandidateAgreement is the least Agreement of a Candidate.
+const CandidateAgreement = minAgree
+
 // Mins are the MinHash values of a Sketch's lead, 16 bits each; all 0
 // for an empty lead.
 type Mins [NearMins]uint16
@@ -88,6 +92,40 @@ func (m *Mins) Bands() [NearBands]uint16 {
 // Candidate reports whether two sketches' values agree enough to compare
 // their text: at least minAgree of them equal (never for an empty lead).
 func Candidate(a, b *Mins) bool { return Agreement(a, b) >= minAgree }
+
+// Packed is Mins four to a word, for an index that compares one sketch
+// with many: PackedAgreement counts the equal values a word at a time.
+type Packed [NearMins / 4]uint64
+
+// Pack returns m packed.
+func (m *Mins) Pack() Packed {
+	var p Packed
+	for i := range p {
+		p[i] = uint64(m[4*i]) | uint64(m[4*i+1])<<16 | uint64(m[4*i+2])<<32 | uint64(m[4*i+3])<<48
+	}
+	return p
+}
+
+// PackedAgreement is Agreement of the packed values, and PackedCandidate
+// Candidate.
+func PackedAgreement(a, b *Packed) int {
+	if a[0]&0xFFFF == 0 || b[0]&0xFFFF == 0 {
+		return 0
+	}
+	const low, high = 0x7FFF7FFF7FFF7FFF, 0x8000800080008000
+	n := 0
+	for i := range a {
+		x := a[i] ^ b[i]
+		// The high bit of each 16-bit lane of t is set when the lane of x
+		// is not 0, that is when the two values differ.
+		t := ((x&low + low) | x) & high
+		n += 4 - bits.OnesCount64(t)
+	}
+	return n
+}
+
+// PackedCandidate is Candidate of packed values.
+func PackedCandidate(a, b *Packed) bool { return PackedAgreement(a, b) >= minAgree }
 
 // Agreement returns how many of two sketches' values are equal (0 for an
 // empty lead): NearMins times an estimate of the Jaccard similarity of

@@ -2,6 +2,7 @@ package vntext
 
 import (
 	"bufio"
+	"math/rand/v2"
 	"os"
 	"slices"
 	"strings"
@@ -264,6 +265,35 @@ func TestReplaced(t *testing.T) {
 		}
 		if got := replaced(&b, &a); got != c.want {
 			t.Errorf("%s: replaced(b, a) = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// TestPackedAgreement: the packed count equals Agreement for values that
+// agree anywhere from none to all, empty leads included.
+func TestPackedAgreement(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	for range 2000 {
+		var a, b Mins
+		for i := range a {
+			a[i] = uint16(rng.IntN(1<<16)) | 1
+			b[i] = a[i]
+			if rng.IntN(3) > 0 {
+				b[i] = uint16(rng.IntN(1<<16)) | 1
+			}
+			if rng.IntN(50) == 0 {
+				b[i] ^= 0x8000 // values that differ only in the top bit
+			}
+		}
+		if rng.IntN(20) == 0 {
+			a = Mins{}
+		}
+		pa, pb := a.Pack(), b.Pack()
+		if got, want := PackedAgreement(&pa, &pb), Agreement(&a, &b); got != want {
+			t.Fatalf("PackedAgreement = %d, Agreement = %d for %v and %v", got, want, a, b)
+		}
+		if PackedCandidate(&pa, &pb) != Candidate(&a, &b) {
+			t.Fatalf("PackedCandidate and Candidate differ for %v and %v", a, b)
 		}
 	}
 }
