@@ -69,7 +69,7 @@ type nearEntry struct {
 	feed      string // the leader's feed when indexed
 	published int64  // Unix nanoseconds
 	seen      int64
-	mins      vntext.Packed // the sketch's MinHash values
+	mins      vntext.Packed           // the sketch's MinHash values
 	prev      [vntext.NearBands]int32 // position of the previous entry with each band; -1: none
 	dead      bool                    // its transaction did not commit
 }
