@@ -141,6 +141,9 @@ func liveNear(x *nearIndex) []string {
 // rebuild from the file makes, each once.
 func checkNear(t *testing.T, db *DB) {
 	t.Helper()
+	if db.nearReady != nil {
+		<-db.nearReady // Open rebuilds the index in the background
+	}
 	fresh := newNearIndex(db.opts.TitleWindow)
 	if err := db.bolt.View(func(tx *bolt.Tx) error { return fresh.load(tx, db.opts.Now()) }); err != nil {
 		t.Fatal(err)
