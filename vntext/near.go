@@ -106,8 +106,7 @@ func (m *Mins) Pack() Packed {
 	return p
 }
 
-// PackedAgreement is Agreement of the packed values, and PackedCandidate
-// Candidate.
+// PackedAgreement is Agreement of the packed values.
 func PackedAgreement(a, b *Packed) int {
 	if a[0]&0xFFFF == 0 || b[0]&0xFFFF == 0 {
 		return 0
@@ -123,9 +122,6 @@ func PackedAgreement(a, b *Packed) int {
 	}
 	return n
 }
-
-// PackedCandidate is Candidate of packed values.
-func PackedCandidate(a, b *Packed) bool { return PackedAgreement(a, b) >= minAgree }
 
 // Agreement returns how many of two sketches' values are equal (0 for an
 // empty lead): NearMins times an estimate of the Jaccard similarity of
@@ -519,19 +515,13 @@ func factsOutside(run, other []uint32, s *Sketch) bool {
 // qualifiers are words that make a statement another when added or
 // replaced: negation (không, chưa), rank (phó), sex (nam, nữ) and the
 // side of a trade (mua, bán).
-var qualifiers = func() []uint32 {
-	var hs []uint32
-	for _, w := range strings.Fields("không chưa phó nam nữ mua bán") {
-		hs = append(hs, wordHash(w))
-	}
-	return sortedSet(hs)
-}()
+var qualifiers = hashSet(strings.Fields("không chưa phó nam nữ mua bán")...)
 
 // qualifies reports whether run holds a qualifier that the other side's
 // run lacks.
 func qualifies(run, other []uint32) bool {
 	for _, w := range run {
-		if _, ok := slices.BinarySearch(qualifiers, w); ok && !slices.Contains(other, w) {
+		if inSet(qualifiers, w) && !slices.Contains(other, w) {
 			return true
 		}
 	}
@@ -548,25 +538,34 @@ const endRun = 6
 func significant(run []uint32, s, other *Sketch) bool {
 	for _, w := range run {
 		k, _ := slices.BinarySearch(s.lead, w)
-		if (s.flags[k]&(wordName|wordNumber) != 0 || isSign(w)) && !other.has(w) {
+		if (s.flags[k]&(wordName|wordNumber) != 0 || inSet(signHashes, w)) && !other.has(w) {
 			return true
 		}
 	}
 	return false
 }
 
-// signHashes are the wordHash of the words of signPairs, sorted.
+// signHashes are the words of signPairs, as a hashSet.
 var signHashes = func() []uint32 {
-	var hs []uint32
+	var ws []string
 	for _, p := range signPairs {
-		hs = append(hs, wordHash(p[0]), wordHash(p[1]))
+		ws = append(ws, p[0], p[1])
 	}
-	return sortedSet(hs)
+	return hashSet(ws...)
 }()
 
-// isSign reports whether w is the hash of a direction word.
-func isSign(w uint32) bool {
-	_, ok := slices.BinarySearch(signHashes, w)
+// hashSet returns the sorted wordHash of words, for inSet.
+func hashSet(words ...string) []uint32 {
+	hs := make([]uint32, len(words))
+	for i, w := range words {
+		hs[i] = wordHash(w)
+	}
+	return sortedSet(hs)
+}
+
+// inSet reports whether the word hash w is in set, made by hashSet.
+func inSet(set []uint32, w uint32) bool {
+	_, ok := slices.BinarySearch(set, w)
 	return ok
 }
 
