@@ -54,7 +54,13 @@ func Link(raw string) (string, error) {
 		return "", ErrNotHTTP
 	}
 	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
-	if h := strings.TrimPrefix(host, "www."); ValidHost(h) {
+	// Every leading "www." goes, so that Link of its result is the same:
+	// "www.www.example.vn" and "www.example.vn" are example.vn.
+	for {
+		h, ok := strings.CutPrefix(host, "www.")
+		if !ok || !ValidHost(h) {
+			break
+		}
 		host = h
 	}
 	if port := u.Port(); port != "" && port != "80" && port != "443" {

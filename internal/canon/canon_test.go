@@ -11,6 +11,7 @@ func TestLink(t *testing.T) {
 		{"tracking, fragment, host case", "https://X.Example/a?utm_source=rss&id=7#top", "https://x.example/a?id=7"},
 		{"http and https alike", "http://vnexpress.net/tin-1.html", "https://vnexpress.net/tin-1.html"},
 		{"www dropped", "https://www.vnexpress.net/tin-1.html", "https://vnexpress.net/tin-1.html"},
+		{"every www dropped", "https://www.www.vnexpress.net/tin-1.html", "https://vnexpress.net/tin-1.html"},
 		{"trailing slash", "https://tuoitre.vn/thoi-su/", "https://tuoitre.vn/thoi-su"},
 		{"root", "https://tuoitre.vn/", "https://tuoitre.vn"},
 		{"default port", "https://tuoitre.vn:443/a", "https://tuoitre.vn/a"},
