@@ -413,6 +413,13 @@ func TestWebSubEveryChange(t *testing.T) {
 	hb.h = h
 	h.retryBase = 10 * time.Millisecond
 	startRun(t, h)
+	// The first generation is only recorded, not pinged: a change must
+	// come after it to be one the hubs hear of.
+	for deadline := time.Now().Add(5 * time.Second); h.gen.Load() == nil; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no first generation within 5 s")
+		}
+	}
 	var changed, unchanged []string
 	for _, o := range h.order {
 		for f := range numFormats {
