@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,7 +68,7 @@ func run(args []string, out io.Writer) error {
 	var c config
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	quick := fs.Bool("quick", false, "small sizes, for a smoke test")
-	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the ingest step to this file")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the ingest step to this file (an execution trace if it ends in .trace)")
 	bodiesProfile := fs.String("cpuprofile-bodies", "", "write a CPU profile of the unchanged-bodies step to this file")
 	fs.IntVar(&c.feeds, "feeds", 400, "feeds in the ingest farm")
 	fs.IntVar(&c.items, "items", 50, "items per feed")
@@ -570,6 +571,13 @@ func profileFirst(path string, repetition int) (stop func(), err error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return nil, err
+	}
+	if strings.HasSuffix(path, ".trace") { // an execution trace: where the pass waits
+		if err := trace.Start(f); err != nil {
+			f.Close()
+			return nil, err
+		}
+		return func() { trace.Stop(); f.Close() }, nil
 	}
 	if err := pprof.StartCPUProfile(f); err != nil {
 		f.Close()
