@@ -125,11 +125,10 @@ func TestGroupCommitDedup(t *testing.T) {
 
 // liveNear returns the IDs of the live entries of x, sorted.
 func liveNear(x *nearIndex) []string {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
 	var ids []string
-	for _, e := range x.entries {
-		if !e.dead {
+	t := x.table.Load()
+	for p := int(x.base.Load()); p < int(x.next.Load()); p++ {
+		if e := t.entry(p); !e.dead.Load() {
 			ids = append(ids, e.id)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -51,19 +52,53 @@ var errSketchEntry = errors.New("malformed sketch entry")
 // the title window. Entries are appended in the order stories are first
 // seen and dropped from the front once older than the window; positions
 // count every entry ever appended, so a position is never reused.
+//
+// One writer at a time (mu) appends and withdraws; lookups take no lock.
+// They run in Add's read pass beside the writer's transaction, one lookup
+// per item on each side: a reader-writer lock made one of them wait,
+// parked, several thousand times in a cold pass of 20,000 items, each
+// wait a sleep and a wake-up of a background thread. Instead an entry is
+// written in full before the atomic stores of the heads that publish it,
+// so a lookup that loads a head sees the whole entry behind it (and the
+// entries its prev links reach, published before it). Entries live in
+// fixed chunks that are never moved: the chunk table is replaced, never
+// changed, when a chunk is added or the front ones are dropped.
 type nearIndex struct {
-	mu      sync.RWMutex
-	entries []nearEntry // entries[i] has position base+i
-	base    int         // position of entries[0]
+	mu sync.Mutex // held by add, withdraw and load
 	// heads holds, for band i with value v at heads[i<<16|v], the position
 	// of the newest entry with it, or -1: a fixed 5 MiB whatever the
 	// number of stories, and no map to grow.
-	heads  []int32
+	heads  []atomic.Int32
+	table  atomic.Pointer[nearTable]
+	base   atomic.Int64  // position of the oldest entry within the window
+	next   atomic.Int64  // position of the next entry appended
 	window time.Duration // entries first seen longer ago are dropped
+}
+
+// nearChunk holds the entries of nearChunkSize consecutive positions.
+const nearChunkSize = 1024
+
+type nearChunk [nearChunkSize]nearEntry
+
+// nearTable lists the chunks in use: chunks[i] holds the positions from
+// (first+i)*nearChunkSize.
+type nearTable struct {
+	first  int
+	chunks []*nearChunk
+}
+
+// entry returns the entry at pos, or nil when t holds no chunk for it.
+func (t *nearTable) entry(pos int) *nearEntry {
+	i := pos/nearChunkSize - t.first
+	if pos < 0 || i < 0 || i >= len(t.chunks) {
+		return nil
+	}
+	return &t.chunks[i][pos%nearChunkSize]
 }
 
 // nearEntry is what the index keeps of one story: what finds it and
 // what picks it as a candidate. Its sketch stays in the sketches bucket.
+// Every field but dead is written once, before the entry is published.
 type nearEntry struct {
 	id        string
 	feed      string // the leader's feed when indexed
@@ -71,15 +106,16 @@ type nearEntry struct {
 	seen      int64
 	mins      vntext.Packed           // the sketch's MinHash values
 	prev      [vntext.NearBands]int32 // position of the previous entry with each band; -1: none
-	dead      bool                    // its transaction did not commit
+	dead      atomic.Bool             // its transaction did not commit
 }
 
 func newNearIndex(window time.Duration) *nearIndex {
-	heads := make([]int32, vntext.NearBands<<16)
-	for i := range heads {
-		heads[i] = -1
+	x := &nearIndex{heads: make([]atomic.Int32, vntext.NearBands<<16), window: window}
+	for i := range x.heads {
+		x.heads[i].Store(-1)
 	}
-	return &nearIndex{heads: heads, window: window}
+	x.table.Store(&nearTable{})
+	return x
 }
 
 func headOf(i int, b uint16) int { return i<<16 | int(b) }
@@ -95,50 +131,61 @@ func (x *nearIndex) add(id, feed string, published, seen time.Time, mins vntext.
 }
 
 func (x *nearIndex) addLocked(id, feed string, published, seen int64, mins vntext.Mins) int {
-	pos := x.base + len(x.entries)
-	e := nearEntry{id: id, feed: feed, published: published, seen: seen, mins: mins.Pack()}
-	for i, b := range mins.Bands() {
-		h := headOf(i, b)
-		e.prev[i] = x.heads[h]
-		x.heads[h] = int32(pos)
+	pos := int(x.next.Load())
+	t := x.table.Load()
+	if t.entry(pos) == nil { // a new chunk, in a new table stored before the entry is published
+		first := t.first
+		if len(t.chunks) == 0 {
+			first = pos / nearChunkSize
+		}
+		t = &nearTable{first: first, chunks: append(slices.Clip(t.chunks), new(nearChunk))}
+		x.table.Store(t)
 	}
-	x.entries = append(x.entries, e)
+	e := t.entry(pos)
+	e.id, e.feed, e.published, e.seen, e.mins = id, feed, published, seen, mins.Pack()
+	bands := mins.Bands()
+	for i, b := range bands {
+		e.prev[i] = x.heads[headOf(i, b)].Load()
+	}
+	for i, b := range bands {
+		x.heads[headOf(i, b)].Store(int32(pos))
+	}
+	x.next.Store(int64(pos + 1))
 	return pos
 }
 
 // len returns the number of entries.
-func (x *nearIndex) len() int {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	return len(x.entries)
-}
+func (x *nearIndex) len() int { return int(x.next.Load() - x.base.Load()) }
 
 // withdraw marks the entry at pos dead (its transaction failed).
 func (x *nearIndex) withdraw(pos int) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if pos >= x.base && pos < x.base+len(x.entries) {
-		x.entries[pos-x.base].dead = true
+	if pos >= int(x.base.Load()) {
+		if e := x.table.Load().entry(pos); e != nil {
+			e.dead.Store(true)
+		}
 	}
 }
 
 // evict drops the entries first seen more than the window before now,
-// from the front. Heads and links that point before the front end a walk.
+// from the front: the base moves past them, and the chunks wholly before
+// it leave the table. Heads and links that point before the base end a
+// walk.
 func (x *nearIndex) evict(now time.Time) {
 	limit := now.Add(-x.window).UnixNano()
-	n := 0
-	for n < len(x.entries) && x.entries[n].seen < limit {
+	t := x.table.Load()
+	base, next := int(x.base.Load()), int(x.next.Load())
+	n := base
+	for n < next && t.entry(n).seen < limit {
 		n++
 	}
-	if n == 0 {
+	if n == base {
 		return
 	}
-	clear(x.entries[:n])
-	x.entries = x.entries[n:]
-	x.base += n
-	// Give the dropped front back once it is most of the array.
-	if cap(x.entries) > 64 && len(x.entries) < cap(x.entries)/4 {
-		x.entries = slices.Clone(x.entries)
+	x.base.Store(int64(n))
+	if drop := n/nearChunkSize - t.first; drop > 0 {
+		x.table.Store(&nearTable{first: t.first + drop, chunks: slices.Clone(t.chunks[drop:])})
 	}
 }
 
@@ -149,6 +196,57 @@ const (
 	maxNearWalk   = 16
 	maxNearChecks = 4
 )
+
+// nearCand is an entry that shares a band with a lookup's sketch and
+// whose MinHash values agree with it in agree places.
+type nearCand struct {
+	pos             int
+	id              string
+	seen, published int64
+	agree           int
+}
+
+// candidates returns the live entries from feeds other than feed,
+// published between from and to and not in differ, that share a band with
+// mins and agree with them (vntext.CandidateAgreement): the maxNearChecks
+// most alike, most alike first. It takes no lock (see nearIndex).
+func (x *nearIndex) candidates(feed string, mins *vntext.Mins, from, to int64, differ map[string]bool) []nearCand {
+	// Collisions cost 40 comparisons. Only the maxNearChecks most alike
+	// are kept: text of a tiny vocabulary makes many stories alike, and
+	// each check compares text.
+	var top [maxNearChecks]nearCand
+	n := 0
+	packed := mins.Pack()
+	base := int(x.base.Load())
+	for i, b := range mins.Bands() {
+		p := int(x.heads[headOf(i, b)].Load())
+		t := x.table.Load() // after the head: it holds p's chunk unless p has left the window since
+		for walked := 0; p >= base && walked < maxNearWalk; walked++ {
+			e := t.entry(p)
+			if e == nil {
+				break
+			}
+			if agree := vntext.PackedAgreement(&packed, &e.mins); agree >= vntext.CandidateAgreement && !e.dead.Load() && e.feed != feed &&
+				e.published >= from && e.published <= to && !differ[e.id] &&
+				!slices.ContainsFunc(top[:n], func(c nearCand) bool { return c.pos == p }) {
+				c := nearCand{p, e.id, e.seen, e.published, agree}
+				k := n // where c goes: after every candidate at least as alike
+				for k > 0 && top[k-1].agree < c.agree {
+					k--
+				}
+				if k < maxNearChecks {
+					if n < maxNearChecks {
+						n++
+					}
+					copy(top[k+1:n], top[k:n-1])
+					top[k] = c
+				}
+			}
+			p = int(e.prev[i])
+		}
+	}
+	return top[:n:n]
+}
 
 // nearCandidate is a story that may be a copy, with its similarity.
 type nearCandidate struct {
@@ -168,46 +266,7 @@ func (x *nearIndex) lookup(tx *bolt.Tx, feed string, sk *vntext.Sketch, publishe
 		return nil, nil
 	}
 	from, to := published.Add(-window).UnixNano(), published.Add(window).UnixNano()
-	type cand struct {
-		pos       int
-		id        string
-		seen      int64
-		published int64
-		agree     int
-	}
-	// An entry that shares a band is a candidate when its MinHash values
-	// agree with sk's (vntext.Candidate): collisions cost 40 comparisons.
-	// Only the maxNearChecks most alike are compared: text of a tiny
-	// vocabulary makes many stories alike, and each check compares text.
-	var top [maxNearChecks]cand
-	n := 0
-	mins := sk.Mins.Pack()
-	x.mu.RLock()
-	for i, b := range sk.Mins.Bands() {
-		p := int(x.heads[headOf(i, b)])
-		for walked := 0; p >= x.base && walked < maxNearWalk; walked++ {
-			e := &x.entries[p-x.base]
-			if agree := vntext.PackedAgreement(&mins, &e.mins); agree >= vntext.CandidateAgreement && !e.dead && e.feed != feed &&
-				e.published >= from && e.published <= to && !differ[e.id] &&
-				!slices.ContainsFunc(top[:n], func(c cand) bool { return c.pos == p }) {
-				c := cand{p, e.id, e.seen, e.published, agree}
-				k := n // where c goes: after every candidate at least as alike
-				for k > 0 && top[k-1].agree < c.agree {
-					k--
-				}
-				if k < maxNearChecks {
-					if n < maxNearChecks {
-						n++
-					}
-					copy(top[k+1:n], top[k:n-1])
-					top[k] = c
-				}
-			}
-			p = int(e.prev[i])
-		}
-	}
-	x.mu.RUnlock()
-	cands := top[:n]
+	cands := x.candidates(feed, &sk.Mins, from, to, differ)
 	var out []nearCandidate
 	b := tx.Bucket(bucketSketches)
 	for _, c := range cands {
