@@ -384,7 +384,11 @@ func (b *bench) ingest() error {
 	smallFeeds := small.feeds(c.feeds)
 	var smallRates []float64
 
-	var ingestRates, parseRates, notModRates []float64
+	// Each run's ratio is to gofeed's rate measured just before and just
+	// after it: the machine's speed drifts over seconds (gofeed alone has
+	// ranged 22,000-35,000 items/s within an hour on the 2-CPU bench
+	// machine), and a ratio to one figure taken earlier carries that drift.
+	var ingestRates, parseRates, ratios, notModRates []float64
 	var lastDB *store.DB
 	var p99 time.Duration
 	var probeRate, probeParse float64 // cold ingest while the reader polls
@@ -434,6 +438,8 @@ func (b *bench) ingest() error {
 		}
 		d := time.Since(start)
 		stop()
+		after, _ := parseRate(docs)
+		parseRates = append(parseRates, after)
 		peak = max(peak, peakRSS())
 		commitsNew = commits(db) - c0
 		n, _ := db.Count()
@@ -448,9 +454,10 @@ func (b *bench) ingest() error {
 		}
 		if !probe || c.runs == 1 {
 			ingestRates = append(ingestRates, float64(n)/d.Seconds())
+			ratios = append(ratios, float64(n)/d.Seconds()/((ir+after)/2))
 		}
 		if probe {
-			probeRate, probeParse = float64(n)/d.Seconds(), ir
+			probeRate, probeParse = float64(n)/d.Seconds(), (ir+after)/2
 		}
 
 		c1 := commits(db)
@@ -479,8 +486,8 @@ func (b *bench) ingest() error {
 			return err
 		}
 	}
-	ingest, parse := median(ingestRates), median(parseRates)
-	b.add("cold ingest, items/s", fmt.Sprintf("%.0f (gofeed alone: %.0f; ratio %.2f×)", ingest, parse, ingest/parse), "≥ 0.35× gofeed", check(ingest/parse >= 0.35))
+	ingest, parse, ratio := median(ingestRates), median(parseRates), median(ratios)
+	b.add("cold ingest, items/s", fmt.Sprintf("%.0f (gofeed alone: %.0f; ratio %.2f×)", ingest, parse, ratio), "≥ 0.35× gofeed", check(ratio >= 0.35))
 	sr := median(smallRates)
 	b.add("cold ingest, small-vocabulary farm, items/s", fmt.Sprintf("%.0f (varied farm %.1f× faster)", sr, ingest/sr), "within 1.5× of the varied farm", check(ingest/sr <= 1.5))
 	nm := median(notModRates)
