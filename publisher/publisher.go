@@ -67,8 +67,9 @@ type Options struct {
 	Healthy    func() error // extra health check for /healthz (the scheduler); nil means none
 	Logger     *slog.Logger // nil discards
 
-	// States returns the live state of every feed (the scheduler's); nil
-	// reads the stored states instead, which lag by up to one fetch.
+	// States returns the live state of every feed (the scheduler's), or
+	// nil while it has none; a nil States or a nil result reads the stored
+	// states instead, which lag by up to one fetch.
 	States func() map[string]store.FeedState
 	// Deliveries are the configured deliveries, for the status page and
 	// /metrics.

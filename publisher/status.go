@@ -19,10 +19,12 @@ import (
 const statusDays = 14
 
 // feedStates returns the live feed states when the daemon gave a source of
-// them, else the stored ones.
+// them and it has them, else the stored ones.
 func (h *handler) feedStates(ctx context.Context) (map[string]store.FeedState, error) {
 	if h.states != nil {
-		return h.states(), nil
+		if st := h.states(); st != nil {
+			return st, nil
+		}
 	}
 	return h.db.FeedStates(ctx)
 }

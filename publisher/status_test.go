@@ -517,3 +517,21 @@ func TestErrorDetail(t *testing.T) {
 		t.Error("unknown classes are not worded as another error")
 	}
 }
+
+// TestStatesBeforeTheScheduler: until the scheduler has states to give
+// (States returns nil, as the daemon's does before it starts), the
+// handler reads the stored ones.
+func TestStatesBeforeTheScheduler(t *testing.T) {
+	h, db, _ := newFixtureHandler(t, Options{States: func() map[string]store.FeedState { return nil }})
+	ctx := t.Context()
+	if err := db.SaveStates(ctx, map[string]store.FeedState{"vnexpress": {Title: "VnExpress lưu trữ", Items: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := h.feedStates(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["vnexpress"].Title != "VnExpress lưu trữ" {
+		t.Errorf("states = %v, want the stored ones", got)
+	}
+}

@@ -176,7 +176,12 @@ func (p *proc) wait(t *testing.T, within time.Duration) int {
 func (p *proc) signal(t *testing.T, sig syscall.Signal) {
 	t.Helper()
 	if err := p.cmd.Process.Signal(sig); err != nil {
-		t.Fatalf("signal %v: %v", sig, err)
+		select {
+		case <-p.done:
+			t.Fatalf("signal %v: pressfeed had already exited (%v); stderr:\n%s", sig, p.cmd.ProcessState, p.stderr.String())
+		default:
+			t.Fatalf("signal %v: %v", sig, err)
+		}
 	}
 }
 

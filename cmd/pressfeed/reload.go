@@ -76,9 +76,9 @@ func (s *service) run(ctx context.Context, cfg *config, hup <-chan os.Signal) er
 	s.cfg = cfg
 	bg, cancelBg := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelBg()
+	s.startPoller(bg, cfg)
 	s.startPublisher(bg, h)
 	s.startDeliveries(bg, cfg, h)
-	s.startPoller(bg, cfg)
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- serve(bg, srv, ln, shutdownGrace) }()
 	var wg sync.WaitGroup
@@ -180,11 +180,25 @@ func (s *service) healthy(ctx context.Context) error {
 }
 
 func (s *service) pollerHealthy() error {
-	err := s.poller.Load().Healthy()
+	p := s.poller.Load()
+	if p == nil {
+		return errors.New("fetcher: scheduler not started")
+	}
+	err := p.Healthy()
 	if err != nil && time.Since(time.Unix(0, s.started.Load())) < startGrace {
 		return nil // still loading its states
 	}
 	return err
+}
+
+// feedStates returns the scheduler's live feed states, or nil before it
+// starts (the publisher then reads the stored ones): deliveries left
+// pending by the last run may be sent as soon as they start.
+func (s *service) feedStates() map[string]store.FeedState {
+	if p := s.poller.Load(); p != nil {
+		return p.States()
+	}
+	return nil
 }
 
 // maxStale is how far a merged feed may lag the store while items keep
@@ -195,7 +209,7 @@ const maxStale = time.Second
 func (s *service) newHandler(cfg *config) (*publisher.Handler, error) {
 	opts := cfg.publisherOptions(s.log)
 	opts.Healthy = s.pollerHealthy
-	opts.States = func() map[string]store.FeedState { return s.poller.Load().States() }
+	opts.States = s.feedStates
 	opts.WebSubHubs = cfg.Server.WebSubHubs
 	opts.Location = cfg.location
 	opts.MaxStale = maxStale
