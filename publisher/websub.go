@@ -41,20 +41,22 @@ func newPinger(h *handler) *pinger {
 func (p *pinger) wait() { p.wg.Wait() }
 
 // notify pings every hub for each document whose bytes differ between g and
-// the generation notify saw before. The first generation it sees is only
-// recorded: the hubs fetched those documents when they last changed.
+// the generation notify saw before. The first generation it sees is pinged
+// in full: the store may have changed after the last ping of the process
+// before (a crash, a stop between a commit and its ping), and a hub that
+// already has those documents only fetches them once more.
 func (p *pinger) notify(ctx context.Context, g *generation) {
 	if g == nil || g == p.last {
 		return
 	}
 	prev := p.last
 	p.last = g
-	if prev == nil || len(p.h.hubs) == 0 {
+	if len(p.h.hubs) == 0 {
 		return
 	}
 	for i, o := range p.h.order {
 		for f := range numFormats {
-			if g.docs[i][f].etag != prev.docs[i][f].etag {
+			if prev == nil || g.docs[i][f].etag != prev.docs[i][f].etag {
 				for _, hub := range p.h.hubs {
 					p.start(ctx, hub, o.selfLinks[f])
 				}
