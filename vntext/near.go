@@ -311,8 +311,8 @@ func (s *Sketch) inLead(w uint32) bool {
 // b (its lead only, with inLead).
 func lacks(a, b *Sketch, f uint8, leadOnly bool) bool {
 	for k, w := range a.lead {
-		if a.flags[k]&f == 0 {
-			continue
+		if a.flags[k]&f == 0 || f == wordKey && inSet(grammarWords, w) {
+			continue // a grammatical word is no subject: "hơn", "các"
 		}
 		if leadOnly && !b.inLead(w) || !leadOnly && !b.has(w) {
 			return true
@@ -416,9 +416,15 @@ func Vetoed(a, b *Sketch) bool {
 // common subsequence), differ by a replacement in place where one side
 // has a name, a number or a direction word the other text lacks: "Chợ
 // Rẫy" where the other says "Bạch Mai", "CLB Hà Nội" where it says "Công
-// an Hà Nội", "giữ nguyên" where it says "giảm". A copy
-// editor's synonym ("cho biết"/"thông tin"), a cut sentence, an added
-// detail or a moved clause is none of these.
+// an Hà Nội", "giữ nguyên" where it says "giảm"; or by a replacement,
+// an addition or a cut within a sentence that brings a content word the
+// other text lacks (see content): "cá nhân" where the other says "doanh
+// nghiệp", "trên 10 tấn" where it says "dưới 10 tấn", "3 năm tù" where it
+// says "3 năm tù nhưng cho hưởng án treo". A copy editor's swap of
+// grammar ("cho biết"/"thông tin", "khoảng"/"chừng"), a cut sentence or a
+// moved clause is none of these. A swap of content words ("tổ
+// chức"/"tiến hành") is, and such copies stay apart: two stories merged
+// hide one, two copies kept show one twice.
 func replaced(a, b *Sketch) bool {
 	n, m := len(a.seq), len(b.seq)
 	if n == 0 || m == 0 {
@@ -433,6 +439,7 @@ func replaced(a, b *Sketch) bool {
 	for j, k := range b.seq {
 		y[j] = b.lead[k]
 	}
+	gx, gy := grammatical(x), grammatical(y)
 	// l[i][j] is the length of the LCS of x[i:] and y[j:].
 	l := make([]uint16, (n+1)*(m+1))
 	at := func(i, j int) *uint16 { return &l[i*(m+1)+j] }
@@ -466,7 +473,18 @@ func replaced(a, b *Sketch) bool {
 		// A longer replacement at the end is a cut lead with a clause
 		// moved there.
 		inPlace := i < n && j < m || i-i0 <= endRun && j-j0 <= endRun
-		if inPlace && hunkDiffers(x[i0:i], y[j0:j], a, b) {
+		if !inPlace {
+			continue
+		}
+		xs, ys := x[i0:i], y[j0:j]
+		if hunkDiffers(xs, ys, a, b) {
+			return true
+		}
+		// Content words replaced, added or dropped where the leads meet
+		// again after it ("quốc tế và nội địa" / "quốc tế"); at their end
+		// a change is a cut lead with a clause moved there.
+		cx, cy := content(xs, gx[i0:i], a, b), content(ys, gy[j0:j], b, a)
+		if (cx || cy) && i < n && j < m {
 			return true
 		}
 	}
@@ -498,6 +516,97 @@ func hunkDiffers(xs, ys []uint32, a, b *Sketch) bool {
 		}
 	}
 	return qualifies(xs, ys) || qualifies(ys, xs)
+}
+
+// content reports whether run, from s's lead, has a content word (no
+// number, no grammatical word: gram marks those of run) that other
+// lacks. Such a word replaced, added or dropped states another fact even
+// when no name or figure changes: "khách hàng cá nhân" where the other
+// says "khách hàng doanh nghiệp", "tội giết người" where it says "tội cố
+// ý gây thương tích". What editors change in a copy is mostly grammar:
+// "cho biết" / "thông tin", "khoảng" / "chừng", "đã" / "vừa".
+func content(run []uint32, gram []bool, s, other *Sketch) bool {
+	for i, w := range run {
+		k, _ := slices.BinarySearch(s.lead, w)
+		if !gram[i] && s.flags[k]&wordNumber == 0 && !other.has(w) {
+			return true
+		}
+	}
+	return false
+}
+
+// grammarPhrases are the grammatical words of Vietnamese press leads, and
+// the phrases of reporting, that a copy editor swaps without changing a
+// fact: aspect (đã, đang, sẽ, vừa, mới), approximation (khoảng, chừng,
+// gần, hơn, trên, xấp xỉ), quantity without a figure (các, những, nhiều,
+// một số, hàng loạt; "một", read as 1, is "a" as often as "one": "5.000
+// đồng một kg" / "5.000 đồng/kg"), prepositions and conjunctions,
+// degree, the frame of a date ("từ 1/7" / "từ tháng 7", "sáng 20/12",
+// "năm 2025": a date only one side states does not count) and
+// the verbs of reporting (cho biết, cho hay, thông tin, thông báo, công
+// bố, khẳng định, xác nhận). Words whose swap changes a fact are left
+// out: trước and sau, dưới, còn and lên, số ("bão số 9"), độ ("40 độ"),
+// được and bị. A swap of one of these for a content word is content.
+var grammarPhrases = func() (out [][]uint32) {
+	for _, p := range strings.Split(`đã|đang|sẽ|vừa|mới|từng|sắp|rồi|vẫn|cũng|đều|`+
+		`khoảng|chừng|gần|hơn|trên|ngoài|tới|đến|xấp xỉ|ước tính|ước|`+
+		`các|những|mọi|mỗi|1|nhiều|ít|vài|1 số|hàng loạt|`+
+		`của|cho|với|và|hoặc|hay|nhưng|mà|thì|là|tại|ở|trong|theo|từ|để|nhằm|do|vì|bởi|nên|khi|`+
+		`rất|khá|quá|nhất|lắm|`+
+		`ngày|tháng|năm|hôm|nay|lúc|vào|sáng|trưa|chiều|tối|đêm|rạng sáng|`+
+		`cho biết|cho hay|thông tin|thông báo|công bố|khẳng định|xác nhận|chia sẻ`, "|") {
+		var ws []uint32
+		for _, w := range strings.Fields(p) {
+			ws = append(ws, wordHash(w))
+		}
+		out = append(out, ws)
+	}
+	// Longest first: "cho biết" before "cho".
+	slices.SortStableFunc(out, func(a, b []uint32) int { return len(b) - len(a) })
+	return out
+}()
+
+// grammarWords are the one-word grammarPhrases, as a hashSet.
+var grammarWords = func() []uint32 {
+	var ws []uint32
+	for _, p := range grammarPhrases {
+		if len(p) == 1 {
+			ws = append(ws, p[0])
+		}
+	}
+	return sortedSet(ws)
+}()
+
+// grammarHeads are the first words of grammarPhrases, as a hashSet.
+var grammarHeads = func() []uint32 {
+	var ws []uint32
+	for _, p := range grammarPhrases {
+		ws = append(ws, p[0])
+	}
+	return sortedSet(ws)
+}()
+
+// grammatical marks the words of seq that belong to a grammarPhrase.
+func grammatical(seq []uint32) []bool {
+	g := make([]bool, len(seq))
+	for i := 0; i < len(seq); {
+		n := 1
+		if !inSet(grammarHeads, seq[i]) {
+			i++
+			continue
+		}
+		for _, p := range grammarPhrases {
+			if len(p) <= len(seq)-i && slices.Equal(seq[i:i+len(p)], p) {
+				n = len(p)
+				for k := range p {
+					g[i+k] = true
+				}
+				break
+			}
+		}
+		i += n
+	}
+	return g
 }
 
 // factsOutside reports whether run, from s's lead, has a name, a number
