@@ -73,7 +73,7 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 			return Result{}, ctx.Err()
 		}
 	}
-	var added []nearAdded // near index entries of the write transaction
+	var fx effects // what the write transaction did outside the file
 	now := db.opts.Now().UTC()
 	plans := make([]plan, len(items))
 	var dry Result
@@ -96,8 +96,8 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 			return err
 		}
 		var err error
-		added = added[:0]
-		res, err = db.apply(tx, feed, items, plans, now, &added)
+		fx.reset()
+		res, err = db.apply(tx, feed, items, plans, now, &fx)
 		if err != nil || st == nil {
 			return err
 		}
@@ -107,12 +107,7 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 			st2.LastNew = now
 		}
 		return putState(tx, feed, st2)
-	}, func() {
-		for _, a := range added { // the transaction did not commit
-			db.near.withdraw(int(a))
-		}
-		added = added[:0]
-	})
+	}, func() { db.undo(&fx) }) // the transaction did not commit
 	if err != nil {
 		return Result{}, fmt.Errorf("store: add %s: %w", feed, err)
 	}
@@ -175,11 +170,11 @@ func (p *plan) sketchOf(in *Incoming) *vntext.Sketch {
 	return p.sketch
 }
 
-// apply runs the dedup rules for items inside tx. With added nil it only
+// apply runs the dedup rules for items inside tx. With fx nil it only
 // counts what it would do and marks in plans the items it finds new; else
-// it writes, and notes in added the near index entries it made.
-func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, now time.Time, added *[]nearAdded) (Result, error) {
-	write := added != nil
+// it writes, and notes in fx what it did outside the file.
+func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, now time.Time, fx *effects) (Result, error) {
+	write := fx != nil
 	var res Result
 	keys := tx.Bucket(bucketKeys)
 	for i := range items {
@@ -199,7 +194,7 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, no
 			res.Added++
 			if !write {
 				pl.isNew = true
-			} else if err := db.addStory(tx, feed, in, pl, now, added); err != nil {
+			} else if err := db.addStory(tx, feed, in, pl, now, fx); err != nil {
 				return res, err
 			}
 			continue
@@ -210,12 +205,12 @@ func (db *DB) apply(tx *bolt.Tx, feed string, items []Incoming, plans []plan, no
 				*before = rec.Item
 				before.Members = slices.Clone(rec.Members)
 			}
-			if err := db.join(tx, feed, rec, in, by, sim, now, write, added); err != nil {
+			if err := db.join(tx, feed, rec, in, by, sim, now, write, fx); err != nil {
 				return res, err
 			}
 		case rec.Leader() == feed && corrected(&rec.Item, in):
 			res.Corrected++
-			if err := db.correct(tx, rec, in, now, write, added); err != nil {
+			if err := db.correct(tx, rec, in, now, write, fx); err != nil {
 				return res, err
 			}
 		default:
@@ -293,7 +288,7 @@ func (db *DB) match(tx *bolt.Tx, feed string, in *Incoming, pl *plan, now time.T
 // addStory stores in as a new story: the one prepare built, or built now
 // when a write in between took its match away; then indexes its sketch
 // and queues it for the deliveries.
-func (db *DB) addStory(tx *bolt.Tx, feed string, in *Incoming, pl *plan, now time.Time, added *[]nearAdded) error {
+func (db *DB) addStory(tx *bolt.Tx, feed string, in *Incoming, pl *plan, now time.Time, fx *effects) error {
 	s := pl.story
 	if s == nil {
 		s = db.story(feed, in, pl.own, now)
@@ -301,8 +296,13 @@ func (db *DB) addStory(tx *bolt.Tx, feed string, in *Incoming, pl *plan, now tim
 	if err := insert(tx, s, pl.own); err != nil {
 		return err
 	}
+	if s.title != nil {
+		if err := db.putTitle(tx, s.title, fx); err != nil {
+			return err
+		}
+	}
 	if db.near != nil {
-		if err := db.indexNear(tx, s.rec, pl.sketchOf(in), added); err != nil {
+		if err := db.indexNear(tx, s.rec, pl.sketchOf(in), fx); err != nil {
 			return err
 		}
 	}
@@ -311,14 +311,14 @@ func (db *DB) addStory(tx *bolt.Tx, feed string, in *Incoming, pl *plan, now tim
 
 // join makes in, from feed, a member of rec, found by the rule by: its
 // leader when published first (see takesLead), else the last member.
-func (db *DB) join(tx *bolt.Tx, feed string, rec *record, in *Incoming, by string, sim float64, now time.Time, write bool, added *[]nearAdded) error {
+func (db *DB) join(tx *bolt.Tx, feed string, rec *record, in *Incoming, by string, sim float64, now time.Time, write bool, fx *effects) error {
 	m := member(feed, in, by, now)
 	if by == MergedNear {
 		m.Similarity = sim
 	}
 	rec.Updated = now
 	if takesLead(rec, in, &m) {
-		return db.takeLead(tx, rec, in, m, write, added)
+		return db.takeLead(tx, rec, in, m, write, fx)
 	}
 	m.Lead = lead(in.Summary)
 	rec.Members = append(rec.Members, m)
@@ -327,14 +327,14 @@ func (db *DB) join(tx *bolt.Tx, feed string, rec *record, in *Incoming, by strin
 
 // correct takes the leader's changed headline and text into rec, and with
 // write indexes the new title and sketch.
-func (db *DB) correct(tx *bolt.Tx, rec *record, in *Incoming, now time.Time, write bool, added *[]nearAdded) error {
+func (db *DB) correct(tx *bolt.Tx, rec *record, in *Incoming, now time.Time, write bool, fx *effects) error {
 	rec.Title, rec.Summary, rec.Content, rec.Updated = in.Title, in.Summary, in.Content, now
 	rec.Members[0].Title = in.Title
 	if !write {
 		return nil
 	}
 	if in.TitleKey != "" {
-		if err := addTitle(tx, rec, in.TitleKey); err != nil {
+		if err := db.addTitle(tx, rec, in.TitleKey, fx); err != nil {
 			return err
 		}
 	}
@@ -342,7 +342,7 @@ func (db *DB) correct(tx *bolt.Tx, rec *record, in *Incoming, now time.Time, wri
 		return nil
 	}
 	sk := vntext.NewSketch(in.Title, in.Summary)
-	return db.indexNear(tx, rec, &sk, added)
+	return db.indexNear(tx, rec, &sk, fx)
 }
 
 // ownKeys returns the keys that identify in within its feed, strongest first.
@@ -393,32 +393,46 @@ func missing(keys *bolt.Bucket, ks [][]byte) bool {
 }
 
 // findByTitle returns a story from another feed with in's normalised title
-// published within the title window of in, or nil. It reads entries of
-// the earlier form too when the file held some when opened (see
-// titleEntry).
+// published within the title window of in, or nil. It reads the titles
+// bucket and the tail of entries not yet in it (see titles.go), and
+// entries of the earlier form too when the file held some when opened
+// (see titleEntry).
 func (db *DB) findByTitle(tx *bolt.Tx, feed string, in *Incoming) (*record, error) {
+	// at returns the story of the entry k under prefix, if it matches.
+	at := func(prefix, k []byte) (*record, error) {
+		rest := k[len(prefix):]
+		if len(rest) <= 12 {
+			return nil, nil
+		}
+		if d := decodeTimeKey(rest[:12]).Sub(in.Published); d > db.opts.TitleWindow || d < -db.opts.TitleWindow {
+			return nil, nil
+		}
+		rec, err := getRecord(tx, rest[12:])
+		if err != nil {
+			return nil, err
+		}
+		// The record lists its title keys: a hash shared by two titles
+		// never merges their stories.
+		if rec != nil && !rec.HasFeed(feed) && slices.Contains(rec.Titles, in.TitleKey) {
+			return rec, nil
+		}
+		return nil, nil
+	}
+	prefix := titlePrefix(in.TitleKey)
+	for _, k := range db.tail.lookup(prefix) {
+		if rec, err := at(prefix, []byte(k)); rec != nil || err != nil {
+			return rec, err
+		}
+	}
 	c := tx.Bucket(bucketTitles).Cursor()
-	prefixes := [][]byte{titlePrefix(in.TitleKey)}
+	prefixes := [][]byte{prefix}
 	if db.legacyTitles {
 		prefixes = append(prefixes, []byte(in.TitleKey+"\x00"))
 	}
 	for _, prefix := range prefixes {
 		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
-			rest := k[len(prefix):]
-			if len(rest) <= 12 {
-				continue
-			}
-			if d := decodeTimeKey(rest[:12]).Sub(in.Published); d > db.opts.TitleWindow || d < -db.opts.TitleWindow {
-				continue
-			}
-			rec, err := getRecord(tx, rest[12:])
-			if err != nil {
-				return nil, err
-			}
-			// The record lists its title keys: a hash shared by two
-			// titles never merges their stories.
-			if rec != nil && !rec.HasFeed(feed) && slices.Contains(rec.Titles, in.TitleKey) {
-				return rec, nil
+			if rec, err := at(prefix, k); rec != nil || err != nil {
+				return rec, err
 			}
 		}
 	}
@@ -437,6 +451,9 @@ func titlePrefix(titleKey string) []byte {
 	h := sha256.Sum256([]byte(titleKey))
 	return append([]byte{0}, h[:12]...)
 }
+
+// titlePrefixLen is the length of titlePrefix: a 0 byte and 12 of a hash.
+const titlePrefixLen = 13
 
 // legacyTitleEntry is the first form of a titles key: titleKey itself (a
 // normalised title never starts with a 0 byte), a 0 byte, the time and
@@ -514,11 +531,6 @@ func insert(tx *bolt.Tx, s *newStory, own [][]byte) error {
 	if err := bySeen.Put(s.bySeen, nil); err != nil {
 		return err
 	}
-	if s.title != nil {
-		if err := tx.Bucket(bucketTitles).Put(s.title, nil); err != nil {
-			return err
-		}
-	}
 	items := tx.Bucket(bucketItems)
 	items.FillPercent = 1 // ids ascend (see mintID); with 0.9 a page of ~1.3 KB records held two
 	return items.Put(id, enc)
@@ -552,7 +564,7 @@ func takesLead(rec *record, in *Incoming, m *Member) bool {
 // write it moves the index entries keyed by the item's date (by_time,
 // titles) to the new date, indexes in's title, and puts the new leader's
 // sketch in the near index.
-func (db *DB) takeLead(tx *bolt.Tx, rec *record, in *Incoming, m Member, write bool, added *[]nearAdded) error {
+func (db *DB) takeLead(tx *bolt.Tx, rec *record, in *Incoming, m Member, write bool, fx *effects) error {
 	id := []byte(rec.ID)
 	if write {
 		if err := tx.Bucket(bucketByTime).Delete(concat(timeKey(rec.Published), id)); err != nil {
@@ -560,7 +572,7 @@ func (db *DB) takeLead(tx *bolt.Tx, rec *record, in *Incoming, m Member, write b
 		}
 		for _, tk := range rec.Titles {
 			for _, k := range [][]byte{titleEntry(tk, &rec.Item), legacyTitleEntry(tk, &rec.Item)} {
-				if err := tx.Bucket(bucketTitles).Delete(k); err != nil {
+				if err := db.deleteTitle(tx, k, fx); err != nil {
 					return err
 				}
 			}
@@ -581,12 +593,12 @@ func (db *DB) takeLead(tx *bolt.Tx, rec *record, in *Incoming, m Member, write b
 		return err
 	}
 	for _, tk := range rec.Titles {
-		if err := tx.Bucket(bucketTitles).Put(titleEntry(tk, &rec.Item), nil); err != nil {
+		if err := db.putTitle(tx, titleEntry(tk, &rec.Item), fx); err != nil {
 			return err
 		}
 	}
 	if in.TitleKey != "" {
-		if err := addTitle(tx, rec, in.TitleKey); err != nil {
+		if err := db.addTitle(tx, rec, in.TitleKey, fx); err != nil {
 			return err
 		}
 	}
@@ -595,7 +607,7 @@ func (db *DB) takeLead(tx *bolt.Tx, rec *record, in *Incoming, m Member, write b
 	}
 	// The story is now known by the new leader's text and date.
 	sk := vntext.NewSketch(in.Title, in.Summary)
-	return db.indexNear(tx, rec, &sk, added)
+	return db.indexNear(tx, rec, &sk, fx)
 }
 
 // lead returns the start of summary kept as a member's Lead: at most

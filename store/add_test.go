@@ -22,8 +22,8 @@ func entries(t *testing.T, db *DB, id string) map[string]string {
 	ref := []byte(strings.TrimPrefix(id, IDPrefix)) // near entries name it so
 	err := db.bolt.View(func(tx *bolt.Tx) error {
 		for _, name := range allBuckets {
-			if bytes.Equal(name, bucketFeeds) {
-				continue
+			if bytes.Equal(name, bucketFeeds) || bytes.Equal(name, bucketTitleLog) {
+				continue // the log is the tail's, listed below under titles
 			}
 			err := tx.Bucket(name).ForEach(func(k, v []byte) error {
 				if bytes.Contains(k, ref) || bytes.Contains(v, ref) {
@@ -33,6 +33,11 @@ func entries(t *testing.T, db *DB, id string) map[string]string {
 			})
 			if err != nil {
 				return err
+			}
+		}
+		for _, k := range db.tail.sorted() {
+			if strings.Contains(k, string(ref)) {
+				out[fmt.Sprintf("%s %q", bucketTitles, k)] = ""
 			}
 		}
 		return nil

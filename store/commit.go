@@ -155,6 +155,7 @@ func (db *DB) commitBatch(batch []*writeReq) {
 		for _, r := range batch {
 			r.finish(err)
 		}
+		db.maybeFlushTitles()
 		return
 	}
 	for _, r := range batch[:ran] {
@@ -165,6 +166,24 @@ func (db *DB) commitBatch(batch []*writeReq) {
 	for _, r := range batch {
 		r.finish(db.update(r.fn))
 	}
+	db.maybeFlushTitles()
+}
+
+// maybeFlushTitles flushes the title log once its tail holds flushAt
+// entries (see titles.go); after a failed flush, once it has grown by as
+// many again. It runs in the writer's slot, after the callers of the
+// batch have their results.
+func (db *DB) maybeFlushTitles() {
+	n := db.tail.len()
+	if n < db.flushAt || n < db.flushFailed+db.flushAt && db.flushFailed > 0 {
+		return
+	}
+	if err := db.flushTitles(); err != nil {
+		db.flushFailed = n
+		db.opts.Logger.Error("title index", "err", err)
+		return
+	}
+	db.flushFailed = 0
 }
 
 // finish hands r's outcome to its caller, undoing its effects outside

@@ -235,6 +235,7 @@ func TestGroupCommitFailure(t *testing.T) {
 		t.Errorf("states = %+v, %v; want bao-c's", got, err)
 	}
 	checkNear(t, db)
+	checkTail(t, db)
 	// The index still finds the stories: a copy merges.
 	for _, orig := range []Incoming{a[1], b[2]} {
 		cp := wire("Tin nóng: "+orig.Title, orig.Summary, "x-"+orig.GUID, "https://x.example/"+orig.GUID, orig.Published.Add(time.Hour))

@@ -197,7 +197,7 @@ func checkIndexes(t *testing.T, db *DB, id string, near bool) {
 			t.Errorf("%d by_time entries, want 1", n)
 		}
 		for _, tk := range rec.Titles {
-			if tx.Bucket(bucketTitles).Get(titleEntry(tk, &rec.Item)) == nil {
+			if k := titleEntry(tk, &rec.Item); tx.Bucket(bucketTitles).Get(k) == nil && !slices.Contains(db.tail.lookup(k[:titlePrefixLen]), string(k)) {
 				t.Errorf("no title entry for %q at %v", tk, rec.Published)
 			}
 		}

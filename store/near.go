@@ -377,11 +377,11 @@ func (db *DB) findNear(tx *bolt.Tx, feed string, in *Incoming, sk *vntext.Sketch
 }
 
 // indexNear puts rec's sketch in the bucket and the index, and notes the
-// index entry in added so that Add can withdraw it if tx fails.
-func (db *DB) indexNear(tx *bolt.Tx, rec *record, sk *vntext.Sketch, added *[]nearAdded) error {
+// index entry in fx so that Add can withdraw it if tx fails.
+func (db *DB) indexNear(tx *bolt.Tx, rec *record, sk *vntext.Sketch, fx *effects) error {
 	if err := putSketch(tx, rec, sk); err != nil {
 		return err
 	}
-	*added = append(*added, nearAdded(db.near.add(rec.ID, rec.Leader(), rec.Published, rec.Seen, sk.Mins)))
+	fx.near = append(fx.near, nearAdded(db.near.add(rec.ID, rec.Leader(), rec.Published, rec.Seen, sk.Mins)))
 	return nil
 }

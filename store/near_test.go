@@ -394,6 +394,9 @@ func dumpBucket(t *testing.T, db *DB, name []byte) {
 // form earlier versions wrote (whole titles).
 func toLegacyEntries(t *testing.T, db *DB) {
 	t.Helper()
+	if err := db.flushTitles(); err != nil {
+		t.Fatal(err)
+	}
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketItems).ForEach(func(id, _ []byte) error {
 			rec, err := getRecord(tx, id)

@@ -65,13 +65,13 @@ func addKeys(keys *bolt.Bucket, rec *record, ks [][]byte) error {
 }
 
 // addTitle indexes rec under a normalised title. The entry's time is
-// rec.Published, which never changes, so Prune can rebuild it.
-func addTitle(tx *bolt.Tx, rec *record, titleKey string) error {
+// rec.Published, so Prune can rebuild it.
+func (db *DB) addTitle(tx *bolt.Tx, rec *record, titleKey string, fx *effects) error {
 	if slices.Contains(rec.Titles, titleKey) {
 		return nil
 	}
 	rec.Titles = append(rec.Titles, titleKey)
-	return tx.Bucket(bucketTitles).Put(titleEntry(titleKey, &rec.Item), nil)
+	return db.putTitle(tx, titleEntry(titleKey, &rec.Item), fx)
 }
 
 // Tombstones. A pruned item leaves its dedup keys behind so that a source
@@ -158,7 +158,7 @@ func (db *DB) Prune(ctx context.Context, before time.Time) (int, error) {
 			return total, err
 		}
 		n := 0
-		err := db.update(func(tx *bolt.Tx) error {
+		err := db.updateInSlot(func(tx *bolt.Tx, fx *effects) error {
 			n = 0
 			var doomed [][]byte
 			c := tx.Bucket(bucketBySeen).Cursor()
@@ -166,7 +166,7 @@ func (db *DB) Prune(ctx context.Context, before time.Time) (int, error) {
 				doomed = append(doomed, bytes.Clone(k))
 			}
 			for _, k := range doomed {
-				if err := pruneOne(tx, k, now); err != nil {
+				if err := db.pruneOne(tx, k, now, fx); err != nil {
 					return err
 				}
 				n++
@@ -227,7 +227,7 @@ func (db *DB) pruneInKeyOrder(ctx context.Context, limit []byte, now time.Time) 
 		}
 		n, end := 0, false
 		var last []byte
-		err := db.update(func(tx *bolt.Tx) error {
+		err := db.updateInSlot(func(tx *bolt.Tx, fx *effects) error {
 			n = 0
 			var doomed [][]byte // by_seen keys
 			c := tx.Bucket(bucketItems).Cursor()
@@ -249,7 +249,7 @@ func (db *DB) pruneInKeyOrder(ctx context.Context, limit []byte, now time.Time) 
 			}
 			end = k == nil
 			for _, sk := range doomed {
-				if err := pruneOne(tx, sk, now); err != nil {
+				if err := db.pruneOne(tx, sk, now, fx); err != nil {
 					return err
 				}
 				n++
@@ -274,7 +274,7 @@ func (db *DB) pruneInKeyOrder(ctx context.Context, limit []byte, now time.Time) 
 
 // pruneOne deletes the item of the by_seen entry k and every index entry
 // naming it, and leaves a tomb holding its keys.
-func pruneOne(tx *bolt.Tx, k []byte, now time.Time) error {
+func (db *DB) pruneOne(tx *bolt.Tx, k []byte, now time.Time, fx *effects) error {
 	id := k[12:]
 	rec, err := getRecord(tx, id)
 	if err != nil {
@@ -286,7 +286,7 @@ func pruneOne(tx *bolt.Tx, k []byte, now time.Time) error {
 		}
 		for _, tk := range rec.Titles {
 			for _, k := range [][]byte{titleEntry(tk, &rec.Item), legacyTitleEntry(tk, &rec.Item)} {
-				if err := tx.Bucket(bucketTitles).Delete(k); err != nil {
+				if err := db.deleteTitle(tx, k, fx); err != nil {
 					return err
 				}
 			}

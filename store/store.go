@@ -12,7 +12,11 @@
 //	by_time    12-byte time key of Published, then item ID → nil (newest is last)
 //	by_seen    12-byte time key of Seen, then item ID → nil (oldest first; pruning)
 //	keys       dedup key → item ID; outlives Prune so pruned items are not re-added
-//	titles     normalised title, 0x00, 12-byte time key of Published, item ID → nil
+//	titles     0x00, 12 bytes of the SHA-256 of the normalised title, 12-byte
+//	           time key of Published, item ID → nil (files of earlier
+//	           versions may hold the normalised title, 0x00, time, ID)
+//	title_log  8-byte sequence number → '+' or '-', then a titles key: the
+//	           entries written since the last flush into titles (see titles.go)
 //	sketches   12-byte time key of Seen, item ID without IDPrefix → time
 //	           key of Published, leader's feed, vntext.Sketch of the title
 //	           and summary (only with Options.NearDuplicates; see near.go)
@@ -80,7 +84,7 @@ var (
 	bucketTombs  = []byte("tombs")
 	bucketTombAt = []byte("tomb_time")
 	allBuckets   = [][]byte{bucketMeta, bucketItems, bucketByTime, bucketBySeen, bucketKeys, bucketTitles, bucketFeeds,
-		bucketSketches, bucketTombs, bucketTombAt}
+		bucketSketches, bucketTombs, bucketTombAt, bucketTitleLog}
 )
 
 const defaultLockTimeout = time.Second
@@ -139,6 +143,13 @@ type DB struct {
 	// legacyTitles: the file held title entries of the earlier form when
 	// it was opened (see legacyTitleEntry), so lookups seek that form too.
 	legacyTitles bool
+	// tail is the title entries in title_log, not yet in titles; the
+	// writer flushes it once it holds flushAt (titleFlushAt).
+	tail    titleTail
+	flushAt int
+	// flushFailed is the tail's size when its last flush failed; the
+	// writer tries again once it has grown by titleFlushAt.
+	flushFailed int
 	// near is the band index of recent sketches; nil without
 	// Options.NearDuplicates.
 	near *nearIndex
@@ -187,7 +198,7 @@ func Open(path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db := &DB{bolt: bdb, opts: opts, path: path, commits: newCommitter()}
+	db := &DB{bolt: bdb, opts: opts, path: path, commits: newCommitter(), flushAt: titleFlushAt}
 	if err := bdb.Update(db.initBuckets); err != nil {
 		return nil, errors.Join(fmt.Errorf("store: init %s: %w", path, err), bdb.Close())
 	}
@@ -199,7 +210,7 @@ func Open(path string, opts Options) (*DB, error) {
 		// byte: any earlier entry sorts last.
 		k, _ := tx.Bucket(bucketTitles).Cursor().Last()
 		db.legacyTitles = len(k) > 0 && k[0] != 0
-		return nil
+		return db.loadTitleLog(tx)
 	})
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("store: open %s: %w", path, err), bdb.Close())
@@ -307,7 +318,15 @@ func (db *DB) Close() error {
 	if db.nearReady != nil {
 		<-db.nearReady
 	}
-	return db.bolt.Close()
+	// A file closed with an empty title log is read whole by a pressfeed
+	// that knows no title log.
+	var err error
+	if db.tail.len() > 0 && !db.bolt.IsReadOnly() {
+		db.commits.slot <- struct{}{}
+		err = db.flushTitles()
+		<-db.commits.slot
+	}
+	return errors.Join(err, db.bolt.Close())
 }
 
 // Path returns the file the store lives in.
