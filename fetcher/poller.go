@@ -225,9 +225,18 @@ func (p *Poller) setAside() error {
 		aside[f.Name] = st
 		names = append(names, f.Name)
 	}
+	var gone []string // marked, and no longer in the config
+	for name, st := range p.states {
+		if !st.Parsing.IsZero() && !slices.ContainsFunc(p.opts.Feeds, func(f Feed) bool { return f.Name == name }) {
+			gone = append(gone, name)
+		}
+	}
 	p.mu.Unlock()
 	if err := p.db.SaveStates(context.Background(), aside); err != nil {
 		return fmt.Errorf("fetcher: set feeds aside: %w", err)
+	}
+	for _, name := range gone {
+		p.unmark(name)
 	}
 	for _, name := range names {
 		st := aside[name]
@@ -240,23 +249,20 @@ func (p *Poller) setAside() error {
 // errSetAside is the error a feed set aside at start reports.
 var errSetAside = errors.New("fetcher: feed was being processed when pressfeed stopped; set aside")
 
-// markParsing writes st, marked as being parsed from now, before a body
-// of the feed is parsed: if the process dies in the parse, the next start
-// finds the mark and sets the feed aside (see setAside).
-func (p *Poller) markParsing(name string, st store.FeedState) error {
-	st.Parsing = p.opts.Now().UTC()
-	return p.db.SaveStates(context.Background(), map[string]store.FeedState{name: st})
+// markParsing marks the feed as being parsed from now, before a body of
+// it is parsed: if the process dies in the parse, the next start finds
+// the mark and sets the feed aside (see setAside). The commit of the
+// feed's state after the parse ends the mark.
+func (p *Poller) markParsing(name string) error {
+	return p.db.MarkParsing(name, p.opts.Now().UTC())
 }
 
-// unmark writes st, which carries no mark, once the fetch that marked the
-// feed ends without a commit of its own state.
-func (p *Poller) unmark(name string, st store.FeedState) bool {
-	st.Parsing = time.Time{}
-	if err := p.db.SaveStates(context.Background(), map[string]store.FeedState{name: st}); err != nil {
+// unmark ends the feed's mark once the fetch that marked it ends without
+// a commit of its state.
+func (p *Poller) unmark(name string) {
+	if err := p.db.UnmarkParsing(name); err != nil {
 		p.log.Error("clear in-flight mark", "feed", name, "err", err)
-		return false
 	}
-	return true
 }
 
 func (p *Poller) state(name string) store.FeedState {
@@ -391,7 +397,7 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 	marked := false
 	var markErr error
 	res, err := fetchMarked(ctx, &p.opts, f, prev, func() error {
-		if markErr = p.markParsing(f.Name, prev); markErr == nil {
+		if markErr = p.markParsing(f.Name); markErr == nil {
 			marked = true
 		}
 		return markErr
@@ -432,7 +438,7 @@ func (p *Poller) pollOnce(ctx context.Context, f Feed) (time.Duration, Report) {
 		// No commit of the state cleared the mark (nothing new, a
 		// failure): clear it now, before another feed can stop the
 		// process and leave this one looking guilty.
-		written = p.unmark(f.Name, st)
+		p.unmark(f.Name)
 	}
 	p.setState(f.Name, st, written)
 	rep.Err = err
@@ -467,7 +473,7 @@ func (p *Poller) deferred(f Feed, prev store.FeedState, start, until time.Time) 
 // in-flight mark, if set, is cleared.
 func (p *Poller) stopped(f Feed, prev store.FeedState, marked bool, err error) (time.Duration, Report) {
 	if marked {
-		p.unmark(f.Name, prev)
+		p.unmark(f.Name)
 	}
 	return 0, Report{Feed: f.Name, Err: err}
 }

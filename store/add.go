@@ -116,6 +116,7 @@ func (db *DB) Add(ctx context.Context, feed string, items []Incoming, st *FeedSt
 		if res.Added+res.Merged > 0 {
 			st.LastNew = now
 		}
+		db.unmarkCommitted(map[string]FeedState{feed: *st})
 	}
 	if res.Changed() {
 		db.version.Add(1)

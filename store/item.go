@@ -145,9 +145,10 @@ type FeedState struct {
 	PollReason   string        `json:"poll_reason,omitempty"`   // why: "learnt: busy hour", "pinned", "backoff" …
 
 	// Parsing is set, to when it started, while a fetched body of the feed
-	// is decoded, parsed and stored: it is written before the parse and
-	// cleared with the state written after. Found set at start, it names a
-	// feed that was being processed when the process stopped (a crash, the
-	// OOM killer), which is then set aside rather than fetched at once.
+	// is decoded, parsed and stored (DB.MarkParsing, kept beside the file;
+	// earlier versions stored it in the state), and cleared by the state
+	// written after. Found set at start, it names a feed that was being
+	// processed when the process stopped (a crash, the OOM killer), which
+	// is then set aside rather than fetched at once.
 	Parsing time.Time `json:"parsing,omitzero"`
 }

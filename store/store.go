@@ -147,6 +147,8 @@ type DB struct {
 	// writer flushes it once it holds flushAt (titleFlushAt).
 	tail    titleTail
 	flushAt int
+	// marks are the in-flight marks of feeds being parsed (parsing.go).
+	marks parsingMarks
 	// flushFailed is the tail's size when its last flush failed; the
 	// writer tries again once it has grown by titleFlushAt.
 	flushFailed int
@@ -199,6 +201,10 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	db := &DB{bolt: bdb, opts: opts, path: path, commits: newCommitter(), flushAt: titleFlushAt}
+	db.marks.path = path + ".parsing"
+	if err := db.marks.load(); err != nil {
+		return nil, errors.Join(err, bdb.Close())
+	}
 	if err := bdb.Update(db.initBuckets); err != nil {
 		return nil, errors.Join(fmt.Errorf("store: init %s: %w", path, err), bdb.Close())
 	}
@@ -326,7 +332,7 @@ func (db *DB) Close() error {
 		err = db.flushTitles()
 		<-db.commits.slot
 	}
-	return errors.Join(err, db.bolt.Close())
+	return errors.Join(err, db.marks.close(), db.bolt.Close())
 }
 
 // Path returns the file the store lives in.
@@ -474,6 +480,7 @@ func (db *DB) FeedStates(ctx context.Context) (map[string]FeedState, error) {
 			return nil
 		})
 	})
+	db.withMarks(out)
 	return out, err
 }
 
@@ -489,7 +496,7 @@ func (db *DB) SaveStates(ctx context.Context, states map[string]FeedState) error
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return db.write(ctx, func(tx *bolt.Tx) error {
+	err := db.write(ctx, func(tx *bolt.Tx) error {
 		for name, st := range states {
 			if err := putState(tx, name, st); err != nil {
 				return err
@@ -497,6 +504,10 @@ func (db *DB) SaveStates(ctx context.Context, states map[string]FeedState) error
 		}
 		return nil
 	}, nil)
+	if err == nil {
+		db.unmarkCommitted(states)
+	}
+	return err
 }
 
 func putState(tx *bolt.Tx, feed string, st FeedState) error {

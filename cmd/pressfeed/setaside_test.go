@@ -9,8 +9,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -148,36 +150,27 @@ func TestCrashedParseSetAside(t *testing.T) {
 	p1.waitServing(t)
 	p1.waitTitle(t, "Tin lành mạnh của báo A hôm nay")
 	dbPath := filepath.Join(dir, "data", "pressfeed.db")
-	before, err := os.Stat(dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	close(release)
 	select {
 	case <-answered:
 	case <-time.After(30 * time.Second):
 		t.Fatalf("the slow feed was not answered; stderr:\n%s", p1.stderr.String())
 	}
-	// The body is read, then the mark committed (the store file changes:
-	// pages, then the meta page, each synced), then the parse starts and
-	// nothing is written until it ends, seconds later.
-	last := before.ModTime()
-	changed := time.Time{}
+	// The body is read, then the feed marked in the marks file beside the
+	// store, then the parse starts and ends seconds later, when the mark
+	// goes.
+	marks := dbPath + ".parsing"
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(time.Millisecond) {
-		fi, err := os.Stat(dbPath)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !fi.ModTime().Equal(last) {
-			last, changed = fi.ModTime(), time.Now()
-		}
-		if !changed.IsZero() && time.Since(changed) > 250*time.Millisecond {
+		b, _ := os.ReadFile(marks)
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if last := lines[len(lines)-1]; strings.HasPrefix(last, "+") && strings.HasSuffix(last, `"slow"`) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the store did not change within 20 s of the slow response; stderr:\n%s", p1.stderr.String())
+			t.Fatalf("the slow feed was not marked within 20 s of its response (marks %q); stderr:\n%s", b, p1.stderr.String())
 		}
 	}
+	time.Sleep(100 * time.Millisecond) // well into the parse
 	p1.signal(t, syscall.SIGKILL)
 	if code := p1.wait(t, 10*time.Second); code != -1 {
 		t.Fatalf("exit code %d after SIGKILL, want -1 (killed)", code)
@@ -209,6 +202,10 @@ func TestCrashedParseSetAside(t *testing.T) {
 	p2.signal(t, syscall.SIGTERM)
 	if code := p2.wait(t, 15*time.Second); code != 0 {
 		t.Errorf("exit code %d after SIGTERM, want 0; stderr:\n%s", code, p2.stderr.String())
+	}
+	// A clean stop leaves no mark, and no marks file.
+	if b, err := os.ReadFile(marks); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("after a clean stop the marks file holds %q (%v), want no file", b, err)
 	}
 }
 
