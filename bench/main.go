@@ -492,9 +492,10 @@ func (b *bench) ingest() error {
 	b.add("cold ingest, small-vocabulary farm, items/s", fmt.Sprintf("%.0f (varied farm %.1f× faster)", sr, ingest/sr), "within 1.5× of the varied farm", check(ingest/sr <= 1.5))
 	nm := median(notModRates)
 	b.add(fmt.Sprintf("unchanged pass, all 304, feeds/s (%d feeds)", c.feeds), fmt.Sprintf("%.0f", nm), "≥ 2,000", check(nm >= 2000))
-	// A parsed body costs at most two: the in-flight mark, then the items;
-	// fewer when concurrent fetches share commits (group commit).
-	b.add("write transactions, cold pass", fmt.Sprintf("%d for %d feeds", commitsNew, c.feeds), "at most two per feed with news", check(commitsNew <= 2*c.feeds+1))
+	// A parsed body costs at most one, its items (the in-flight mark is no
+	// transaction); fewer when concurrent fetches share commits (group
+	// commit), and the title index's flushes add a few.
+	b.add("write transactions, cold pass", fmt.Sprintf("%d for %d feeds", commitsNew, c.feeds), "≤ one per feed with news, + title flushes", check(commitsNew <= c.feeds+c.feeds*c.items/4096+1))
 	b.add("write transactions, unchanged pass", fmt.Sprintf("%d (state checkpoint at the end of the pass)", commitsUnchanged), "0 per fetch", check(commitsUnchanged <= 1))
 	st, _ := lastDB.Stats()
 	perItem := float64(st.FileSize) / float64(st.Items)
