@@ -121,6 +121,15 @@ func sanitizeDiff(in string, base *url.URL) string {
 			strings.HasPrefix(wantText, strings.TrimRight(text, " ")) && len(out) < len(wantOut) {
 			continue
 		}
+		if out != wantOut {
+			// Where the previous pipeline's output is not its own fixed
+			// point (an attribute it rewrites into a value it then
+			// refuses), sanitize gives the fixed point: its output
+			// sanitised once more.
+			if again, _ := referenceSanitize(wantOut, base, withText); out == again && text == wantText {
+				continue
+			}
+		}
 		if out != wantOut || text != wantText {
 			return "sanitize(" + strconv.Quote(in) + ", " + strconv.FormatBool(withText) + ") =\n" +
 				strconv.Quote(out) + ", " + strconv.Quote(text) + "\nwant\n" +

@@ -242,6 +242,12 @@ func policyAttrs(el string, attrs []html.Attribute, rules attrRules) []html.Attr
 				if !ok {
 					continue
 				}
+				if u != at.Val && !matchAny(rules[at.Key], u) && !matchAny(policyGlobal[at.Key], u) {
+					// Written as a URL it fails its pattern ("\" becomes
+					// "%5C", which the cite of del and ins refuses): kept, it
+					// would go the next time the output is sanitised.
+					continue
+				}
 				at.Val = u
 			}
 			kept = append(kept, at)
