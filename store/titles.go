@@ -3,7 +3,6 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
-	"maps"
 	"slices"
 	"sync"
 
@@ -104,8 +103,8 @@ func (t *titleTail) sorted() []string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	out := make([]string, 0, t.n)
-	for _, p := range slices.Sorted(maps.Keys(t.keys)) {
-		out = append(out, t.keys[p]...)
+	for _, ks := range t.keys {
+		out = append(out, ks...)
 	}
 	slices.Sort(out)
 	return out
