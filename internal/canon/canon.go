@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"unicode"
 )
 
 // trackingParams are query parameters that name a campaign or a click, not a
@@ -46,7 +47,7 @@ var ErrNotHTTP = errors.New("not an absolute http(s) URL")
 // no trailing slash. It is a key, not a link to show (see Strip). Link of
 // its own result returns it unchanged.
 func Link(raw string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
+	u, err := url.Parse(trimSpace(raw))
 	if err != nil {
 		return "", err
 	}
@@ -79,6 +80,36 @@ func Link(raw string) (string, error) {
 		out += "?" + query
 	}
 	return out, nil
+}
+
+// trimSpace trims white space from both ends of raw, and also from the end
+// of its path and of each query parameter: Strip can make any of those the
+// end of a link, so Link must treat the space before them as it treats
+// trailing space ("a /?utm_source=x" and "a /" name one page).
+func trimSpace(raw string) string {
+	raw = strings.TrimSpace(raw)
+	if strings.IndexFunc(raw, unicode.IsSpace) < 0 {
+		return raw
+	}
+	end := len(raw)
+	if h := strings.IndexByte(raw, '#'); h >= 0 {
+		end = h
+	}
+	q := strings.IndexByte(raw[:end], '?')
+	if q < 0 {
+		return strings.TrimRightFunc(raw[:end], unicode.IsSpace) + raw[end:]
+	}
+	var b strings.Builder
+	b.Grow(len(raw))
+	b.WriteString(strings.TrimRightFunc(raw[:q], unicode.IsSpace))
+	sep := byte('?')
+	for part := range strings.SplitSeq(raw[q+1:end], "&") {
+		b.WriteByte(sep)
+		b.WriteString(strings.TrimRightFunc(part, unicode.IsSpace))
+		sep = '&'
+	}
+	b.WriteString(raw[end:])
+	return b.String()
 }
 
 // Strip returns link without its tracking parameters, as pressfeed serves

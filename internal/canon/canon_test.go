@@ -26,6 +26,9 @@ func TestLink(t *testing.T) {
 		{"path case kept", "https://a.example/Tin-Moi", "https://a.example/Tin-Moi"},
 		{"escaped Vietnamese path", "https://a.example/th%E1%BB%9Di-s%E1%BB%B1", "https://a.example/th%E1%BB%9Di-s%E1%BB%B1"},
 		{"IPv6 literal", "http://[::1]:80/a", "https://[::1]/a"},
+		{"space before a stripped query", "http://a.example/x ?utm_source=y", "https://a.example/x"},
+		{"space in a value before a stripped parameter", "http://a.example/x?p=1 &fbclid=2#f", "https://a.example/x?p=1"},
+		{"space inside a path kept", "http://a.example/x y/z", "https://a.example/x%20y/z"},
 		{"a page parameter that looks like one", "https://a.example/x?ref=home&gclid_x=1", "https://a.example/x?gclid_x=1&ref=home"},
 	}
 	for _, tt := range tests {
@@ -78,7 +81,8 @@ func TestStrip(t *testing.T) {
 func FuzzLink(f *testing.F) {
 	for _, s := range []string{"https://X.Example/a?utm_source=rss&id=7#top", "http://www.a.b:80/x/?q=1&q=2",
 		"https://[::1]:8080/a", "https://a.example/%zz", "//a.example/x", "http://www./", "http://www.a/",
-		"https://a.example/x?fbclid=1&&p=%41#f?utm_x=1", "https://a.example/x?%75tm_a=1"} {
+		"https://a.example/x?fbclid=1&&p=%41#f?utm_x=1", "https://a.example/x?%75tm_a=1",
+		"http://0/ ?%75tm", "http://a.example/x?p=1\u00a0&q= &utm_x=1#f"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
