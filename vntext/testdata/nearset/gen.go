@@ -228,10 +228,14 @@ func firstSentence(l string) string {
 	return l
 }
 
-// The synonyms editors swap; the method knows none of them.
+// The synonyms editors swap; the method knows none of them. "hơn" becomes
+// "trên" only before a figure ("hơn 6.800 tỷ"), not in a comparison ("thấp
+// hơn mức"). The slot that once swapped "bị thương" for "bị thương nặng" (a
+// severity, so another fact) is empty: keeping the list's length keeps the
+// random draws, and so every pair that never used it, unchanged.
 var synonymPairs = [][2]string{
 	{"cho biết", "thông tin"}, {"khoảng", "chừng"}, {"hơn", "trên"}, {"vừa", "mới"},
-	{"người dân", "bà con"}, {"bị thương", "bị thương nặng"}, {"tử vong", "thiệt mạng"},
+	{"người dân", "bà con"}, {}, {"tử vong", "thiệt mạng"},
 	{"tổ chức", "tiến hành"}, {"dự kiến", "theo kế hoạch"}, {"nhiều", "hàng loạt"},
 	{"thông báo", "công bố"}, {"phát hiện", "ghi nhận"}, {"đã", "vừa"}, {"nhằm", "để"},
 }
@@ -240,14 +244,61 @@ func synonyms(rng *rand.Rand, l string) string {
 	n := 0
 	for _, i := range rng.Perm(len(synonymPairs)) {
 		p := synonymPairs[i]
-		if strings.Contains(l, p[0]+" ") {
-			l = strings.Replace(l, p[0]+" ", p[1]+" ", 1)
+		if at := swapAt(l, p[0]); at >= 0 {
+			l = l[:at] + p[1] + l[at+len(p[0]):]
 			if n++; n == 2 {
 				break
 			}
 		}
 	}
 	return l
+}
+
+// comparatives are the adjectives after which "hơn" means "than", not "more
+// than" ("thấp hơn 1 điểm phần trăm").
+var comparatives = map[string]bool{}
+
+func init() {
+	for _, w := range strings.Fields("thấp cao nhiều ít lớn nhỏ nhanh chậm sớm muộn mạnh yếu dài ngắn rộng hẹp " +
+		"xa gần tốt kém đắt rẻ nặng nhẹ sâu nông đông già trẻ") {
+		comparatives[w] = true
+	}
+}
+
+func lastWord(s string) string {
+	f := strings.Fields(s)
+	if len(f) == 0 {
+		return ""
+	}
+	return strings.ToLower(f[len(f)-1])
+}
+
+// swapAt returns where the first whole-word use of from in l starts, or -1:
+// from must start l or follow a space or punctuation (so "hơn" is not found
+// in "Nhơn Trạch"), be followed by a space, and "hơn" must precede a figure
+// and not follow a comparative.
+func swapAt(l, from string) int {
+	if from == "" {
+		return -1
+	}
+	for off := 0; ; {
+		i := strings.Index(l[off:], from+" ")
+		if i < 0 {
+			return -1
+		}
+		at := off + i
+		off = at + len(from)
+		if at > 0 {
+			if r, _ := utf8.DecodeLastRuneInString(l[:at]); unicode.IsLetter(r) || unicode.IsDigit(r) {
+				continue
+			}
+		}
+		if rest := l[at+len(from)+1:]; from == "hơn" && (rest == "" || rest[0] < '0' || rest[0] > '9' ||
+			comparatives[lastWord(l[:at])]) {
+			continue
+		}
+		return at
+	}
 }
 
 var (
