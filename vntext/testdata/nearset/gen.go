@@ -49,8 +49,8 @@ func main() {
 		}
 		for k := range 2 {
 			// A positive: the original as one outlet ran it, a copy as another did.
-			a, _ := render(rng, s.title, s.alt, s.lead, false)
-			c, rules := render(rng, s.title, s.alt, s.lead, true)
+			a, _ := render(rng, s.title, s.alt, s.lead, false, "")
+			c, rules := render(rng, s.title, s.alt, s.lead, true, "")
 			write(&b, "same", split, s.id, rules, a, c)
 			// A hard negative: the same template with another event.
 			nt, na, nl := s.title, s.alt, s.lead
@@ -65,8 +65,8 @@ func main() {
 			if nl == s.lead {
 				log.Fatalf("story %d: negative %d leaves the lead as it is", s.id, k+1)
 			}
-			a, _ = render(rng, s.title, s.alt, s.lead, false)
-			n, rules := render(rng, nt, na, nl, k == 1)
+			a, _ = render(rng, s.title, s.alt, s.lead, false, "")
+			n, rules := render(rng, nt, na, nl, k == 1, s.lead)
 			write(&b, "diff", split, s.id, rules, a, n)
 		}
 	}
@@ -120,8 +120,11 @@ func load(path string) ([]story, error) {
 // render returns one outlet's version of a story and the rules applied.
 // With heavy, the copy is edited the way a second outlet edits a wire
 // story: its own headline, numbers and names written its way, a clause
-// moved; without, only the outlet's habits (a tag, an abbreviation).
-func render(rng *rand.Rand, title, alt, lead string, heavy bool) (text, []string) {
+// moved; without, only the outlet's habits (a tag, an abbreviation). For a
+// negative, orig is the story's own lead: the lead is not cut where the cut
+// would leave the first sentence of orig, since that copy states no other
+// fact (the lead's difference was in a later sentence).
+func render(rng *rand.Rand, title, alt, lead string, heavy bool, orig string) (text, []string) {
 	var rules []string
 	apply := func(p float64, name string, f func() bool) {
 		if rng.Float64() < p && f() {
@@ -145,10 +148,14 @@ func render(rng *rand.Rand, title, alt, lead string, heavy bool) (text, []string
 			l := moveOpening(lead)
 			ok := l != lead
 			lead = l
+			orig = moveOpening(orig)
 			return ok
 		})
 		apply(0.2, "lead-cut", func() bool {
 			l := firstSentence(lead)
+			if orig != "" && l == firstSentence(orig) {
+				return false
+			}
 			ok := l != lead
 			lead = l
 			return ok
