@@ -484,7 +484,7 @@ func replaced(a, b *Sketch) bool {
 		// again after it ("quốc tế và nội địa" / "quốc tế"); at their end
 		// a change is a cut lead with a clause moved there.
 		cx, cy := content(xs, gx[i0:i], a, b), content(ys, gy[j0:j], b, a)
-		if (cx || cy) && i < n && j < m {
+		if (cx || cy) && i < n && j < m && !synonymous(xs, gx[i0:i], ys, gy[j0:j], a, b) {
 			return true
 		}
 	}
@@ -540,19 +540,19 @@ func content(run []uint32, gram []bool, s, other *Sketch) bool {
 // fact: aspect (đã, đang, sẽ, vừa, mới), approximation (khoảng, chừng,
 // gần, hơn, trên, xấp xỉ), quantity without a figure (các, những, nhiều,
 // một số, hàng loạt; "một", read as 1, is "a" as often as "one": "5.000
-// đồng một kg" / "5.000 đồng/kg"), prepositions and conjunctions,
-// degree, the frame of a date ("từ 1/7" / "từ tháng 7", "sáng 20/12",
+// đồng một kg" / "5.000 đồng/kg"), prepositions and conjunctions, the
+// frame of a date ("từ 1/7" / "từ tháng 7", "sáng 20/12",
 // "năm 2025": a date only one side states does not count) and
 // the verbs of reporting (cho biết, cho hay, thông tin, thông báo, công
 // bố, khẳng định, xác nhận). Words whose swap changes a fact are left
 // out: trước and sau, dưới, còn and lên, số ("bão số 9"), độ ("40 độ"),
-// được and bị. A swap of one of these for a content word is content.
+// được and bị, and degree (rất, nhất: "mưa to" and "mưa rất to" are two
+// levels of a warning). A swap of one of these for a content word is content.
 var grammarPhrases = func() (out [][]uint32) {
 	for _, p := range strings.Split(`đã|đang|sẽ|vừa|mới|từng|sắp|rồi|vẫn|cũng|đều|`+
 		`khoảng|chừng|gần|hơn|trên|ngoài|tới|đến|xấp xỉ|ước tính|ước|`+
 		`các|những|mọi|mỗi|1|nhiều|ít|vài|1 số|hàng loạt|`+
 		`của|cho|với|và|hoặc|hay|nhưng|mà|thì|là|tại|ở|trong|theo|từ|để|nhằm|do|vì|bởi|nên|khi|`+
-		`rất|khá|quá|nhất|lắm|`+
 		`ngày|tháng|năm|hôm|nay|lúc|vào|sáng|trưa|chiều|tối|đêm|rạng sáng|`+
 		`cho biết|cho hay|thông tin|thông báo|công bố|khẳng định|xác nhận|chia sẻ`, "|") {
 		var ws []uint32

@@ -2,8 +2,11 @@ package vntext
 
 import (
 	"bufio"
+	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -47,6 +50,43 @@ func loadNearSet(t testing.TB) []setPair {
 	return out
 }
 
+// loadHandSet reads the hand-written pairs of testdata/nearset/hand-*.txt
+// (LABEL | STORY | TITLE A | LEAD A | TITLE B | LEAD B), each story's
+// pairs in the half that FNV-32a of its ID picks (odd: held out).
+func loadHandSet(t testing.TB) []setPair {
+	t.Helper()
+	files, err := filepath.Glob("testdata/nearset/hand-*.txt")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no hand-written pairs: %v", err)
+	}
+	var out []setPair
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for line := range strings.Lines(string(data)) {
+			line = strings.TrimRight(line, "\n")
+			if strings.HasPrefix(line, "#") || line == "" {
+				continue
+			}
+			f := strings.Split(line, " | ")
+			if len(f) != 6 || f[0] != "same" && f[0] != "diff" {
+				t.Fatalf("%s: %d fields or label %q in %q", name, len(f), f[0], line)
+			}
+			h := fnv.New32a()
+			h.Write([]byte(f[1]))
+			split := "tune"
+			if h.Sum32()%2 == 1 {
+				split = "held"
+			}
+			out = append(out, setPair{same: f[0] == "same", split: split, story: f[1], rules: "hand",
+				ta: f[2], la: f[3], tb: f[4], lb: f[5]})
+		}
+	}
+	return out
+}
+
 // nearMerges is the whole rule as a store applies it: found through a
 // shared band, then verified.
 func nearMerges(p setPair) (float64, bool) {
@@ -68,21 +108,16 @@ func sharesBand(a, b *Mins) bool {
 
 type setScore struct{ tp, fp, fn, tn int }
 
-func (s setScore) precision() float64 {
-	if s.tp+s.fp == 0 {
-		return 1
-	}
-	return float64(s.tp) / float64(s.tp+s.fp)
+func (s setScore) add(o setScore) setScore {
+	return setScore{s.tp + o.tp, s.fp + o.fp, s.fn + o.fn, s.tn + o.tn}
 }
-func (s setScore) recall() float64 { return float64(s.tp) / float64(s.tp+s.fn) }
 
-// TestNearSet measures the near-duplicate rule on the labelled set: the
-// tuning half, on which NearThreshold, the bands and the vetoes were
-// chosen, and the held-out half, which only reports.
-func TestNearSet(t *testing.T) {
-	pairs := loadNearSet(t)
+// scoreSet scores the rule on each half of pairs and logs the figures.
+// Only the tuning half's mistakes are shown: the held-out half reports
+// its figures and nothing to tune on.
+func scoreSet(t *testing.T, pairs []setPair) map[string]*setScore {
+	t.Helper()
 	scores := map[string]*setScore{"tune": {}, "held": {}}
-	var same, diff int
 	for _, p := range pairs {
 		s := scores[p.split]
 		if s == nil {
@@ -99,37 +134,61 @@ func TestNearSet(t *testing.T) {
 		default:
 			s.tn++
 		}
-		if p.same {
-			same++
-		} else {
-			diff++
-		}
-		// Only the tuning half's mistakes are shown: the held-out half
-		// reports its figures and nothing to tune on.
 		if got != p.same && p.split == "tune" {
 			t.Logf("%s story %s (%s) merged=%v sim=%.2f\n  A: %s | %s\n  B: %s | %s", p.split, p.story, p.rules, got, sim, p.ta, p.la, p.tb, p.lb)
 		}
-	}
-	if same < 300 || diff < 300 {
-		t.Fatalf("labelled set has %d same-story and %d different-story pairs, want 300 of each", same, diff)
 	}
 	for _, split := range []string{"tune", "held"} {
 		s := scores[split]
 		t.Logf("%s half: precision %.3f, recall %.3f (%d merged of %d copies, %d of %d different stories merged)",
 			split, s.precision(), s.recall(), s.tp, s.tp+s.fn, s.fp, s.fp+s.tn)
 	}
+	return scores
+}
+
+func (s setScore) precision() float64 {
+	if s.tp+s.fp == 0 {
+		return 1
+	}
+	return float64(s.tp) / float64(s.tp+s.fp)
+}
+func (s setScore) recall() float64 { return float64(s.tp) / float64(s.tp+s.fn) }
+
+// TestNearSet measures the near-duplicate rule on the labelled set: the
+// tuning half, on which NearThreshold, the bands and the vetoes were
+// chosen, and the held-out half, which only reports.
+func TestNearSet(t *testing.T) {
+	pairs := loadNearSet(t)
+	scores := scoreSet(t, pairs)
+	if s := scores["tune"].add(*scores["held"]); s.tp+s.fn < 300 || s.fp+s.tn < 300 {
+		t.Fatalf("labelled set has %d same-story and %d different-story pairs, want 300 of each", s.tp+s.fn, s.fp+s.tn)
+	}
 	// The targets are recall ≥ 0.95 at precision 1.000 on the held-out
 	// half. Both are asserted at the level this method reaches, and
 	// neither target is met: of the 404 different-story pairs held out
-	// it merges 4 (precision 0.989), and it merges 362 of the 404 copies
-	// (recall 0.896): a copy whose editor swapped content words ("tổ
-	// chức" / "tiến hành") stays apart, as a different fact would.
+	// it merges 2 (precision 0.995), and it merges 376 of the 404 copies
+	// (recall 0.931): a copy whose editor swapped content words the
+	// lexicon does not group ("tổ chức" / "tiến hành") stays apart, as a
+	// different fact would.
 	held := scores["held"]
-	if held.precision() < 0.985 {
-		t.Errorf("held-out precision %.3f, want ≥ 0.985 (target 1.000)", held.precision())
+	if held.precision() < 0.994 {
+		t.Errorf("held-out precision %.3f, want ≥ 0.994 (target 1.000)", held.precision())
 	}
-	if held.recall() < 0.88 {
-		t.Errorf("held-out recall %.3f, want ≥ 0.88 (target 0.95)", held.recall())
+	if held.recall() < 0.93 {
+		t.Errorf("held-out recall %.3f, want ≥ 0.93 (target 0.95)", held.recall())
+	}
+}
+
+// TestNearSetHand measures the rule on the hand-written pairs, copies
+// edited as an editor would rather than by rules, split as TestNearSet's.
+// Its held-out figures are asserted at the level the rule reaches.
+func TestNearSetHand(t *testing.T) {
+	held := scoreSet(t, loadHandSet(t))["held"]
+	if held.precision() < 1 {
+		t.Errorf("held-out precision %.3f, want 1.000", held.precision())
+	}
+	if held.recall() < 0.18 {
+		t.Errorf("held-out recall %.3f, want ≥ 0.18 (target 0.95)", held.recall())
 	}
 }
 
@@ -314,5 +373,68 @@ func TestPackedAgreement(t *testing.T) {
 		if got, want := PackedAgreement(&pa, &pb), Agreement(&a, &b); got != want {
 			t.Fatalf("PackedAgreement = %d, Agreement = %d for %v and %v", got, want, a, b)
 		}
+	}
+}
+
+// TestSynonyms checks the lexicon's part in a merge with a lexicon of its
+// own: a swap of content words the lexicon groups is an editor's; one it
+// does not group, a word added or a group in a comment is another fact.
+func TestSynonyms(t *testing.T) {
+	saved := synonymGroups
+	t.Cleanup(func() { synonymGroups = saved })
+	lexicon := parseSynonyms("# a test lexicon\nra mắt | giới thiệu | trình làng # launch\nbà con | người dân\n" +
+		"# khởi công | khánh thành\n")
+	const lead = "Sáng 5/12, hãng VinFast %s mẫu xe điện VF 3 tại Hà Nội với giá 235 triệu đồng, %s xếp hàng từ sớm."
+	tests := []struct {
+		name    string
+		a, b    [2]string
+		with    bool // one story with the lexicon
+		without bool // and without it
+	}{
+		{"grouped", [2]string{"ra mắt", "người dân"}, [2]string{"giới thiệu", "người dân"}, true, false},
+		{"two swaps", [2]string{"ra mắt", "người dân"}, [2]string{"trình làng", "bà con"}, true, false},
+		{"with a grammatical word", [2]string{"ra mắt", "người dân"}, [2]string{"đã giới thiệu", "người dân"}, true, false},
+		{"grammar only", [2]string{"ra mắt", "người dân"}, [2]string{"đã ra mắt", "người dân"}, true, true},
+		{"not grouped", [2]string{"ra mắt", "người dân"}, [2]string{"thu hồi", "người dân"}, false, false},
+		{"a word added", [2]string{"ra mắt", "người dân"}, [2]string{"ra mắt và thu hồi", "người dân"}, false, false},
+		{"one word of a phrase", [2]string{"ra mắt", "người dân"}, [2]string{"ra mắt", "người mua"}, false, false},
+		{"a group in a comment", [2]string{"khởi công", "người dân"}, [2]string{"khánh thành", "người dân"}, false, false},
+	}
+	for _, tt := range tests {
+		a := NewSketch("", fmt.Sprintf(lead, tt.a[0], tt.a[1]))
+		b := NewSketch("", fmt.Sprintf(lead, tt.b[0], tt.b[1]))
+		for _, lex := range []struct {
+			groups map[string][]int
+			want   bool
+		}{{lexicon, tt.with}, {nil, tt.without}} {
+			synonymGroups = lex.groups
+			if sim, ok := SameStory(&a, &b); ok != lex.want {
+				t.Errorf("%s, lexicon %v: one story %v (similarity %.2f), want %v", tt.name, lex.groups != nil, ok, sim, lex.want)
+			}
+		}
+	}
+}
+
+// TestSynonymsNotPairs checks the lexicon against its own list of look-alikes
+// that state different facts ("# a != b : why"): none may be a swap.
+func TestSynonymsNotPairs(t *testing.T) {
+	n := 0
+	for line := range strings.Lines(synonymsText) {
+		a, b, ok := strings.Cut(strings.TrimPrefix(line, "#"), "!=")
+		if !ok || !strings.HasPrefix(line, "#") {
+			continue
+		}
+		b, _, _ = strings.Cut(b, ":")
+		x, y := phraseWords(a), phraseWords(b)
+		if len(x) == 0 || len(y) == 0 {
+			continue // a grammatical word: the other rules judge it
+		}
+		n++
+		if swaps(x, y, 0) || swaps(y, x, 0) {
+			t.Errorf("%q and %q are a swap, but the lexicon says they state different facts", strings.TrimSpace(a), strings.TrimSpace(b))
+		}
+	}
+	if n < 40 {
+		t.Errorf("%d look-alike pairs checked, want at least 40", n)
 	}
 }
