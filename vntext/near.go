@@ -421,10 +421,13 @@ func Vetoed(a, b *Sketch) bool {
 // other text lacks (see content): "cá nhân" where the other says "doanh
 // nghiệp", "trên 10 tấn" where it says "dưới 10 tấn", "3 năm tù" where it
 // says "3 năm tù nhưng cho hưởng án treo". A copy editor's swap of
-// grammar ("cho biết"/"thông tin", "khoảng"/"chừng"), a cut sentence or a
-// moved clause is none of these. A swap of content words ("tổ
-// chức"/"tiến hành") is, and such copies stay apart: two stories merged
-// hide one, two copies kept show one twice.
+// grammar ("cho biết"/"thông tin", "khoảng"/"chừng", "đối với"/"với",
+// "khiến"/"làm"), of synonyms the lexicon groups ("người dân"/"bà con"),
+// a clause written or cut, a cut sentence or a moved clause is none of
+// these. A
+// swap of content words the lexicon does not group ("tổ chức"/"tiến
+// hành") is, and such copies stay apart: two stories merged hide one, two
+// copies kept show one twice.
 func replaced(a, b *Sketch) bool {
 	n, m := len(a.seq), len(b.seq)
 	if n == 0 || m == 0 {
@@ -480,16 +483,34 @@ func replaced(a, b *Sketch) bool {
 		if hunkDiffers(xs, ys, a, b) {
 			return true
 		}
-		// Content words replaced, added or dropped where the leads meet
-		// again after it ("quốc tế và nội địa" / "quốc tế"); at their end
-		// a change is a cut lead with a clause moved there.
-		cx, cy := content(xs, gx[i0:i], a, b), content(ys, gy[j0:j], b, a)
-		if (cx || cy) && i < n && j < m && !synonymous(xs, gx[i0:i], ys, gy[j0:j], a, b) {
+		// Content words replaced where the leads meet again after it
+		// ("khách hàng cá nhân" / "khách hàng doanh nghiệp"), unless the
+		// lexicon groups them, or added or dropped there ("khách du lịch
+		// trong nước" / "khách du lịch"); at their end a change is a cut
+		// lead with a clause moved there. An addition of minClause content
+		// words or more is a clause one editor wrote or cut (a source, a
+		// detail), and counts only where it brings the headline's subject
+		// ("3 năm tù" / "3 năm tù nhưng cho hưởng án treo", "tù treo" in
+		// the headline) or a conjunct ("quốc tế và nội địa" / "quốc tế").
+		if i == n || j == m || !content(xs, gx[i0:i], a, b) && !content(ys, gy[j0:j], b, a) {
+			continue
+		}
+		rx, ry := residue(xs, gx[i0:i], a), residue(ys, gy[j0:j], b)
+		if len(rx) > 0 && len(ry) > 0 && !swaps(rx, ry, 0) {
+			return true
+		}
+		if (len(rx) == 0 || len(ry) == 0) &&
+			(len(rx)+len(ry) < minClause || added(xs, gx[i0:i], a, b) || added(ys, gy[j0:j], b, a)) {
 			return true
 		}
 	}
 	return false
 }
+
+// minClause is the fewest content words an addition within a sentence
+// has to count as a clause rather than a modifier: a modifier ("trong
+// nước", "toàn diện", "phụ tùng ô tô") has up to four.
+const minClause = 5
 
 // anchor reports whether x[i:] and y[j:] start with two common words, or
 // with one that ends both: one common word is no anchor.
@@ -500,22 +521,28 @@ func anchor(x, y []uint32, i, j int) bool {
 	return i+1 == len(x) && j+1 == len(y) || i+1 < len(x) && j+1 < len(y) && x[i+1] == y[j+1]
 }
 
+// maxTrade is the longest run on each side of a hunk in which names and
+// figures can trade places: a Vietnamese name has three words.
+const maxTrade = 3
+
 // hunkDiffers reports whether a hunk in place, the run xs of a's lead
 // where b's has ys (either may be empty: a word added), states another
 // fact: a name, number or direction word that the other text lacks
 // replaces another; names, figures or subject words trade places ("50
-// mã vùng trồng và 12 mã cơ sở" / "12 … và 50"); or a qualifier comes or
-// goes ("chủ tịch" / "phó chủ tịch", "đồng ý" / "chưa đồng ý").
+// mã vùng trồng và 12 mã cơ sở" / "12 … và 50": in short runs, a name or
+// a figure each, since a longer one is a clause moved past an edit); or
+// a qualifier comes or goes ("chủ tịch" / "phó chủ tịch", "đồng ý" /
+// "chưa đồng ý"); or the tense turns ("đã rời" / "sẽ rời").
 func hunkDiffers(xs, ys []uint32, a, b *Sketch) bool {
 	if len(xs) > 0 && len(ys) > 0 {
 		if significant(xs, a, b) || significant(ys, b, a) {
 			return true
 		}
-		if factsOutside(xs, ys, a) && factsOutside(ys, xs, b) {
+		if len(xs) <= maxTrade && len(ys) <= maxTrade && factsOutside(xs, ys, a) && factsOutside(ys, xs, b) {
 			return true
 		}
 	}
-	return qualifies(xs, ys) || qualifies(ys, xs)
+	return qualifies(xs, ys, a) || qualifies(ys, xs, b) || tense(xs, ys)
 }
 
 // content reports whether run, from s's lead, has a content word (no
@@ -542,9 +569,12 @@ func content(run []uint32, gram []bool, s, other *Sketch) bool {
 // một số, hàng loạt; "một", read as 1, is "a" as often as "one": "5.000
 // đồng một kg" / "5.000 đồng/kg"), prepositions and conjunctions, the
 // frame of a date ("từ 1/7" / "từ tháng 7", "sáng 20/12",
-// "năm 2025": a date only one side states does not count) and
-// the verbs of reporting (cho biết, cho hay, thông tin, thông báo, công
-// bố, khẳng định, xác nhận). Words whose swap changes a fact are left
+// "năm 2025": a date only one side states does not count), the verbs
+// of reporting (cho biết, cho hay, thông tin, thông báo, công bố, khẳng
+// định, xác nhận), relations (đối với, thuộc, so với, gồm), causes
+// (khiến, làm, gây), modality (phải, cần, có thể), demonstratives (này,
+// đó, trước đó, cùng ngày) and the nouns that make a verb a noun or count
+// a thing (việc, sự, cuộc, chiếc). Words whose swap changes a fact are left
 // out: trước and sau, dưới, còn and lên, số ("bão số 9"), độ ("40 độ"),
 // được and bị, and degree (rất, nhất: "mưa to" and "mưa rất to" are two
 // levels of a warning). A swap of one of these for a content word is content.
@@ -554,7 +584,12 @@ var grammarPhrases = func() (out [][]uint32) {
 		`các|những|mọi|mỗi|1|nhiều|ít|vài|1 số|hàng loạt|`+
 		`của|cho|với|và|hoặc|hay|nhưng|mà|thì|là|tại|ở|trong|theo|từ|để|nhằm|do|vì|bởi|nên|khi|`+
 		`ngày|tháng|năm|hôm|nay|lúc|vào|sáng|trưa|chiều|tối|đêm|rạng sáng|`+
-		`cho biết|cho hay|thông tin|thông báo|công bố|khẳng định|xác nhận|chia sẻ`, "|") {
+		`cho biết|cho hay|thông tin|thông báo|công bố|khẳng định|xác nhận|chia sẻ|`+
+		`đối với|đối|cùng|cùng với|bằng|qua|về|sang|thuộc|giữa|so với|nhờ|gồm|bao gồm|kể từ|tính đến|`+
+		`song|đồng thời|trong đó|ngoài ra|cũng như|`+
+		`khiến|làm|làm cho|gây|khiến cho|phải|cần|có thể|`+
+		`này|đó|ấy|kia|đây|trước đó|sau đó|cùng ngày|hôm trước|hôm qua|`+
+		`có|chính|việc|sự|cuộc|chiếc|cái`, "|") {
 		var ws []uint32
 		for _, w := range strings.Fields(p) {
 			ws = append(ws, wordHash(w))
@@ -622,20 +657,77 @@ func factsOutside(run, other []uint32, s *Sketch) bool {
 }
 
 // qualifiers are words that make a statement another when added or
-// replaced: negation (không, chưa), rank (phó), sex (nam, nữ) and the
-// side of a trade (mua, bán).
-var qualifiers = hashSet(strings.Fields("không chưa phó nam nữ mua bán")...)
+// replaced: negation (không, chưa), rank (phó), sex (nam, nữ), the
+// side of a trade (mua, bán) and "dưới", the opposite of the "trên" (more
+// than) of a figure ("trên 10 tấn" / "dưới 10 tấn").
+var qualifiers = hashSet(strings.Fields("không chưa phó nam nữ mua bán dưới")...)
 
-// qualifies reports whether run holds a qualifier that the other side's
-// run lacks.
-func qualifies(run, other []uint32) bool {
+// past and future are the markers of tense: a run that says "sẽ" where
+// the other says "đã" reports a plan where the other reports it done ("đã
+// rời cảng" / "sẽ rời cảng"). One side's "sẽ" alone is no contrast.
+var (
+	past   = hashSet("đã", "vừa", "mới")
+	future = hashSet("sẽ")
+)
+
+// tense reports whether one run has a marker of the future where the
+// other has one of the past.
+func tense(xs, ys []uint32) bool {
+	has := func(run, set []uint32) bool {
+		return slices.ContainsFunc(run, func(w uint32) bool { return inSet(set, w) })
+	}
+	return has(xs, future) && has(ys, past) || has(ys, future) && has(xs, past)
+}
+
+// qualifies reports whether run, from s's lead, holds a qualifier that
+// the other side's run lacks. "nam" and "nữ" in a name are none: "Việt
+// Nam", "Nam Định" ("Phó" is a qualifier however it is written).
+func qualifies(run, other []uint32, s *Sketch) bool {
 	for _, w := range run {
-		if inSet(qualifiers, w) && !slices.Contains(other, w) {
+		if !inSet(qualifiers, w) || slices.Contains(other, w) {
+			continue
+		}
+		if k, _ := slices.BinarySearch(s.lead, w); s.flags[k]&wordName == 0 || !inSet(sexes, w) {
 			return true
 		}
 	}
 	return false
 }
+
+// sexes are the qualifiers that are also parts of names.
+var sexes = hashSet("nam", "nữ")
+
+// added reports whether run, from s's lead, added where the other lead
+// has only grammar, brings a subject word of s's headline that other
+// lacks ("treo" in "3 năm tù treo") or a conjunct: a coordinating word
+// whose first content word other lacks ("và nội địa", "nhưng cho hưởng
+// án treo"; a name is none: "và Kinh tế số" in an agency's name).
+func added(run []uint32, gram []bool, s, other *Sketch) bool {
+	for i, w := range run {
+		k, _ := slices.BinarySearch(s.lead, w)
+		if !gram[i] && s.flags[k]&wordKey != 0 && !other.has(w) {
+			return true
+		}
+		if !inSet(conjunctions, w) {
+			continue
+		}
+		// The conjunct's first content word.
+		for c := i + 1; c < len(run); c++ {
+			if gram[c] {
+				continue
+			}
+			k, _ := slices.BinarySearch(s.lead, run[c])
+			if s.flags[k]&(wordNumber|wordName) == 0 && !other.has(run[c]) {
+				return true
+			}
+			break
+		}
+	}
+	return false
+}
+
+// conjunctions are the words that add a conjunct.
+var conjunctions = hashSet("và", "hoặc", "cùng", "nhưng")
 
 // endRun is the longest run of words on each side that a replacement
 // ending both leads may have to count as one in place.

@@ -74,18 +74,6 @@ func phraseKey(buf *[3 * maxSynonymWords]byte, ws []uint32) []byte {
 	return b
 }
 
-// synonymous reports whether the content words of two runs of a hunk
-// (gram marks their grammatical words, s and t are their sketches) are,
-// in order, phrases of the same lexicon groups: "tổ chức lễ" / "tiến hành
-// lễ", "người dân đã kịp" / "bà con đã kịp". A content word on one side
-// only (an addition) is never a synonym.
-func synonymous(xs []uint32, gx []bool, ys []uint32, gy []bool, s, t *Sketch) bool {
-	if len(synonymGroups) == 0 {
-		return false
-	}
-	return swaps(residue(xs, gx, s), residue(ys, gy, t), 0)
-}
-
 // residue returns the words of run that are neither grammatical nor
 // numbers.
 func residue(run []uint32, gram []bool, s *Sketch) []uint32 {
