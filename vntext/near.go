@@ -480,7 +480,7 @@ func replaced(a, b *Sketch) bool {
 			continue
 		}
 		xs, ys := x[i0:i], y[j0:j]
-		if hunkDiffers(xs, ys, a, b) {
+		if hunkDiffers(xs, ys, a, b) && !lexiconSwap(xs, gx[i0:i], ys, gy[j0:j], a, b) {
 			return true
 		}
 		// Content words replaced where the leads meet again after it
@@ -1449,4 +1449,16 @@ func DecodeSketch(b []byte) (Sketch, error) {
 		return Sketch{}, errSketch
 	}
 	return s, nil
+}
+
+// lexiconSwap reports whether a hunk replaces words with their synonyms in
+// the lexicon, and turns no qualifier or tense: it states no other fact,
+// even where a synonym also reads as a name or a subject word ("qua đời" /
+// "từ trần", where "Trần" is a name too).
+func lexiconSwap(xs []uint32, gx []bool, ys []uint32, gy []bool, a, b *Sketch) bool {
+	if qualifies(xs, ys, a) || qualifies(ys, xs, b) || tense(xs, ys) || len(xs) == 0 || len(ys) == 0 {
+		return false
+	}
+	rx, ry := residue(xs, gx, a), residue(ys, gy, b)
+	return len(rx) > 0 && len(ry) > 0 && swaps(rx, ry, 0)
 }

@@ -401,32 +401,39 @@ func TestPackedAgreement(t *testing.T) {
 }
 
 // TestSynonyms checks the lexicon's part in a merge with a lexicon of its
-// own: a swap of content words the lexicon groups is an editor's; one it
-// does not group, a word added or a group in a comment is another fact.
+// own: a swap of content words the lexicon groups is an editor's, even of
+// a synonym that also reads as a name; one it does not group, a word
+// added or a group in a comment is another fact.
 func TestSynonyms(t *testing.T) {
 	saved := synonymGroups
 	t.Cleanup(func() { synonymGroups = saved })
 	lexicon := parseSynonyms("# a test lexicon\nra mắt | giới thiệu | trình làng # launch\nbà con | người dân\n" +
-		"# khởi công | khánh thành\n")
-	const lead = "Sáng 5/12, hãng VinFast %s mẫu xe điện VF 3 tại Hà Nội với giá 235 triệu đồng, %s xếp hàng từ sớm."
+		"# khởi công | khánh thành\nqua đời | từ trần\n")
+	const (
+		launch   = "Sáng 5/12, hãng VinFast %s mẫu xe điện VF 3 tại Hà Nội với giá 235 triệu đồng, %s xếp hàng từ sớm."
+		obituary = "NSND Trần Thị Hạnh, nghệ sĩ gạo cội của sân khấu chèo, %s lúc 5h sáng 3/3 tại nhà riêng ở Hà Nội, %s 85 tuổi."
+	)
 	tests := []struct {
 		name    string
+		title   string // both sides' headline
+		lead    string
 		a, b    [2]string
 		with    bool // one story with the lexicon
 		without bool // and without it
 	}{
-		{"grouped", [2]string{"ra mắt", "người dân"}, [2]string{"giới thiệu", "người dân"}, true, false},
-		{"two swaps", [2]string{"ra mắt", "người dân"}, [2]string{"trình làng", "bà con"}, true, false},
-		{"with a grammatical word", [2]string{"ra mắt", "người dân"}, [2]string{"đã giới thiệu", "người dân"}, true, false},
-		{"grammar only", [2]string{"ra mắt", "người dân"}, [2]string{"đã ra mắt", "người dân"}, true, true},
-		{"not grouped", [2]string{"ra mắt", "người dân"}, [2]string{"thu hồi", "người dân"}, false, false},
-		{"a word added", [2]string{"ra mắt", "người dân"}, [2]string{"ra mắt và thu hồi", "người dân"}, false, false},
-		{"one word of a phrase", [2]string{"ra mắt", "người dân"}, [2]string{"ra mắt", "người mua"}, false, false},
-		{"a group in a comment", [2]string{"khởi công", "người dân"}, [2]string{"khánh thành", "người dân"}, false, false},
+		{"grouped", "", launch, [2]string{"ra mắt", "người dân"}, [2]string{"giới thiệu", "người dân"}, true, false},
+		{"two swaps", "", launch, [2]string{"ra mắt", "người dân"}, [2]string{"trình làng", "bà con"}, true, false},
+		{"with a grammatical word", "", launch, [2]string{"ra mắt", "người dân"}, [2]string{"đã giới thiệu", "người dân"}, true, false},
+		{"grammar only", "", launch, [2]string{"ra mắt", "người dân"}, [2]string{"đã ra mắt", "người dân"}, true, true},
+		{"not grouped", "", launch, [2]string{"ra mắt", "người dân"}, [2]string{"thu hồi", "người dân"}, false, false},
+		{"a word added", "", launch, [2]string{"ra mắt", "người dân"}, [2]string{"ra mắt và thu hồi", "người dân"}, false, false},
+		{"one word of a phrase", "", launch, [2]string{"ra mắt", "người dân"}, [2]string{"ra mắt", "người mua"}, false, false},
+		{"a group in a comment", "", launch, [2]string{"khởi công", "người dân"}, [2]string{"khánh thành", "người dân"}, false, false},
+		{"a synonym that reads as a name", "NSND Trần Thị Hạnh qua đời ở tuổi 85", obituary, [2]string{"đã qua đời", "hưởng thọ"}, [2]string{"đã từ trần", "hưởng thọ"}, true, false},
 	}
 	for _, tt := range tests {
-		a := NewSketch("", fmt.Sprintf(lead, tt.a[0], tt.a[1]))
-		b := NewSketch("", fmt.Sprintf(lead, tt.b[0], tt.b[1]))
+		a := NewSketch(tt.title, fmt.Sprintf(tt.lead, tt.a[0], tt.a[1]))
+		b := NewSketch(tt.title, fmt.Sprintf(tt.lead, tt.b[0], tt.b[1]))
 		for _, lex := range []struct {
 			groups map[string][]int
 			want   bool
