@@ -499,13 +499,55 @@ func replaced(a, b *Sketch) bool {
 		if len(rx) > 0 && len(ry) > 0 && !swaps(rx, ry, 0) {
 			return true
 		}
-		if (len(rx) == 0 || len(ry) == 0) &&
+		if (len(rx) == 0 || len(ry) == 0) && !classifies(rx, ry, x[i], a) &&
 			(len(rx)+len(ry) < minClause || added(xs, gx[i0:i], a, b) || added(ys, gy[j0:j], b, a)) {
 			return true
 		}
 	}
 	return false
 }
+
+// classifies reports whether an addition (rx or ry, one of them empty) is
+// only the kind of the place or body whose name follows it, next: "tỉnh
+// Đồng Nai" / "Đồng Nai", "thành phố Hà Nội" / "Hà Nội".
+func classifies(rx, ry []uint32, next uint32, s *Sketch) bool {
+	run := rx
+	if len(run) == 0 {
+		run = ry
+	}
+	if k, ok := slices.BinarySearch(s.lead, next); !ok || s.flags[k]&wordName == 0 {
+		return false
+	}
+	for len(run) > 0 {
+		n := 0
+		for _, c := range placeKinds {
+			if len(c) <= len(run) && slices.Equal(run[:len(c)], c) {
+				n = len(c)
+				break
+			}
+		}
+		if n == 0 {
+			return false
+		}
+		run = run[n:]
+	}
+	return true
+}
+
+// placeKinds are the words that name the kind of a place or body before
+// its name.
+var placeKinds = func() (out [][]uint32) {
+	for _, p := range strings.Split("thành phố|tỉnh|huyện|quận|xã|phường|thị xã|thị trấn|đặc khu|sông|cầu|"+
+		"công ty|tập đoàn|ngân hàng|bệnh viện|trường|hãng|đảo|quần đảo|vịnh|núi|hồ", "|") {
+		var ws []uint32
+		for _, w := range strings.Fields(p) {
+			ws = append(ws, wordHash(w))
+		}
+		out = append(out, ws)
+	}
+	slices.SortStableFunc(out, func(a, b []uint32) int { return len(b) - len(a) })
+	return out
+}()
 
 // minClause is the fewest content words an addition within a sentence
 // has to count as a clause rather than a modifier: a modifier ("trong

@@ -182,8 +182,8 @@ func TestNearSet(t *testing.T) {
 // TestNearSetHand measures the rule on the hand-written pairs, copies
 // edited as an editor would rather than by rules, split as TestNearSet's.
 // Its held-out figures are asserted at the level the rule reaches, far
-// from the targets: of the 120 copies held out it merges 33 (recall
-// 0.275), and 1 of the 120 different stories (precision 0.971). A copy
+// from the targets: of the 120 copies held out it merges 35 (recall
+// 0.292), and 1 of the 120 different stories (precision 0.972). A copy
 // that adds or drops a modifier ("khách du lịch trong nước" / "khách du
 // lịch") or rewords a phrase the lexicon lacks stays apart.
 func TestNearSetHand(t *testing.T) {
@@ -195,8 +195,8 @@ func TestNearSetHand(t *testing.T) {
 	if held.precision() < 0.97 {
 		t.Errorf("held-out precision %.3f, want ≥ 0.97 (target 1.000)", held.precision())
 	}
-	if held.recall() < 0.27 {
-		t.Errorf("held-out recall %.3f, want ≥ 0.27 (target 0.95)", held.recall())
+	if held.recall() < 0.29 {
+		t.Errorf("held-out recall %.3f, want ≥ 0.29 (target 0.95)", held.recall())
 	}
 }
 
@@ -246,6 +246,8 @@ func TestSketchForms(t *testing.T) {
 		// or dropped date, a cut sentence: one story.
 		{"Sáng 18/9, dự án nhà ở xã hội 1.200 căn, sau hai năm chuẩn bị hồ sơ thủ tục pháp lý, được khởi công tại quận Long Biên.",
 			"Sáng 18/9, dự án nhà ở xã hội 1.200 căn được khởi công tại quận Long Biên.", true},
+		{"Mưa lớn kéo dài khiến nhiều tuyến đường ở tỉnh Đồng Nai ngập sâu 30-50 cm, giao thông ùn tắc.",
+			"Mưa lớn kéo dài khiến nhiều tuyến đường ở Đồng Nai ngập sâu 30-50 cm, giao thông ùn tắc.", true},
 		{"Ngân hàng giảm 0,5 điểm phần trăm lãi suất cho vay đối với khách hàng doanh nghiệp nhỏ và vừa.",
 			"Ngân hàng giảm 0,5 điểm phần trăm lãi suất cho vay với khách hàng doanh nghiệp nhỏ và vừa.", true},
 		{"Mưa trái mùa khiến hơn 2.000 ha sầu riêng rụng trái non, Sở Nông nghiệp tỉnh Đắk Lắk cho biết.",
