@@ -536,9 +536,13 @@ func classifies(rx, ry []uint32, next uint32, s *Sketch) bool {
 
 // placeKinds are the words that name the kind of a place or body before
 // its name.
-var placeKinds = func() (out [][]uint32) {
-	for _, p := range strings.Split("thành phố|tỉnh|huyện|quận|xã|phường|thị xã|thị trấn|đặc khu|sông|cầu|"+
-		"công ty|tập đoàn|ngân hàng|bệnh viện|trường|hãng|đảo|quần đảo|vịnh|núi|hồ", "|") {
+var placeKinds = phraseHashes("thành phố|tỉnh|huyện|quận|xã|phường|thị xã|thị trấn|đặc khu|sông|cầu|" +
+	"công ty|tập đoàn|ngân hàng|bệnh viện|trường|hãng|đảo|quần đảo|vịnh|núi|hồ")
+
+// phraseHashes returns the wordHash of the words of each phrase of list
+// ("|" between phrases), longest phrase first: "cho biết" before "cho".
+func phraseHashes(list string) (out [][]uint32) {
+	for _, p := range strings.Split(list, "|") {
 		var ws []uint32
 		for _, w := range strings.Fields(p) {
 			ws = append(ws, wordHash(w))
@@ -547,7 +551,7 @@ var placeKinds = func() (out [][]uint32) {
 	}
 	slices.SortStableFunc(out, func(a, b []uint32) int { return len(b) - len(a) })
 	return out
-}()
+}
 
 // minClause is the fewest content words an addition within a sentence
 // has to count as a clause rather than a modifier: a modifier ("trong
@@ -620,28 +624,17 @@ func content(run []uint32, gram []bool, s, other *Sketch) bool {
 // out: trước and sau, dưới, còn and lên, số ("bão số 9"), độ ("40 độ"),
 // được and bị, and degree (rất, nhất: "mưa to" and "mưa rất to" are two
 // levels of a warning). A swap of one of these for a content word is content.
-var grammarPhrases = func() (out [][]uint32) {
-	for _, p := range strings.Split(`đã|đang|sẽ|vừa|mới|từng|sắp|rồi|vẫn|cũng|đều|`+
-		`khoảng|chừng|gần|hơn|trên|ngoài|tới|đến|xấp xỉ|ước tính|ước|`+
-		`các|những|mọi|mỗi|1|nhiều|ít|vài|1 số|hàng loạt|`+
-		`của|cho|với|và|hoặc|hay|nhưng|mà|thì|là|tại|ở|trong|theo|từ|để|nhằm|do|vì|bởi|nên|khi|`+
-		`ngày|tháng|năm|hôm|nay|lúc|vào|sáng|trưa|chiều|tối|đêm|rạng sáng|`+
-		`cho biết|cho hay|thông tin|thông báo|công bố|khẳng định|xác nhận|chia sẻ|`+
-		`đối với|đối|cùng|cùng với|bằng|qua|về|sang|thuộc|giữa|so với|nhờ|gồm|bao gồm|kể từ|tính đến|`+
-		`song|đồng thời|trong đó|ngoài ra|cũng như|`+
-		`khiến|làm|làm cho|gây|khiến cho|phải|cần|có thể|`+
-		`này|đó|ấy|kia|đây|trước đó|sau đó|cùng ngày|hôm trước|hôm qua|`+
-		`có|chính|việc|sự|cuộc|chiếc|cái`, "|") {
-		var ws []uint32
-		for _, w := range strings.Fields(p) {
-			ws = append(ws, wordHash(w))
-		}
-		out = append(out, ws)
-	}
-	// Longest first: "cho biết" before "cho".
-	slices.SortStableFunc(out, func(a, b []uint32) int { return len(b) - len(a) })
-	return out
-}()
+var grammarPhrases = phraseHashes(`đã|đang|sẽ|vừa|mới|từng|sắp|rồi|vẫn|cũng|đều|` +
+	`khoảng|chừng|gần|hơn|trên|ngoài|tới|đến|xấp xỉ|ước tính|ước|` +
+	`các|những|mọi|mỗi|1|nhiều|ít|vài|1 số|hàng loạt|` +
+	`của|cho|với|và|hoặc|hay|nhưng|mà|thì|là|tại|ở|trong|theo|từ|để|nhằm|do|vì|bởi|nên|khi|` +
+	`ngày|tháng|năm|hôm|nay|lúc|vào|sáng|trưa|chiều|tối|đêm|rạng sáng|` +
+	`cho biết|cho hay|thông tin|thông báo|công bố|khẳng định|xác nhận|chia sẻ|` +
+	`đối với|đối|cùng|cùng với|bằng|qua|về|sang|thuộc|giữa|so với|nhờ|gồm|bao gồm|kể từ|tính đến|` +
+	`song|đồng thời|trong đó|ngoài ra|cũng như|` +
+	`khiến|làm|làm cho|gây|khiến cho|phải|cần|có thể|` +
+	`này|đó|ấy|kia|đây|trước đó|sau đó|cùng ngày|hôm trước|hôm qua|` +
+	`có|chính|việc|sự|cuộc|chiếc|cái`)
 
 // grammarWords are the one-word grammarPhrases, as a hashSet.
 var grammarWords = func() []uint32 {
