@@ -387,9 +387,16 @@ const minLeadWords = 4
 
 // Vetoed reports whether two sketches state different facts: each lead
 // states a number the other lead lacks, or names a name the other lead
-// lacks; each headline states a number the other text lacks; each headline has a subject word (one its lead repeats) that the
-// other text lacks; or one says up where the other says only down.
+// lacks; each headline states a number the other text lacks; each
+// headline has a subject word (one its lead repeats) that the other text
+// lacks; one says up where the other says only down; or their leads
+// differ in place (see replaced). Vetoed(a, b) is Vetoed(b, a): the
+// leads are aligned in one order whichever came first, so whether two
+// copies merge does not depend on which was fetched first.
 func Vetoed(a, b *Sketch) bool {
+	if before(b, a) {
+		a, b = b, a
+	}
 	if lacks(a, b, wordNumber, true) && lacks(b, a, wordNumber, true) {
 		return true
 	}
@@ -410,6 +417,21 @@ func Vetoed(a, b *Sketch) bool {
 		}
 	}
 	return replaced(a, b)
+}
+
+// before orders sketches by their MinHash values, then their leads, for
+// Vetoed.
+func before(a, b *Sketch) bool {
+	if c := slices.Compare(a.Mins[:], b.Mins[:]); c != 0 {
+		return c < 0
+	}
+	if c := slices.Compare(a.lead, b.lead); c != 0 {
+		return c < 0
+	}
+	if c := slices.Compare(a.seq, b.seq); c != 0 {
+		return c < 0
+	}
+	return slices.Compare(a.title, b.title) < 0
 }
 
 // replaced reports whether the leads, aligned word by word (a longest

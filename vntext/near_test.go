@@ -468,3 +468,14 @@ func TestSynonymsNotPairs(t *testing.T) {
 		t.Errorf("%d look-alike pairs checked, want at least 40", n)
 	}
 }
+
+// TestSameStorySymmetric checks, on every labelled pair, that whether two
+// items are one story does not depend on which of them came first.
+func TestSameStorySymmetric(t *testing.T) {
+	for _, p := range append(loadNearSet(t), loadHandSet(t)...) {
+		a, b := NewSketch(p.ta, p.la), NewSketch(p.tb, p.lb)
+		if _, x := SameStory(&a, &b); x != func() bool { _, y := SameStory(&b, &a); return y }() {
+			t.Errorf("story %s (%s): SameStory(a, b) = %v, SameStory(b, a) = %v", p.story, p.rules, x, !x)
+		}
+	}
+}
