@@ -640,9 +640,9 @@ func content(run []uint32, gram []bool, s, other *Sketch) bool {
 // "năm 2025": a date only one side states does not count), the verbs
 // of reporting (cho biết, cho hay, thông tin, thông báo, công bố, khẳng
 // định, xác nhận), relations (đối với, thuộc, so với, gồm), causes
-// (khiến, làm, gây), modality (phải, cần, có thể), demonstratives (này,
-// đó, trước đó, cùng ngày) and the nouns that make a verb a noun or count
-// a thing (việc, sự, cuộc, chiếc). Words whose swap changes a fact are left
+// (khiến, làm, gây), demonstratives (này, đó, trước đó, cùng ngày) and
+// the nouns that make a verb a noun or count a thing (việc, sự, cuộc,
+// chiếc). Modality is left out (có thể: a risk is not a fact). Words whose swap changes a fact are left
 // out: trước and sau, dưới, còn and lên, số ("bão số 9"), độ ("40 độ"),
 // được and bị, and degree (rất, nhất: "mưa to" and "mưa rất to" are two
 // levels of a warning). A swap of one of these for a content word is content.
@@ -653,8 +653,7 @@ var grammarPhrases = phraseHashes(`đã|đang|sẽ|vừa|mới|từng|sắp|rồ
 	`ngày|tháng|năm|hôm|nay|lúc|vào|sáng|trưa|chiều|tối|đêm|rạng sáng|` +
 	`cho biết|cho hay|thông tin|thông báo|công bố|khẳng định|xác nhận|chia sẻ|` +
 	`đối với|đối|cùng|cùng với|bằng|qua|về|sang|thuộc|giữa|so với|nhờ|gồm|bao gồm|kể từ|tính đến|` +
-	`song|đồng thời|trong đó|ngoài ra|cũng như|` +
-	`khiến|làm|làm cho|gây|khiến cho|phải|cần|có thể|` +
+	`khiến|làm|làm cho|gây|khiến cho|` +
 	`này|đó|ấy|kia|đây|trước đó|sau đó|cùng ngày|hôm trước|hôm qua|` +
 	`có|chính|việc|sự|cuộc|chiếc|cái`)
 
