@@ -446,10 +446,9 @@ func before(a, b *Sketch) bool {
 // grammar ("cho biết"/"thông tin", "khoảng"/"chừng", "đối với"/"với",
 // "khiến"/"làm"), of synonyms the lexicon groups ("người dân"/"bà con"),
 // a clause written or cut, a cut sentence or a moved clause is none of
-// these. A
-// swap of content words the lexicon does not group ("tổ chức"/"tiến
-// hành") is, and such copies stay apart: two stories merged hide one, two
-// copies kept show one twice.
+// these. A swap of content words the lexicon does not group ("tổ
+// chức"/"tiến hành") is, and such copies stay apart: two stories merged
+// hide one, two copies kept show one twice.
 func replaced(a, b *Sketch) bool {
 	n, m := len(a.seq), len(b.seq)
 	if n == 0 || m == 0 {
@@ -502,7 +501,7 @@ func replaced(a, b *Sketch) bool {
 			continue
 		}
 		xs, ys := x[i0:i], y[j0:j]
-		if hunkDiffers(xs, ys, a, b) && !lexiconSwap(xs, gx[i0:i], ys, gy[j0:j], a, b) {
+		if turns(xs, ys, a, b) || factsDiffer(xs, ys, a, b) && !lexiconSwap(xs, gx[i0:i], ys, gy[j0:j], a, b) {
 			return true
 		}
 		// Content words replaced where the leads meet again after it
@@ -593,23 +592,25 @@ func anchor(x, y []uint32, i, j int) bool {
 // figures can trade places: a Vietnamese name has three words.
 const maxTrade = 3
 
-// hunkDiffers reports whether a hunk in place, the run xs of a's lead
-// where b's has ys (either may be empty: a word added), states another
-// fact: a name, number or direction word that the other text lacks
-// replaces another; names, figures or subject words trade places ("50
-// mã vùng trồng và 12 mã cơ sở" / "12 … và 50": in short runs, a name or
-// a figure each, since a longer one is a clause moved past an edit); or
-// a qualifier comes or goes ("chủ tịch" / "phó chủ tịch", "đồng ý" /
-// "chưa đồng ý"); or the tense turns ("đã rời" / "sẽ rời").
-func hunkDiffers(xs, ys []uint32, a, b *Sketch) bool {
-	if len(xs) > 0 && len(ys) > 0 {
-		if significant(xs, a, b) || significant(ys, b, a) {
-			return true
-		}
-		if len(xs) <= maxTrade && len(ys) <= maxTrade && factsOutside(xs, ys, a) && factsOutside(ys, xs, b) {
-			return true
-		}
+// factsDiffer reports whether a hunk in place, the run xs of a's lead
+// where b's has ys, states another fact: a name, number or direction word
+// that the other text lacks replaces another, or names, figures or
+// subject words trade places ("50 mã vùng trồng và 12 mã cơ sở" / "12 …
+// và 50": in short runs, a name or a figure each, since a longer one is a
+// clause moved past an edit).
+func factsDiffer(xs, ys []uint32, a, b *Sketch) bool {
+	if len(xs) == 0 || len(ys) == 0 {
+		return false
 	}
+	return significant(xs, a, b) || significant(ys, b, a) ||
+		len(xs) <= maxTrade && len(ys) <= maxTrade && factsOutside(xs, ys, a) && factsOutside(ys, xs, b)
+}
+
+// turns reports whether a hunk (either run may be empty: a word added)
+// makes a statement another: a qualifier comes or goes ("chủ tịch" /
+// "phó chủ tịch", "đồng ý" / "chưa đồng ý"), or the tense turns ("đã rời"
+// / "sẽ rời").
+func turns(xs, ys []uint32, a, b *Sketch) bool {
 	return qualifies(xs, ys, a) || qualifies(ys, xs, b) || tense(xs, ys)
 }
 
@@ -642,10 +643,11 @@ func content(run []uint32, gram []bool, s, other *Sketch) bool {
 // định, xác nhận), relations (đối với, thuộc, so với, gồm), causes
 // (khiến, làm, gây), demonstratives (này, đó, trước đó, cùng ngày) and
 // the nouns that make a verb a noun or count a thing (việc, sự, cuộc,
-// chiếc). Modality is left out (có thể: a risk is not a fact). Words whose swap changes a fact are left
-// out: trước and sau, dưới, còn and lên, số ("bão số 9"), độ ("40 độ"),
-// được and bị, and degree (rất, nhất: "mưa to" and "mưa rất to" are two
-// levels of a warning). A swap of one of these for a content word is content.
+// chiếc). Words whose swap changes a fact are left out: trước and sau,
+// dưới, còn and lên, số ("bão số 9"), độ ("40 độ"), được and bị, degree
+// (rất, nhất: "mưa to" and "mưa rất to" are two levels of a warning) and
+// modality (có thể: a risk is not an event). A swap of one of these for a
+// content word is content.
 var grammarPhrases = phraseHashes(`đã|đang|sẽ|vừa|mới|từng|sắp|rồi|vẫn|cũng|đều|` +
 	`khoảng|chừng|gần|hơn|trên|ngoài|tới|đến|xấp xỉ|ước tính|ước|` +
 	`các|những|mọi|mỗi|1|nhiều|ít|vài|1 số|hàng loạt|` +
@@ -1505,16 +1507,4 @@ func DecodeSketch(b []byte) (Sketch, error) {
 		return Sketch{}, errSketch
 	}
 	return s, nil
-}
-
-// lexiconSwap reports whether a hunk replaces words with their synonyms in
-// the lexicon, and turns no qualifier or tense: it states no other fact,
-// even where a synonym also reads as a name or a subject word ("qua đời" /
-// "từ trần", where "Trần" is a name too).
-func lexiconSwap(xs []uint32, gx []bool, ys []uint32, gy []bool, a, b *Sketch) bool {
-	if qualifies(xs, ys, a) || qualifies(ys, xs, b) || tense(xs, ys) || len(xs) == 0 || len(ys) == 0 {
-		return false
-	}
-	rx, ry := residue(xs, gx, a), residue(ys, gy, b)
-	return len(rx) > 0 && len(ry) > 0 && swaps(rx, ry, 0)
 }

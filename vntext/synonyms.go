@@ -74,6 +74,16 @@ func phraseKey(buf *[3 * maxSynonymWords]byte, ws []uint32) []byte {
 	return b
 }
 
+// lexiconSwap reports whether a hunk (runs xs of a's lead and ys of b's,
+// gx and gy marking their grammatical words) replaces words with their
+// synonyms in the lexicon: it states no other fact even where a synonym
+// also reads as a name or a subject word ("qua đời" / "từ trần", where
+// "Trần" is a name too).
+func lexiconSwap(xs []uint32, gx []bool, ys []uint32, gy []bool, a, b *Sketch) bool {
+	rx, ry := residue(xs, gx, a), residue(ys, gy, b)
+	return len(rx) > 0 && len(ry) > 0 && swaps(rx, ry, 0)
+}
+
 // residue returns the words of run that are neither grammatical nor
 // numbers.
 func residue(run []uint32, gram []bool, s *Sketch) []uint32 {
