@@ -194,6 +194,11 @@ func waitListening(t *testing.T, p *proc) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {
+		select {
+		case <-p.done:
+			t.Fatalf("daemon exited before it listened on %s:\n%s", p.base, p.stderr.String())
+		default:
+		}
 		resp, err := http.Get(p.base + "/healthz")
 		if err == nil {
 			resp.Body.Close()

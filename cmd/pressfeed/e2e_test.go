@@ -7,6 +7,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -96,16 +98,49 @@ func serveDoc(t *testing.T, contentType, body string) string {
 	return ts.URL
 }
 
+// freeAddr returns a loopback address no listener holds, for a daemon
+// to be started on. The port is taken below the kernel's ephemeral
+// range, so that between this call and the daemon's bind no test server
+// listening on port 0 and no client socket can be given it; ports are
+// handed out in turn, so two daemons of one test run never share one.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	portMu.Lock()
+	defer portMu.Unlock()
+	if portNext == 0 {
+		lo := 32768
+		if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+			if f := strings.Fields(string(b)); len(f) == 2 {
+				if n, err := strconv.Atoi(f[0]); err == nil && n > 12000 {
+					lo = n
+				}
+			}
+		}
+		portLow = lo - 10000
+		portNext = portLow + rand.IntN(5000)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	for range 10000 {
+		port := portNext
+		portNext++
+		if portNext >= portLow+10000 {
+			portNext = portLow
+		}
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		return addr
+	}
+	t.Fatal("no free loopback port below the ephemeral range")
+	return ""
 }
+
+var (
+	portMu            sync.Mutex
+	portLow, portNext int
+)
 
 func writeConfig(t *testing.T, dir, addr string, feeds map[string]string) string {
 	t.Helper()
