@@ -516,12 +516,45 @@ func replaced(a, b *Sketch) bool {
 		if i == n || j == m || !content(xs, gx[i0:i], a, b) && !content(ys, gy[j0:j], b, a) {
 			continue
 		}
+		// A side whose content words all stand elsewhere in the other
+		// lead was moved, not replaced ("áp dụng từ ngày 19/6" / "theo
+		// quyết định vừa ban hành", the decision named earlier in the
+		// other): what is left is an addition.
 		rx, ry := residue(xs, gx[i0:i], a), residue(ys, gy[j0:j], b)
-		if len(rx) > 0 && len(ry) > 0 && !swaps(rx, ry, 0) {
+		if len(rx) > 0 && len(ry) > 0 {
+			if swaps(rx, ry, 0) {
+				continue
+			}
+			if novel(rx, x, y, b) && novel(ry, y, x, a) {
+				return true
+			}
+		} else if classifies(rx, ry, x[i], a) {
+			continue
+		}
+		if len(rx)+len(ry) < minClause || added(xs, gx[i0:i], a, b) || added(ys, gy[j0:j], b, a) {
 			return true
 		}
-		if (len(rx) == 0 || len(ry) == 0) && !classifies(rx, ry, x[i], a) &&
-			(len(rx)+len(ry) < minClause || added(xs, gx[i0:i], a, b) || added(ys, gy[j0:j], b, a)) {
+	}
+	return false
+}
+
+// novel reports whether some word of run, from the lead own, is not
+// stated elsewhere in the other text: the other headline lacks it, and
+// the other lead (other, of o) holds it fewer times than own does. A
+// word the other lead holds as often was moved; one it holds fewer times
+// was put in place of another ("doanh nghiệp" where the other says "hộ
+// kinh doanh", though both name "doanh nghiệp" elsewhere).
+func novel(run, own, other []uint32, o *Sketch) bool {
+	count := func(seq []uint32, w uint32) (n int) {
+		for _, v := range seq {
+			if v == w {
+				n++
+			}
+		}
+		return n
+	}
+	for _, w := range run {
+		if _, ok := slices.BinarySearch(o.title, w); !ok && count(other, w) < count(own, w) {
 			return true
 		}
 	}

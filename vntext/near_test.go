@@ -171,12 +171,12 @@ func TestNearSet(t *testing.T) {
 // TestNearSetHand measures the rule on the hand-written pairs, copies
 // edited as an editor would rather than by rules, split as TestNearSet's.
 // Its held-out figures are asserted at the level the rule reaches, far
-// from the targets: of the 210 copies held out it merges 60 (recall
-// 0.286), and 5 of the 210 different stories (precision 0.923). A copy
+// from the targets: of the 210 copies held out it merges 69 (recall
+// 0.329), and 5 of the 210 different stories (precision 0.932). A copy
 // that adds or drops a modifier ("khách du lịch trong nước" / "khách du
 // lịch") or rewords a phrase the lexicon lacks stays apart.
 func TestNearSetHand(t *testing.T) {
-	checkSet(t, "hand-written", loadHandSet(t), 0.92, 0.28)
+	checkSet(t, "hand-written", loadHandSet(t), 0.92, 0.32)
 }
 
 // checkSet scores pairs, which must hold at least 300 same-story and 300
@@ -239,6 +239,10 @@ func TestSketchForms(t *testing.T) {
 			"Chiều 2/6, tàu hộ vệ tên lửa 016 vừa rời quân cảng Cam Ranh để tham gia diễn tập đa phương tại Indonesia.", true},
 		{"Tỉnh miễn phí vé tham quan vịnh cho khách du lịch trong nước từ ngày 1 đến 31/12 để kích cầu.",
 			"Tỉnh miễn phí vé tham quan vịnh cho khách du lịch từ ngày 1 đến 31/12 để kích cầu.", false},
+		// A content word put in place of one the other lead states
+		// elsewhere, as often as this one does.
+		{"Thành phố hỗ trợ hộ kinh doanh bị ảnh hưởng bởi dịch bệnh, mỗi doanh nghiệp vay tối đa 2 tỷ đồng với lãi suất 0%.",
+			"Thành phố hỗ trợ doanh nghiệp bị ảnh hưởng bởi dịch bệnh, mỗi doanh nghiệp vay tối đa 2 tỷ đồng với lãi suất 0%.", false},
 		// An editor's change of grammar, a clause written or cut, a moved
 		// or dropped date, a cut sentence: one story.
 		{"Sáng 18/9, dự án nhà ở xã hội 1.200 căn, sau hai năm chuẩn bị hồ sơ thủ tục pháp lý, được khởi công tại quận Long Biên.",
@@ -257,6 +261,10 @@ func TestSketchForms(t *testing.T) {
 			"Giá lúa tại các tỉnh miền Tây lên 8.500 đồng một kg, nông dân lãi 25 triệu đồng mỗi ha.", true},
 		{"Sáng 3/5, bờ sông Tiền sạt lở dài 70 m, cuốn trôi 6 căn nhà. Người dân đã kịp di dời.",
 			"Bờ sông Tiền sạt lở dài 70 m, cuốn trôi 6 căn nhà, sáng 3/5.", true},
+		// A clause moved past an edit: its words stand elsewhere in the
+		// other lead, so nothing was replaced.
+		{"Ủy ban tỉnh vừa ban hành quyết định giảm phí tham quan các điểm di tích từ 40.000 xuống 20.000 đồng, áp dụng từ ngày 1/7. Đây là lần giảm phí thứ hai trong năm nhằm kích cầu du lịch.",
+			"Từ ngày 1/7, phí tham quan các điểm di tích giảm từ 40.000 xuống 20.000 đồng theo quyết định Ủy ban tỉnh vừa ban hành. Đây là lần giảm phí thứ hai trong năm nhằm kích cầu du lịch.", true},
 	}
 	for _, tt := range pairs {
 		a, b := NewSketch("", tt.a), NewSketch("", tt.b)
