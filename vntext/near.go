@@ -644,7 +644,16 @@ func factsDiffer(xs, ys []uint32, a, b *Sketch) bool {
 // "phó chủ tịch", "đồng ý" / "chưa đồng ý"), or the tense turns ("đã rời"
 // / "sẽ rời").
 func turns(xs, ys []uint32, a, b *Sketch) bool {
+	if len(xs) == 0 && clause(ys, b) || len(ys) == 0 && clause(xs, a) {
+		return false // a clause written or cut: "nhằm giúp người dân không phải đổi giấy tờ"
+	}
 	return qualifies(xs, ys, a) || qualifies(ys, xs, b) || tense(xs, ys)
+}
+
+// clause reports whether run, from s's lead, has minClause content words
+// or more: a clause rather than a qualifier of the statement both make.
+func clause(run []uint32, s *Sketch) bool {
+	return len(residue(run, grammatical(run), s)) >= minClause
 }
 
 // content reports whether run, from s's lead, has a content word (no
@@ -774,8 +783,8 @@ func tense(xs, ys []uint32) bool {
 // the other side's run lacks. "nam" and "nữ" in a name are none: "Việt
 // Nam", "Nam Định" ("Phó" is a qualifier however it is written).
 func qualifies(run, other []uint32, s *Sketch) bool {
-	for _, w := range run {
-		if !inSet(qualifiers, w) || slices.Contains(other, w) {
+	for i, w := range run {
+		if !inSet(qualifiers, w) || slices.Contains(other, w) || compound(run, i) {
 			continue
 		}
 		if k, _ := slices.BinarySearch(s.lead, w); s.flags[k]&wordName == 0 || !inSet(sexes, w) {
@@ -787,6 +796,25 @@ func qualifies(run, other []uint32, s *Sketch) bool {
 
 // sexes are the qualifiers that are also parts of names.
 var sexes = hashSet("nam", "nữ")
+
+// compounds are words in which a qualifier is no qualifier: "hàng
+// không" (aviation), "bán kết" (a semi-final), "mua sắm" (shopping),
+// "miền Nam" (the south).
+var compounds = phraseHashes("hàng không|phòng không|không quân|không gian|không khí|không chỉ|" +
+	"bán kết|bán đảo|bán lẻ|bán buôn|mua sắm|mua bán|" +
+	"miền nam|phía nam|phương nam|đông nam|tây nam|nam bộ|nam phi|nam mỹ|nam cực|nam á")
+
+// compound reports whether run[i] is part of one of the compounds.
+func compound(run []uint32, i int) bool {
+	for _, c := range compounds {
+		for k := range c {
+			if c[k] == run[i] && i-k >= 0 && i-k+len(c) <= len(run) && slices.Equal(run[i-k:i-k+len(c)], c) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // added reports whether run, from s's lead, added where the other lead
 // has only grammar, brings a subject word of s's headline that other

@@ -261,6 +261,14 @@ func TestSketchForms(t *testing.T) {
 			"Giá lúa tại các tỉnh miền Tây lên 8.500 đồng một kg, nông dân lãi 25 triệu đồng mỗi ha.", true},
 		{"Sáng 3/5, bờ sông Tiền sạt lở dài 70 m, cuốn trôi 6 căn nhà. Người dân đã kịp di dời.",
 			"Bờ sông Tiền sạt lở dài 70 m, cuốn trôi 6 căn nhà, sáng 3/5.", true},
+		// A clause cut, holding a negation or a word in which "không",
+		// "bán" or "nam" is no qualifier.
+		{"Từ ngày 1/7, tỉnh sáp nhập 12 xã thành 5 xã mới, giữ nguyên tên gọi của 3 xã để người dân không phải đổi giấy tờ. Việc sáp nhập được công bố tại kỳ họp chiều 20/6.",
+			"Từ ngày 1/7, tỉnh sáp nhập 12 xã thành 5 xã mới. Việc sáp nhập được công bố tại kỳ họp chiều 20/6.", true},
+		{"Tay vợt Nguyễn Văn Phương đã vào chung kết giải quần vợt tại Tây Ninh sau khi thắng ở bán kết tay vợt người Nhật. Trận chung kết diễn ra chiều 12/5.",
+			"Tay vợt Nguyễn Văn Phương đã vào chung kết giải quần vợt tại Tây Ninh. Trận chung kết diễn ra chiều 12/5.", true},
+		{"Sân bay Tân Sơn Nhất đón 2 chuyến bay giải cứu công dân do hãng hàng không quốc gia thực hiện theo đề nghị của Bộ Ngoại giao. Chuyến đầu tiên hạ cánh lúc 6h sáng nay.",
+			"Sân bay Tân Sơn Nhất đón 2 chuyến bay giải cứu công dân. Chuyến đầu tiên hạ cánh lúc 6h sáng nay.", true},
 		// A clause moved past an edit: its words stand elsewhere in the
 		// other lead, so nothing was replaced.
 		{"Ủy ban tỉnh vừa ban hành quyết định giảm phí tham quan các điểm di tích từ 40.000 xuống 20.000 đồng, áp dụng từ ngày 1/7. Đây là lần giảm phí thứ hai trong năm nhằm kích cầu du lịch.",
