@@ -531,11 +531,35 @@ func replaced(a, b *Sketch) bool {
 		} else if classifies(rx, ry, x[i], a) {
 			continue
 		}
+		if (len(rx) == 0 || len(ry) == 0) && framing(rx, ry) {
+			continue // "giảm lãi suất" / "được giảm lãi suất", "4%" / "mức 4%"
+		}
 		if len(rx)+len(ry) < minClause || added(xs, gx[i0:i], a, b) || added(ys, gy[j0:j], b, a) {
 			return true
 		}
 	}
 	return false
+}
+
+// framingPhrases are the words an editor adds to frame what both copies
+// state, never to restrict it: voice and aspect before a verb ("được
+// giảm", "phải nhập viện", "tiếp tục tăng", "diễn ra"), the head of a
+// measure before a figure ("mức 4%", "tổng số 120", "tương đương 2%",
+// "dao động 3-5%") and the noun of an occasion before an event ("lễ khánh
+// thành", "chương trình", "phiên"). Added or dropped alone, they state no
+// other fact; a modifier after a noun ("khách du lịch trong nước") does,
+// and is not among them.
+var framingPhrases = phraseHashes("được|bị|phải|còn|tiếp tục|diễn ra|tiến hành|" +
+	"mức|tổng|số|tổng số|tỷ lệ|con số|lượng|tương đương|dao động|" +
+	"lễ|buổi|chương trình|công tác|hoạt động|phiên")
+
+// framing reports whether an addition (rx or ry, one of them empty) is
+// made of framingPhrases only.
+func framing(rx, ry []uint32) bool {
+	if len(rx) == 0 {
+		return madeOf(ry, framingPhrases)
+	}
+	return madeOf(rx, framingPhrases)
 }
 
 // novel reports whether some word of run, from the lead own, is not
@@ -572,9 +596,15 @@ func classifies(rx, ry []uint32, next uint32, s *Sketch) bool {
 	if k, ok := slices.BinarySearch(s.lead, next); !ok || s.flags[k]&wordName == 0 {
 		return false
 	}
+	return madeOf(run, placeKinds)
+}
+
+// madeOf reports whether run is a sequence of the phrases of list
+// (longest first, as phraseHashes returns them).
+func madeOf(run []uint32, list [][]uint32) bool {
 	for len(run) > 0 {
 		n := 0
-		for _, c := range placeKinds {
+		for _, c := range list {
 			if len(c) <= len(run) && slices.Equal(run[:len(c)], c) {
 				n = len(c)
 				break

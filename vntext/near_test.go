@@ -171,12 +171,12 @@ func TestNearSet(t *testing.T) {
 // TestNearSetHand measures the rule on the hand-written pairs, copies
 // edited as an editor would rather than by rules, split as TestNearSet's.
 // Its held-out figures are asserted at the level the rule reaches, far
-// from the targets: of the 210 copies held out it merges 69 (recall
-// 0.329), and 5 of the 210 different stories (precision 0.932). A copy
+// from the targets: of the 210 copies held out it merges 78 (recall
+// 0.371), and 5 of the 210 different stories (precision 0.940). A copy
 // that adds or drops a modifier ("khách du lịch trong nước" / "khách du
 // lịch") or rewords a phrase the lexicon lacks stays apart.
 func TestNearSetHand(t *testing.T) {
-	checkSet(t, "hand-written", loadHandSet(t), 0.92, 0.32)
+	checkSet(t, "hand-written", loadHandSet(t), 0.92, 0.36)
 }
 
 // checkSet scores pairs, which must hold at least 300 same-story and 300
@@ -269,6 +269,16 @@ func TestSketchForms(t *testing.T) {
 			"Tay vợt Nguyễn Văn Phương đã vào chung kết giải quần vợt tại Tây Ninh. Trận chung kết diễn ra chiều 12/5.", true},
 		{"Sân bay Tân Sơn Nhất đón 2 chuyến bay giải cứu công dân do hãng hàng không quốc gia thực hiện theo đề nghị của Bộ Ngoại giao. Chuyến đầu tiên hạ cánh lúc 6h sáng nay.",
 			"Sân bay Tân Sơn Nhất đón 2 chuyến bay giải cứu công dân. Chuyến đầu tiên hạ cánh lúc 6h sáng nay.", true},
+		// Words that frame what both state: voice, the head of a measure,
+		// the noun of an occasion.
+		{"Từ ngày 1/7, người lao động ở các khu công nghiệp giảm 50% giá vé xe buýt theo quyết định của Sở Xây dựng. Chương trình kéo dài đến hết năm.",
+			"Từ ngày 1/7, người lao động ở các khu công nghiệp được giảm 50% giá vé xe buýt theo quyết định của Sở Xây dựng. Chương trình kéo dài đến hết năm.", true},
+		{"Ngân hàng giảm lãi suất cho vay mua nhà xuống 6,5%/năm cho khách hàng dưới 35 tuổi, áp dụng đến hết tháng 12.",
+			"Ngân hàng giảm lãi suất cho vay mua nhà xuống mức 6,5%/năm cho khách hàng dưới 35 tuổi, áp dụng đến hết tháng 12.", true},
+		{"Sáng 20/12, tỉnh tổ chức khánh thành cầu Rạch Miễu 2 sau 3 năm thi công, nối Tiền Giang và Bến Tre.",
+			"Sáng 20/12, tỉnh tổ chức lễ khánh thành cầu Rạch Miễu 2 sau 3 năm thi công, nối Tiền Giang và Bến Tre.", true},
+		{"Từ năm học tới, thành phố hỗ trợ 2 triệu đồng mỗi tháng cho giáo viên mầm non ở các xã đảo, theo nghị quyết vừa thông qua.",
+			"Từ năm học tới, thành phố hỗ trợ 2 triệu đồng mỗi tháng cho giáo viên ở các xã đảo, theo nghị quyết vừa thông qua.", false},
 		// A clause moved past an edit: its words stand elsewhere in the
 		// other lead, so nothing was replaced.
 		{"Ủy ban tỉnh vừa ban hành quyết định giảm phí tham quan các điểm di tích từ 40.000 xuống 20.000 đồng, áp dụng từ ngày 1/7. Đây là lần giảm phí thứ hai trong năm nhằm kích cầu du lịch.",
