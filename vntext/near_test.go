@@ -171,12 +171,12 @@ func TestNearSet(t *testing.T) {
 // TestNearSetHand measures the rule on the hand-written pairs, copies
 // edited as an editor would rather than by rules, split as TestNearSet's.
 // Its held-out figures are asserted at the level the rule reaches, far
-// from the targets: of the 210 copies held out it merges 78 (recall
-// 0.371), and 5 of the 210 different stories (precision 0.940). A copy
+// from the targets: of the 210 copies held out it merges 83 (recall
+// 0.395), and 5 of the 210 different stories (precision 0.943). A copy
 // that adds or drops a modifier ("khách du lịch trong nước" / "khách du
 // lịch") or rewords a phrase the lexicon lacks stays apart.
 func TestNearSetHand(t *testing.T) {
-	checkSet(t, "hand-written", loadHandSet(t), 0.92, 0.36)
+	checkSet(t, "hand-written", loadHandSet(t), 0.92, 0.38)
 }
 
 // checkSet scores pairs, which must hold at least 300 same-story and 300
@@ -279,6 +279,9 @@ func TestSketchForms(t *testing.T) {
 			"Sáng 20/12, tỉnh tổ chức lễ khánh thành cầu Rạch Miễu 2 sau 3 năm thi công, nối Tiền Giang và Bến Tre.", true},
 		{"Từ năm học tới, thành phố hỗ trợ 2 triệu đồng mỗi tháng cho giáo viên mầm non ở các xã đảo, theo nghị quyết vừa thông qua.",
 			"Từ năm học tới, thành phố hỗ trợ 2 triệu đồng mỗi tháng cho giáo viên ở các xã đảo, theo nghị quyết vừa thông qua.", false},
+		// A date only one side states, with the words that frame it.
+		{"Nhiều tuyến phố ở Hà Nội ngập sâu 30-50 cm sau trận mưa lớn đêm 21/6, giao thông ùn tắc kéo dài đến trưa.",
+			"Nhiều tuyến phố ở Hà Nội ngập sâu 30-50 cm, giao thông ùn tắc kéo dài đến trưa.", true},
 		// A clause moved past an edit: its words stand elsewhere in the
 		// other lead, so nothing was replaced.
 		{"Ủy ban tỉnh vừa ban hành quyết định giảm phí tham quan các điểm di tích từ 40.000 xuống 20.000 đồng, áp dụng từ ngày 1/7. Đây là lần giảm phí thứ hai trong năm nhằm kích cầu du lịch.",
@@ -295,6 +298,14 @@ func TestSketchForms(t *testing.T) {
 	b := NewSketch("Cầu chính thức thông xe", "Cầu Rạch Miễu 2 nối hai tỉnh khánh thành sau 3 năm thi công.")
 	if _, ok := SameStory(&a, &b); !ok {
 		t.Error("a date only one lead states vetoes")
+	}
+	// A condition with a figure that the headline makes the subject.
+	a = NewSketch("Hỗ trợ 5 triệu đồng cho giáo viên có thâm niên trên 10 năm",
+		"Tỉnh hỗ trợ 5 triệu đồng mỗi người cho giáo viên có thâm niên trên 10 năm công tác ở vùng khó khăn, áp dụng từ tháng 9.")
+	b = NewSketch("Hỗ trợ 5 triệu đồng cho giáo viên vùng khó khăn",
+		"Tỉnh hỗ trợ 5 triệu đồng mỗi người cho giáo viên công tác ở vùng khó khăn, áp dụng từ tháng 9.")
+	if _, ok := SameStory(&a, &b); ok {
+		t.Error("a condition the headline states, with a figure, merges")
 	}
 }
 
