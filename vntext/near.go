@@ -281,13 +281,20 @@ func (sc *sketcher) release() {
 	sketchers.Put(sc)
 }
 
-// has reports whether w is a word of s's headline or lead.
+// has reports whether w, in either spelling (see spellings), is a word
+// of s's headline or lead.
 func (s *Sketch) has(w uint32) bool {
-	if _, ok := slices.BinarySearch(s.lead, w); ok {
+	if s.inLead(w) {
 		return true
 	}
-	_, ok := slices.BinarySearch(s.title, w)
-	return ok
+	if _, ok := slices.BinarySearch(s.title, w); ok {
+		return true
+	}
+	if v, ok := spellings[w]; ok {
+		_, ok = slices.BinarySearch(s.title, v)
+		return ok
+	}
+	return false
 }
 
 // numberOutside reports whether s's headline states a number that other's
@@ -301,10 +308,16 @@ func (s *Sketch) numberOutside(other *Sketch) bool {
 	return false
 }
 
-// inLead reports whether w is a word of s's lead.
+// inLead reports whether w, in either spelling, is a word of s's lead.
 func (s *Sketch) inLead(w uint32) bool {
-	_, ok := slices.BinarySearch(s.lead, w)
-	return ok
+	if _, ok := slices.BinarySearch(s.lead, w); ok {
+		return true
+	}
+	if v, ok := spellings[w]; ok {
+		_, ok = slices.BinarySearch(s.lead, v)
+		return ok
+	}
+	return false
 }
 
 // lacks reports whether some word of a's lead with flag f is missing from

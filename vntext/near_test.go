@@ -171,12 +171,12 @@ func TestNearSet(t *testing.T) {
 // TestNearSetHand measures the rule on the hand-written pairs, copies
 // edited as an editor would rather than by rules, split as TestNearSet's.
 // Its held-out figures are asserted at the level the rule reaches, far
-// from the targets: of the 210 copies held out it merges 83 (recall
-// 0.395), and 5 of the 210 different stories (precision 0.943). A copy
+// from the targets: of the 210 copies held out it merges 85 (recall
+// 0.405), and 5 of the 210 different stories (precision 0.944). A copy
 // that adds or drops a modifier ("khách du lịch trong nước" / "khách du
 // lịch") or rewords a phrase the lexicon lacks stays apart.
 func TestNearSetHand(t *testing.T) {
-	checkSet(t, "hand-written", loadHandSet(t), 0.92, 0.38)
+	checkSet(t, "hand-written", loadHandSet(t), 0.92, 0.40)
 }
 
 // checkSet scores pairs, which must hold at least 300 same-story and 300
@@ -298,6 +298,12 @@ func TestSketchForms(t *testing.T) {
 	b := NewSketch("Cầu chính thức thông xe", "Cầu Rạch Miễu 2 nối hai tỉnh khánh thành sau 3 năm thi công.")
 	if _, ok := SameStory(&a, &b); !ok {
 		t.Error("a date only one lead states vetoes")
+	}
+	// The other outlet's spelling of a headline's word: "tỉ" for "tỷ".
+	a = NewSketch("Vốn 19.700 tỷ đồng cho cầu Tứ Liên", "Cầu Tứ Liên có tổng vốn 19.700 tỷ đồng, khởi công sáng 19/5 tại Hà Nội.")
+	b = NewSketch("Cầu Tứ Liên vốn 19.700 tỉ đồng khởi công", "Cầu Tứ Liên có tổng vốn 19.700 tỉ đồng, khởi công sáng 19/5 tại Hà Nội.")
+	if _, ok := SameStory(&a, &b); !ok {
+		t.Error("a word in the other spelling vetoes")
 	}
 	// A condition with a figure that the headline makes the subject.
 	a = NewSketch("Hỗ trợ 5 triệu đồng cho giáo viên có thâm niên trên 10 năm",

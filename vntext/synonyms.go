@@ -17,6 +17,29 @@ var synonymsText string
 // writes them) to the groups it belongs to.
 var synonymGroups = parseSynonyms(synonymsText)
 
+// spellings maps each word of the lexicon's groups of one-word spellings
+// ("tỷ | tỉ", "quý | quí": words equal but for i and y) to the other
+// spelling, so that a copy in the other outlet's spelling lacks no word.
+var spellings = parseSpellings(synonymsText)
+
+func parseSpellings(text string) map[uint32]uint32 {
+	iy := strings.NewReplacer("y", "i", "ý", "í", "ỳ", "ì", "ỷ", "ỉ", "ỹ", "ĩ", "ỵ", "ị")
+	out := map[uint32]uint32{}
+	for line := range strings.Lines(text) {
+		line, _, _ = strings.Cut(line, "#")
+		ws := strings.Split(line, "|")
+		if len(ws) != 2 {
+			continue
+		}
+		x, y := strings.TrimSpace(ws[0]), strings.TrimSpace(ws[1])
+		if x == y || strings.ContainsRune(x, ' ') || strings.ContainsRune(y, ' ') || iy.Replace(x) != iy.Replace(y) {
+			continue
+		}
+		out[wordHash(x)], out[wordHash(y)] = wordHash(y), wordHash(x)
+	}
+	return out
+}
+
 // maxSynonymWords is the most content words a phrase of the lexicon has.
 const maxSynonymWords = 4
 
