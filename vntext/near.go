@@ -547,7 +547,7 @@ func replaced(a, b *Sketch) bool {
 		if (len(rx) == 0 || len(ry) == 0) && framing(rx, ry) {
 			continue // "giảm lãi suất" / "được giảm lãi suất", "4%" / "mức 4%"
 		}
-		dated := len(rx) == 0 && figure(ys, b) || len(ry) == 0 && figure(xs, a)
+		dated := len(rx) == 0 && figure(ys, b, a) || len(ry) == 0 && figure(xs, a, b)
 		if len(rx)+len(ry) < minClause && !dated || added(xs, gx[i0:i], a, b) || added(ys, gy[j0:j], b, a) {
 			return true
 		}
@@ -580,14 +580,18 @@ func framing(rx, ry []uint32) bool {
 // that does is a date or an amount only one copy states ("sau trận mưa
 // lớn đêm 21/6", "phiên giao dịch ngày 3/12"), which vetoes no more than
 // the figure alone would, unless it brings the headline's subject ("có
-// thâm niên trên 10 năm", the seniority in the headline).
-func figure(run []uint32, s *Sketch) bool {
+// thâm niên trên 10 năm", the seniority in the headline). One that names
+// a name the other text lacks adds a party, not a date.
+func figure(run []uint32, s, other *Sketch) bool {
+	num := false
 	for _, w := range run {
-		if k, _ := slices.BinarySearch(s.lead, w); s.flags[k]&wordNumber != 0 {
-			return true
+		k, _ := slices.BinarySearch(s.lead, w)
+		if s.flags[k]&wordName != 0 && !other.has(w) {
+			return false // a party named: "và U22 Uzbekistan"
 		}
+		num = num || s.flags[k]&wordNumber != 0
 	}
-	return false
+	return num
 }
 
 // novel reports whether some word of run, from the lead own, is not

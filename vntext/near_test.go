@@ -279,6 +279,9 @@ func TestSketchForms(t *testing.T) {
 			"Sáng 20/12, tỉnh tổ chức lễ khánh thành cầu Rạch Miễu 2 sau 3 năm thi công, nối Tiền Giang và Bến Tre.", true},
 		{"Từ năm học tới, thành phố hỗ trợ 2 triệu đồng mỗi tháng cho giáo viên mầm non ở các xã đảo, theo nghị quyết vừa thông qua.",
 			"Từ năm học tới, thành phố hỗ trợ 2 triệu đồng mỗi tháng cho giáo viên ở các xã đảo, theo nghị quyết vừa thông qua.", false},
+		// A party added, named with a figure: no date.
+		{"Đội tuyển U22 sẽ sang Trung Quốc tập huấn từ ngày 5 đến 18/11, thi đấu giao hữu với U22 Trung Quốc. Danh sách tập trung gồm 28 cầu thủ.",
+			"Đội tuyển U22 sẽ sang Trung Quốc tập huấn từ ngày 5 đến 18/11, thi đấu giao hữu với U22 Trung Quốc và U22 Uzbekistan. Danh sách tập trung gồm 28 cầu thủ.", false},
 		// A date only one side states, with the words that frame it.
 		{"Nhiều tuyến phố ở Hà Nội ngập sâu 30-50 cm sau trận mưa lớn đêm 21/6, giao thông ùn tắc kéo dài đến trưa.",
 			"Nhiều tuyến phố ở Hà Nội ngập sâu 30-50 cm, giao thông ùn tắc kéo dài đến trưa.", true},
