@@ -526,7 +526,13 @@ func replaced(a, b *Sketch) bool {
 		// detail), and counts only where it brings the headline's subject
 		// ("3 năm tù" / "3 năm tù nhưng cho hưởng án treo", "tù treo" in
 		// the headline) or a conjunct ("quốc tế và nội địa" / "quốc tế").
-		if i == n || j == m || !content(xs, gx[i0:i], a, b) && !content(ys, gy[j0:j], b, a) {
+		if i == n || j == m {
+			continue
+		}
+		if len(ys) == 0 && listed(xs, a, b) || len(xs) == 0 && listed(ys, b, a) {
+			return true // "quốc lộ 7 và quốc lộ 16" / "quốc lộ 7"
+		}
+		if !content(xs, gx[i0:i], a, b) && !content(ys, gy[j0:j], b, a) {
 			continue
 		}
 		// A side whose content words all stand elsewhere in the other
@@ -581,13 +587,14 @@ func framing(rx, ry []uint32) bool {
 // lớn đêm 21/6", "phiên giao dịch ngày 3/12"), which vetoes no more than
 // the figure alone would, unless it brings the headline's subject ("có
 // thâm niên trên 10 năm", the seniority in the headline). One that names
-// a name the other text lacks adds a party, not a date.
+// a name the other text lacks, or joins a conjunct, adds a party or an
+// item, not a date.
 func figure(run []uint32, s, other *Sketch) bool {
 	num := false
 	for _, w := range run {
 		k, _ := slices.BinarySearch(s.lead, w)
-		if s.flags[k]&wordName != 0 && !other.has(w) {
-			return false // a party named: "và U22 Uzbekistan"
+		if s.flags[k]&wordName != 0 && !other.has(w) || inSet(conjunctions, w) {
+			return false // a party or an item: "và U22 Uzbekistan", "và quốc lộ 16"
 		}
 		num = num || s.flags[k]&wordNumber != 0
 	}
@@ -902,6 +909,23 @@ func added(run []uint32, gram []bool, s, other *Sketch) bool {
 				return true
 			}
 			break
+		}
+	}
+	return false
+}
+
+// listed reports whether run, from s's lead, added where the other lead
+// has nothing, joins a conjunct that holds a number the other text lacks:
+// another item of a list ("và quốc lộ 16").
+func listed(run []uint32, s, other *Sketch) bool {
+	for i, w := range run {
+		if !inSet(conjunctions, w) {
+			continue
+		}
+		for _, v := range run[i+1:] {
+			if k, _ := slices.BinarySearch(s.lead, v); s.flags[k]&wordNumber != 0 && !other.has(v) {
+				return true
+			}
 		}
 	}
 	return false

@@ -282,6 +282,8 @@ func TestSketchForms(t *testing.T) {
 		// A party added, named with a figure: no date.
 		{"Đội tuyển U22 sẽ sang Trung Quốc tập huấn từ ngày 5 đến 18/11, thi đấu giao hữu với U22 Trung Quốc. Danh sách tập trung gồm 28 cầu thủ.",
 			"Đội tuyển U22 sẽ sang Trung Quốc tập huấn từ ngày 5 đến 18/11, thi đấu giao hữu với U22 Trung Quốc và U22 Uzbekistan. Danh sách tập trung gồm 28 cầu thủ.", false},
+		{"Mưa lớn gây sạt lở tại nhiều điểm trên quốc lộ 7 và quốc lộ 16 qua huyện Kỳ Sơn, khiến giao thông bị chia cắt.",
+			"Mưa lớn gây sạt lở tại nhiều điểm trên quốc lộ 7 qua huyện Kỳ Sơn, khiến giao thông bị chia cắt.", false},
 		// A date only one side states, with the words that frame it.
 		{"Nhiều tuyến phố ở Hà Nội ngập sâu 30-50 cm sau trận mưa lớn đêm 21/6, giao thông ùn tắc kéo dài đến trưa.",
 			"Nhiều tuyến phố ở Hà Nội ngập sâu 30-50 cm, giao thông ùn tắc kéo dài đến trưa.", true},
