@@ -429,7 +429,49 @@ func Vetoed(a, b *Sketch) bool {
 			return true // one side says only up, the other only down
 		}
 	}
+	if sa, sb := a.phraseSigns(), b.phraseSigns(); sa&^sb != 0 && sb&^sa != 0 && opposed(sa, sb) {
+		return true // "xuất siêu" / "nhập siêu"
+	}
 	return replaced(a, b)
+}
+
+// signPhrases are two-word terms of direction whose words also stand in
+// other terms: "xuất siêu" (a surplus) and "nhập siêu" (a deficit) in
+// leads that both speak of "xuất nhập khẩu".
+var signPhrases = [][2][2]uint32{
+	{{wordHash("xuất"), wordHash("siêu")}, {wordHash("nhập"), wordHash("siêu")}},
+	{{wordHash("mua"), wordHash("ròng")}, {wordHash("bán"), wordHash("ròng")}},
+	{{wordHash("thặng"), wordHash("dư")}, {wordHash("thâm"), wordHash("hụt")}},
+}
+
+// phraseSigns returns the signPhrases s's lead holds: bit 2i for the
+// first of signPhrases[i], bit 2i+1 for the second.
+func (s *Sketch) phraseSigns() uint32 {
+	var out uint32
+	for k := 1; k < len(s.seq); k++ {
+		p := [2]uint32{s.lead[s.seq[k-1]], s.lead[s.seq[k]]}
+		for i, sp := range signPhrases {
+			if p == sp[0] {
+				out |= 1 << (2 * i)
+			} else if p == sp[1] {
+				out |= 1 << (2*i + 1)
+			}
+		}
+	}
+	return out
+}
+
+// opposed reports whether sign sets a and b (as phraseSigns returns them)
+// hold, for one pair, only the first on one side and only the second on
+// the other.
+func opposed(a, b uint32) bool {
+	for i := range signPhrases {
+		x, y := uint32(1)<<(2*i), uint32(1)<<(2*i+1)
+		if sa, sb := a&(x|y), b&(x|y); sa != sb && sa != x|y && sb != x|y && sa != 0 && sb != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // before orders sketches by their MinHash values, then their leads, for
@@ -568,9 +610,10 @@ func replaced(a, b *Sketch) bool {
 // "dao động 3-5%") and the noun of an occasion before an event ("lễ khánh
 // thành", "chương trình", "phiên"). Added or dropped alone, they state no
 // other fact; a modifier after a noun ("khách du lịch trong nước") does,
-// and is not among them.
+// and is not among them, nor is "tổng": "tổng vốn đăng ký" (all capital
+// registered) is not "vốn đăng ký mới" (new capital).
 var framingPhrases = phraseHashes("được|bị|phải|còn|tiếp tục|diễn ra|tiến hành|" +
-	"mức|tổng|số|tổng số|tỷ lệ|con số|lượng|tương đương|dao động|" +
+	"mức|số|tổng số|tỷ lệ|con số|lượng|tương đương|dao động|" +
 	"lễ|buổi|chương trình|công tác|hoạt động|phiên")
 
 // framing reports whether an addition (rx or ry, one of them empty) is

@@ -284,6 +284,12 @@ func TestSketchForms(t *testing.T) {
 			"Đội tuyển U22 sẽ sang Trung Quốc tập huấn từ ngày 5 đến 18/11, thi đấu giao hữu với U22 Trung Quốc và U22 Uzbekistan. Danh sách tập trung gồm 28 cầu thủ.", false},
 		{"Mưa lớn gây sạt lở tại nhiều điểm trên quốc lộ 7 và quốc lộ 16 qua huyện Kỳ Sơn, khiến giao thông bị chia cắt.",
 			"Mưa lớn gây sạt lở tại nhiều điểm trên quốc lộ 7 qua huyện Kỳ Sơn, khiến giao thông bị chia cắt.", false},
+		// A surplus is no deficit, though both leads speak of "xuất nhập
+		// khẩu"; all capital is not new capital.
+		{"Tổng kim ngạch xuất nhập khẩu 11 tháng đạt 715,5 tỷ USD, tăng 15,4%. Cán cân thương mại ước xuất siêu 24,3 tỷ USD.",
+			"Tổng kim ngạch xuất nhập khẩu 11 tháng đạt 715,5 tỷ USD, tăng 15,4%. Cán cân thương mại ước nhập siêu 24,3 tỷ USD.", false},
+		{"Tính đến ngày 31/10, vốn đầu tư nước ngoài đăng ký mới vào Việt Nam đạt 17,4 tỷ USD, tăng 1,7% so với cùng kỳ năm trước.",
+			"Tính đến ngày 31/10, tổng vốn đầu tư nước ngoài đăng ký vào Việt Nam đạt 17,4 tỷ USD, tăng 1,7% so với cùng kỳ năm trước.", false},
 		// A date only one side states, with the words that frame it.
 		{"Nhiều tuyến phố ở Hà Nội ngập sâu 30-50 cm sau trận mưa lớn đêm 21/6, giao thông ùn tắc kéo dài đến trưa.",
 			"Nhiều tuyến phố ở Hà Nội ngập sâu 30-50 cm, giao thông ùn tắc kéo dài đến trưa.", true},
