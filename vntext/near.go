@@ -625,6 +625,14 @@ func framing(rx, ry []uint32) bool {
 	return madeOf(rx, framingPhrases)
 }
 
+// numeric reports whether run, from s's lead, holds a number.
+func numeric(run []uint32, s *Sketch) bool {
+	return slices.ContainsFunc(run, func(w uint32) bool {
+		k, _ := slices.BinarySearch(s.lead, w)
+		return s.flags[k]&wordNumber != 0
+	})
+}
+
 // figure reports whether run, from s's lead, holds a number: an addition
 // that does is a date or an amount only one copy states ("sau trận mưa
 // lớn đêm 21/6", "phiên giao dịch ngày 3/12"), which vetoes no more than
@@ -747,7 +755,8 @@ func factsDiffer(xs, ys []uint32, a, b *Sketch) bool {
 	if len(xs) == 0 || len(ys) == 0 {
 		return false
 	}
-	return significant(xs, a, b) || significant(ys, b, a) ||
+	nx, ny := numeric(xs, a), numeric(ys, b)
+	return significant(xs, a, b, ny) || significant(ys, b, a, nx) ||
 		len(xs) <= maxTrade && len(ys) <= maxTrade && factsOutside(xs, ys, a) && factsOutside(ys, xs, b)
 }
 
@@ -982,12 +991,20 @@ var conjunctions = hashSet("và", "hoặc", "cùng", "nhưng")
 const endRun = 6
 
 // significant reports whether some word of run, from s's lead, is a name,
-// a number or a direction word (tăng, giảm …) that other lacks: "giữ
-// nguyên lãi suất" where the other says "giảm lãi suất" is another fact.
-func significant(run []uint32, s, other *Sketch) bool {
+// a number (when numbers is set: the other side of the hunk states one
+// too) or a direction word (tăng, giảm …) that other lacks: "giữ nguyên
+// lãi suất" where the other says "giảm lãi suất" is another fact. A
+// number put where the other side has only words was not replaced: it is
+// a figure or a date only one side states ("phiên" / "chiều 16/10, UBND
+// huyện tổ chức"), which vetoes nothing.
+func significant(run []uint32, s, other *Sketch, numbers bool) bool {
+	f := uint8(wordName)
+	if numbers {
+		f |= wordNumber
+	}
 	for _, w := range run {
 		k, _ := slices.BinarySearch(s.lead, w)
-		if (s.flags[k]&(wordName|wordNumber) != 0 || inSet(signHashes, w)) && !other.has(w) {
+		if (s.flags[k]&f != 0 || inSet(signHashes, w)) && !other.has(w) {
 			return true
 		}
 	}

@@ -161,18 +161,18 @@ func (s setScore) recall() float64 { return float64(s.tp) / float64(s.tp+s.fn) }
 // The targets are recall ≥ 0.95 at precision 1.000 on the held-out half.
 // Both are asserted at the level this method reaches, and neither target
 // is met: of the 404 different-story pairs held out it merges 2
-// (precision 0.995), and it merges 378 of the 404 copies (recall 0.936):
+// (precision 0.995), and it merges 380 of the 404 copies (recall 0.941):
 // a copy whose editor swapped content words the lexicon does not group
 // ("tổ chức" / "tiến hành") stays apart, as a different fact would.
 func TestNearSet(t *testing.T) {
-	checkSet(t, "generated", loadNearSet(t), 0.994, 0.935)
+	checkSet(t, "generated", loadNearSet(t), 0.994, 0.94)
 }
 
 // TestNearSetHand measures the rule on the hand-written pairs, copies
 // edited as an editor would rather than by rules, split as TestNearSet's.
 // Its held-out figures are asserted at the level the rule reaches, far
-// from the targets: of the 300 copies held out it merges 92 (recall
-// 0.307), and 7 of the 300 different stories (precision 0.929). A copy
+// from the targets: of the 300 copies held out it merges 94 (recall
+// 0.313), and 7 of the 300 different stories (precision 0.931). A copy
 // that adds or drops a modifier ("khách du lịch trong nước" / "khách du
 // lịch") or rewords a phrase the lexicon lacks stays apart.
 func TestNearSetHand(t *testing.T) {
@@ -290,6 +290,9 @@ func TestSketchForms(t *testing.T) {
 			"Tổng kim ngạch xuất nhập khẩu 11 tháng đạt 715,5 tỷ USD, tăng 15,4%. Cán cân thương mại ước nhập siêu 24,3 tỷ USD.", false},
 		{"Tính đến ngày 31/10, vốn đầu tư nước ngoài đăng ký mới vào Việt Nam đạt 17,4 tỷ USD, tăng 1,7% so với cùng kỳ năm trước.",
 			"Tính đến ngày 31/10, tổng vốn đầu tư nước ngoài đăng ký vào Việt Nam đạt 17,4 tỷ USD, tăng 1,7% so với cùng kỳ năm trước.", false},
+		// A date where the other says "hôm qua": no figure replaced.
+		{"Sáng 20/12, thành phố tổ chức khánh thành cầu Rạch Miễu 2 sau 3 năm thi công, nối Tiền Giang và Bến Tre.",
+			"Hôm qua, thành phố tổ chức khánh thành cầu Rạch Miễu 2 sau 3 năm thi công, nối Tiền Giang và Bến Tre.", true},
 		// A date only one side states, with the words that frame it.
 		{"Nhiều tuyến phố ở Hà Nội ngập sâu 30-50 cm sau trận mưa lớn đêm 21/6, giao thông ùn tắc kéo dài đến trưa.",
 			"Nhiều tuyến phố ở Hà Nội ngập sâu 30-50 cm, giao thông ùn tắc kéo dài đến trưa.", true},
