@@ -605,15 +605,16 @@ func replaced(a, b *Sketch) bool {
 
 // framingPhrases are the words an editor adds to frame what both copies
 // state, never to restrict it: voice and aspect before a verb ("được
-// giảm", "phải nhập viện", "tiếp tục tăng", "diễn ra"), the head of a
-// measure before a figure ("mức 4%", "tổng số 120", "tương đương 2%",
-// "dao động 3-5%") and the noun of an occasion before an event ("lễ khánh
-// thành", "chương trình", "phiên"). Added or dropped alone, they state no
-// other fact; a modifier after a noun ("khách du lịch trong nước") does,
-// and is not among them, nor is "tổng": "tổng vốn đăng ký" (all capital
-// registered) is not "vốn đăng ký mới" (new capital).
-var framingPhrases = phraseHashes("được|bị|phải|còn|tiếp tục|diễn ra|tiến hành|" +
-	"mức|số|tổng số|tỷ lệ|con số|lượng|tương đương|dao động|" +
+// giảm", "phải nhập viện", "tiếp tục tăng", "diễn ra", "xảy ra"), the
+// head of a measure before a figure ("mức 4%", "tổng số 120", "tương
+// đương 2%", "với tỷ số 2-1", "dao động 3-5%") and the noun of an
+// occasion before an event ("lễ khánh thành", "chương trình", "phiên").
+// Added or dropped alone, they state no other fact; a modifier after a
+// noun ("khách du lịch trong nước") does, and is not among them, nor is
+// "tổng": "tổng vốn đăng ký" (all capital registered) is not "vốn đăng
+// ký mới" (new capital).
+var framingPhrases = phraseHashes("được|bị|phải|còn|tiếp tục|diễn ra|xảy ra|tiến hành|" +
+	"mức|số|tổng số|tỷ lệ|tỷ số|con số|lượng|tương đương|dao động|" +
 	"lễ|buổi|chương trình|công tác|hoạt động|phiên")
 
 // framing reports whether an addition (rx or ry, one of them empty) is

@@ -293,6 +293,8 @@ func TestSketchForms(t *testing.T) {
 		// A date where the other says "hôm qua": no figure replaced.
 		{"Sáng 20/12, thành phố tổ chức khánh thành cầu Rạch Miễu 2 sau 3 năm thi công, nối Tiền Giang và Bến Tre.",
 			"Hôm qua, thành phố tổ chức khánh thành cầu Rạch Miễu 2 sau 3 năm thi công, nối Tiền Giang và Bến Tre.", true},
+		{"Chiều 12/10, Công an Hà Nội thắng Thép Xanh Nam Định 2-1 trên sân Hàng Đẫy, vươn lên dẫn đầu bảng xếp hạng.",
+			"Chiều 12/10, Công an Hà Nội thắng Thép Xanh Nam Định với tỷ số 2-1 trên sân Hàng Đẫy, vươn lên dẫn đầu bảng xếp hạng.", true},
 		// A date only one side states, with the words that frame it.
 		{"Nhiều tuyến phố ở Hà Nội ngập sâu 30-50 cm sau trận mưa lớn đêm 21/6, giao thông ùn tắc kéo dài đến trưa.",
 			"Nhiều tuyến phố ở Hà Nội ngập sâu 30-50 cm, giao thông ùn tắc kéo dài đến trưa.", true},
