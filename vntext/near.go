@@ -284,17 +284,7 @@ func (sc *sketcher) release() {
 // has reports whether w, in either spelling (see spellings), is a word
 // of s's headline or lead.
 func (s *Sketch) has(w uint32) bool {
-	if s.inLead(w) {
-		return true
-	}
-	if _, ok := slices.BinarySearch(s.title, w); ok {
-		return true
-	}
-	if v, ok := spellings[w]; ok {
-		_, ok = slices.BinarySearch(s.title, v)
-		return ok
-	}
-	return false
+	return spelt(s.lead, w) || spelt(s.title, w)
 }
 
 // numberOutside reports whether s's headline states a number that other's
@@ -309,12 +299,15 @@ func (s *Sketch) numberOutside(other *Sketch) bool {
 }
 
 // inLead reports whether w, in either spelling, is a word of s's lead.
-func (s *Sketch) inLead(w uint32) bool {
-	if _, ok := slices.BinarySearch(s.lead, w); ok {
+func (s *Sketch) inLead(w uint32) bool { return spelt(s.lead, w) }
+
+// spelt reports whether the sorted words ws hold w in either spelling.
+func spelt(ws []uint32, w uint32) bool {
+	if _, ok := slices.BinarySearch(ws, w); ok {
 		return true
 	}
 	if v, ok := spellings[w]; ok {
-		_, ok = slices.BinarySearch(s.lead, v)
+		_, ok = slices.BinarySearch(ws, v)
 		return ok
 	}
 	return false
