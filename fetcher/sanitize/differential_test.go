@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/mmcdole/gofeed"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/pressfeed/pressfeed/fetcher/decode"
 	"github.com/pressfeed/pressfeed/fetcher/internal/corpustest"
@@ -117,6 +118,10 @@ func sanitizeDiff(in string, base *url.URL) string {
 	for _, withText := range []bool{true, false} {
 		out, text, cut := sanitizeCut(in, base, withText)
 		wantOut, wantText := referenceSanitize(in, base, withText)
+		// The previous pipeline joined NFC runs of text without composing
+		// across them ("A", then a combining acute after a tag); its text
+		// is compared in NFC, which is what sanitize promises.
+		wantText = norm.NFC.String(wantText)
 		if cut && strings.HasPrefix(wantOut, trailingEndTags.ReplaceAllString(out, "")) &&
 			strings.HasPrefix(wantText, strings.TrimRight(text, " ")) && len(out) < len(wantOut) {
 			continue

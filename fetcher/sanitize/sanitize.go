@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/pressfeed/pressfeed/plaintext"
 )
@@ -57,6 +58,11 @@ func sanitizeCut(raw string, base *url.URL, withText bool) (out, text string, cu
 	t.limit = outputLimit(len(raw))
 	t.run(raw)
 	out, text, cut = strings.TrimSpace(string(t.out)), string(t.text), t.cut
+	if t.seam {
+		// Each run is NFC, but "A" and a combining acute across a tag
+		// (A<b>\u0301</b>) compose once joined.
+		text = norm.NFC.String(text)
+	}
 	if cap(t.out) <= maxPooled && cap(t.pending) <= maxPooled && cap(t.attrs) <= 64 && cap(t.policy.skipEnds) <= 64 {
 		tidiers.Put(t) // not the buffers of an outsized document
 	}
@@ -116,6 +122,7 @@ type tidier struct {
 	out      []byte
 	text     []byte
 	space    bool // text ends with white space (or is empty)
+	seam     bool // a run of text starting with a combining mark joined the text
 	pre      bool // the last token opened a <pre>
 	attrs    []html.Attribute
 	pending  []byte // text not yet written
@@ -304,6 +311,9 @@ func (t *tidier) attr(k, v string) {
 func (t *tidier) addText(s []byte) {
 	if !t.withText {
 		return
+	}
+	if len(s) > 0 && s[0] >= utf8.RuneSelf && len(t.text) > 0 && !norm.NFC.Properties(s).BoundaryBefore() {
+		t.seam = true
 	}
 	sp := t.space // the text, with s[start:i] appended, ends with white space
 	start := 0
