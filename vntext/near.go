@@ -762,7 +762,7 @@ func turns(xs, ys []uint32, a, b *Sketch) bool {
 	if len(xs) == 0 && clause(ys, b) || len(ys) == 0 && clause(xs, a) {
 		return false // a clause written or cut: "nhằm giúp người dân không phải đổi giấy tờ"
 	}
-	return qualifies(xs, ys, a) || qualifies(ys, xs, b) || tense(xs, ys)
+	return qualifies(xs, ys, a) || qualifies(ys, xs, b) || contrast(xs, ys)
 }
 
 // clause reports whether run, from s's lead, has minClause content words
@@ -877,21 +877,31 @@ func factsOutside(run, other []uint32, s *Sketch) bool {
 // than) of a figure ("trên 10 tấn" / "dưới 10 tấn").
 var qualifiers = hashSet(strings.Fields("không chưa phó nam nữ mua bán dưới")...)
 
-// past and future are the markers of tense: a run that says "sẽ" where
-// the other says "đã" reports a plan where the other reports it done ("đã
-// rời cảng" / "sẽ rời cảng"). One side's "sẽ" alone is no contrast.
-var (
-	past   = hashSet("đã", "vừa", "mới")
-	future = hashSet("sẽ")
-)
+// contrasts are grammatical words that state opposite things where one
+// copy has the one and the other, in the same place, the other: the
+// markers of tense ("đã rời cảng" / "sẽ rời cảng": a plan, and the plan
+// done; one side's "sẽ" alone is no contrast), inside and outside ("khách
+// trong nước" / "khách ngoài nước", "trong giờ" / "ngoài giờ"), many and
+// few, more than and nearly ("hơn 1 triệu" / "gần 1 triệu").
+var contrasts = [][2][]uint32{
+	{hashSet("sẽ"), hashSet("đã", "vừa", "mới")},
+	{hashSet("trong"), hashSet("ngoài")},
+	{hashSet("nhiều"), hashSet("ít")},
+	{hashSet("hơn"), hashSet("gần")},
+}
 
-// tense reports whether one run has a marker of the future where the
-// other has one of the past.
-func tense(xs, ys []uint32) bool {
+// contrast reports whether one run has a word of a contrast where the
+// other has its opposite.
+func contrast(xs, ys []uint32) bool {
 	has := func(run, set []uint32) bool {
 		return slices.ContainsFunc(run, func(w uint32) bool { return inSet(set, w) })
 	}
-	return has(xs, future) && has(ys, past) || has(ys, future) && has(xs, past)
+	for _, c := range contrasts {
+		if has(xs, c[0]) && has(ys, c[1]) || has(ys, c[0]) && has(xs, c[1]) {
+			return true
+		}
+	}
+	return false
 }
 
 // qualifies reports whether run, from s's lead, holds a qualifier that

@@ -160,12 +160,12 @@ func (s setScore) recall() float64 { return float64(s.tp) / float64(s.tp+s.fn) }
 //
 // The targets are recall ≥ 0.95 at precision 1.000 on the held-out half.
 // Both are asserted at the level this method reaches, and neither target
-// is met: of the 404 different-story pairs held out it merges 2
-// (precision 0.995), and it merges 380 of the 404 copies (recall 0.941):
+// is met: of the 404 different-story pairs held out it merges 1
+// (precision 0.997), and it merges 380 of the 404 copies (recall 0.941):
 // a copy whose editor swapped content words the lexicon does not group
 // ("tổ chức" / "tiến hành") stays apart, as a different fact would.
 func TestNearSet(t *testing.T) {
-	checkSet(t, "generated", loadNearSet(t), 0.994, 0.94)
+	checkSet(t, "generated", loadNearSet(t), 0.996, 0.94)
 }
 
 // TestNearSetHand measures the rule on the hand-written pairs, copies
@@ -295,6 +295,13 @@ func TestSketchForms(t *testing.T) {
 			"Hôm qua, thành phố tổ chức khánh thành cầu Rạch Miễu 2 sau 3 năm thi công, nối Tiền Giang và Bến Tre.", true},
 		{"Chiều 12/10, Công an Hà Nội thắng Thép Xanh Nam Định 2-1 trên sân Hàng Đẫy, vươn lên dẫn đầu bảng xếp hạng.",
 			"Chiều 12/10, Công an Hà Nội thắng Thép Xanh Nam Định với tỷ số 2-1 trên sân Hàng Đẫy, vươn lên dẫn đầu bảng xếp hạng.", true},
+		// Grammatical words that state opposite things in one place.
+		{"Bệnh viện tiếp nhận khám bệnh trong giờ hành chính cho người có thẻ bảo hiểm y tế từ ngày 1/7.",
+			"Bệnh viện tiếp nhận khám bệnh ngoài giờ hành chính cho người có thẻ bảo hiểm y tế từ ngày 1/7.", false},
+		{"Đợt mưa lớn khiến nhiều hộ dân ở huyện Bát Xát phải di dời khẩn cấp trong đêm 8/8.",
+			"Đợt mưa lớn khiến ít hộ dân ở huyện Bát Xát phải di dời khẩn cấp trong đêm 8/8.", false},
+		{"Giá vàng miếng sáng nay tăng hơn 1 triệu đồng mỗi lượng so với cuối tuần trước.",
+			"Giá vàng miếng sáng nay tăng gần 1 triệu đồng mỗi lượng so với cuối tuần trước.", false},
 		// A date only one side states, with the words that frame it.
 		{"Nhiều tuyến phố ở Hà Nội ngập sâu 30-50 cm sau trận mưa lớn đêm 21/6, giao thông ùn tắc kéo dài đến trưa.",
 			"Nhiều tuyến phố ở Hà Nội ngập sâu 30-50 cm, giao thông ùn tắc kéo dài đến trưa.", true},
