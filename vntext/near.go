@@ -880,25 +880,42 @@ var qualifiers = hashSet(strings.Fields("không chưa phó nam nữ mua bán dư
 // contrasts are grammatical words that state opposite things where one
 // copy has the one and the other, in the same place, the other: the
 // markers of tense ("đã rời cảng" / "sẽ rời cảng": a plan, and the plan
-// done; one side's "sẽ" alone is no contrast), inside and outside ("khách
-// trong nước" / "khách ngoài nước", "trong giờ" / "ngoài giờ"), many and
-// few, more than and nearly ("hơn 1 triệu" / "gần 1 triệu").
-var contrasts = [][2][]uint32{
-	{hashSet("sẽ"), hashSet("đã", "vừa", "mới")},
-	{hashSet("trong"), hashSet("ngoài")},
-	{hashSet("nhiều"), hashSet("ít")},
-	{hashSet("hơn"), hashSet("gần")},
+// done; one side's "sẽ" alone is no contrast) and of aspect ("đang thi
+// công" / "đã thi công"), inside and outside ("khách trong nước" / "khách
+// ngoài nước", "trong giờ" / "ngoài giờ"), many and few, more than and
+// nearly ("hơn 1 triệu" / "gần 1 triệu"), all and some ("các hộ dân" /
+// "một số hộ dân"), from and to ("từ Đà Nẵng đến Seoul" / "đến Đà Nẵng
+// từ Seoul", "từ ngày 1/7" / "đến ngày 1/7"), morning and afternoon.
+// "chiều" and "tối" are no contrast: six in the evening is either.
+var contrasts = [][2][][]uint32{
+	{phraseHashes("sẽ|sắp"), phraseHashes("đã|vừa|mới")},
+	{phraseHashes("đang"), phraseHashes("đã")},
+	{phraseHashes("trong"), phraseHashes("ngoài")},
+	{phraseHashes("nhiều"), phraseHashes("ít")},
+	{phraseHashes("hơn|trên"), phraseHashes("gần")},
+	{phraseHashes("các|mọi"), phraseHashes("1 số|vài")},
+	{phraseHashes("từ"), phraseHashes("đến|tới")},
+	{phraseHashes("sáng"), phraseHashes("chiều|tối")},
 }
 
 // contrast reports whether one run has a word of a contrast where the
 // other has its opposite.
 func contrast(xs, ys []uint32) bool {
-	has := func(run, set []uint32) bool {
-		return slices.ContainsFunc(run, func(w uint32) bool { return inSet(set, w) })
-	}
 	for _, c := range contrasts {
-		if has(xs, c[0]) && has(ys, c[1]) || has(ys, c[0]) && has(xs, c[1]) {
+		if holds(xs, c[0]) && holds(ys, c[1]) || holds(ys, c[0]) && holds(xs, c[1]) {
 			return true
+		}
+	}
+	return false
+}
+
+// holds reports whether run holds one of the phrases.
+func holds(run []uint32, phrases [][]uint32) bool {
+	for i := range run {
+		for _, p := range phrases {
+			if len(p) <= len(run)-i && slices.Equal(run[i:i+len(p)], p) {
+				return true
+			}
 		}
 	}
 	return false
