@@ -627,24 +627,32 @@ func numeric(run []uint32, s *Sketch) bool {
 	})
 }
 
-// figure reports whether run, from s's lead, holds a number: an addition
-// that does is a date or an amount only one copy states ("sau trận mưa
-// lớn đêm 21/6", "phiên giao dịch ngày 3/12"), which vetoes no more than
-// the figure alone would, unless it brings the headline's subject ("có
-// thâm niên trên 10 năm", the seniority in the headline). One that names
-// a name the other text lacks, or joins a conjunct, adds a party or an
-// item, not a date.
+// figure reports whether run, from s's lead, holds a date or a time: a
+// number with a word of time, or a day and a month. An addition that
+// does is a date only one copy states ("sau trận mưa lớn đêm 21/6",
+// "phiên giao dịch ngày 3/12"), which vetoes no more than the date alone
+// would, unless it brings the headline's subject ("có thâm niên trên 10
+// năm", the seniority in the headline). A measure is no date: "xe tải
+// trên 10 tấn" / "xe tải" restricts what is concerned. One that names a
+// name the other text lacks, or joins a conjunct, adds a party or an
+// item.
 func figure(run []uint32, s, other *Sketch) bool {
-	num := false
+	date, prev := false, false
 	for _, w := range run {
 		k, _ := slices.BinarySearch(s.lead, w)
 		if s.flags[k]&wordName != 0 && !other.has(w) || inSet(conjunctions, w) {
 			return false // a party or an item: "và U22 Uzbekistan", "và quốc lộ 16"
 		}
-		num = num || s.flags[k]&wordNumber != 0
+		num := s.flags[k]&wordNumber != 0
+		date = date || num && prev || inSet(timeWords, w)
+		prev = num
 	}
-	return num
+	return date
 }
+
+// timeWords are the words of a date or a time of day.
+var timeWords = hashSet("ngày", "tháng", "năm", "tuần", "quý", "giờ", "phút", "hôm", "lúc",
+	"sáng", "trưa", "chiều", "tối", "đêm")
 
 // novel reports whether some word of run, from the lead own, is not
 // stated elsewhere in the other text: the other headline lacks it, and
