@@ -592,8 +592,24 @@ func replaced(a, b *Sketch) bool {
 		if len(rx)+len(ry) < minClause && !dated || added(xs, gx[i0:i], a, b) || added(ys, gy[j0:j], b, a) {
 			return true
 		}
+		if !dated && (len(rx) == 0 && restricts(ys) || len(ry) == 0 && restricts(xs)) {
+			return true // "cho doanh nghiệp" / "cho doanh nghiệp có doanh thu dưới 10 tỷ đồng"
+		}
 	}
 	return false
+}
+
+// restrictors are the words that open a clause restricting the noun
+// before it: "doanh nghiệp có doanh thu dưới 10 tỷ đồng", "sinh viên đạt
+// điểm thi từ 27 trở lên", "người lao động không có bảo hiểm xã hội".
+// Such a clause, added or cut, is a modifier however long: it says who
+// is concerned. A clause an editor writes or cuts opens otherwise: a
+// source ("theo …"), a cause or a purpose ("sau khi …", "để …").
+var restrictors = hashSet("có", "đạt", "thuộc", "không", "dưới", "trên", "từ")
+
+// restricts reports whether run opens with a restrictor.
+func restricts(run []uint32) bool {
+	return len(run) > 0 && inSet(restrictors, run[0])
 }
 
 // framingPhrases are the words an editor adds to frame what both copies
@@ -637,22 +653,28 @@ func numeric(run []uint32, s *Sketch) bool {
 // name the other text lacks, or joins a conjunct, adds a party or an
 // item.
 func figure(run []uint32, s, other *Sketch) bool {
-	date, prev := false, false
-	for _, w := range run {
+	date, prevNum := false, false
+	for i, w := range run {
 		k, _ := slices.BinarySearch(s.lead, w)
 		if s.flags[k]&wordName != 0 && !other.has(w) || inSet(conjunctions, w) {
 			return false // a party or an item: "và U22 Uzbekistan", "và quốc lộ 16"
 		}
 		num := s.flags[k]&wordNumber != 0
-		date = date || num && prev || inSet(timeWords, w)
-		prev = num
+		// A day and a month ("21/6"), or a word of time that is no rate
+		// ("đêm 21/6", "năm trước", not "mỗi năm").
+		date = date || num && prevNum || inSet(timeWords, w) && (i == 0 || !inSet(rates, run[i-1]))
+		prevNum = num
 	}
 	return date
 }
 
-// timeWords are the words of a date or a time of day.
-var timeWords = hashSet("ngày", "tháng", "năm", "tuần", "quý", "giờ", "phút", "hôm", "lúc",
-	"sáng", "trưa", "chiều", "tối", "đêm")
+// timeWords are the words of a date or a time of day, and rates the
+// words that make one a rate: "mỗi năm".
+var (
+	timeWords = hashSet("ngày", "tháng", "năm", "tuần", "quý", "giờ", "phút", "hôm", "lúc",
+		"sáng", "trưa", "chiều", "tối", "đêm")
+	rates = hashSet("mỗi", "hằng", "hàng")
+)
 
 // novel reports whether some word of run, from the lead own, is not
 // stated elsewhere in the other text: the other headline lacks it, and

@@ -316,6 +316,13 @@ func TestSketchForms(t *testing.T) {
 			"Xe tải gần 10 tấn bị cấm lưu thông qua cầu Rạch Miễu từ 22h ngày 12/12 để thay khe co giãn.", false},
 		{"Hà Nội cấm xe tải trên 10 tấn đi vào nội thành từ 6h đến 21h hằng ngày, áp dụng từ 1/1.",
 			"Hà Nội cấm xe tải đi vào nội thành từ 6h đến 21h hằng ngày, áp dụng từ 1/1.", false},
+		// A clause that restricts who is concerned, however long.
+		{"Tỉnh giảm 50% tiền thuê đất năm 2026 cho doanh nghiệp bị ảnh hưởng bởi bão số 3, theo nghị quyết vừa thông qua.",
+			"Tỉnh giảm 50% tiền thuê đất năm 2026 cho doanh nghiệp có doanh thu dưới 10 tỷ đồng mỗi năm bị ảnh hưởng bởi bão số 3, theo nghị quyết vừa thông qua.", false},
+		{"Bệnh viện khám miễn phí cho trẻ em dưới 6 tuổi trong tháng 6 tại khoa nhi.",
+			"Bệnh viện khám miễn phí cho trẻ em dưới 6 tuổi có hoàn cảnh khó khăn ở các xã miền núi trong tháng 6 tại khoa nhi.", false},
+		{"Trường miễn học phí năm học 2026-2027 cho sinh viên năm nhất theo quyết định của hiệu trưởng.",
+			"Trường miễn học phí năm học 2026-2027 cho sinh viên năm nhất đạt điểm thi từ 27 trở lên theo quyết định của hiệu trưởng.", false},
 		// A date only one side states, with the words that frame it.
 		{"Nhiều tuyến phố ở Hà Nội ngập sâu 30-50 cm sau trận mưa lớn đêm 21/6, giao thông ùn tắc kéo dài đến trưa.",
 			"Nhiều tuyến phố ở Hà Nội ngập sâu 30-50 cm, giao thông ùn tắc kéo dài đến trưa.", true},
