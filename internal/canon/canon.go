@@ -168,12 +168,12 @@ func tracks(part string) bool {
 	return Tracking(name)
 }
 
-// ValidHost reports whether h is a host name with no empty label, or an IP
-// literal.
+// ValidHost reports whether h is a host name with no empty label and no
+// white space, or an IP literal.
 func ValidHost(h string) bool {
 	h = strings.TrimSuffix(h, ".")
-	if h == "" {
-		return false
+	if h == "" || strings.IndexFunc(h, unicode.IsSpace) >= 0 {
+		return false // "\u00a0." would be "\u00a0", which Link trims away
 	}
 	if strings.Contains(h, ":") {
 		return true // an IPv6 literal; url.Parse checked the brackets

@@ -109,3 +109,17 @@ func FuzzLink(f *testing.F) {
 		}
 	})
 }
+
+// TestValidHost checks what counts as a host: no empty label, no white
+// space.
+func TestValidHost(t *testing.T) {
+	for h, want := range map[string]bool{
+		"example.vn": true, "example.vn.": true, "::1": true, "10.0.0.1": true,
+		"": false, ".": false, "a..b": false, ".example.vn": false,
+		"\u00a0": false, "\u00a0.": false, "ex ample.vn": false, "example.vn\t": false,
+	} {
+		if got := ValidHost(h); got != want {
+			t.Errorf("ValidHost(%q) = %v, want %v", h, got, want)
+		}
+	}
+}
