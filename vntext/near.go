@@ -395,8 +395,9 @@ const minLeadWords = 4
 // states a number the other lead lacks, or names a name the other lead
 // lacks; each headline states a number the other text lacks; each
 // headline has a subject word (one its lead repeats) that the other text
-// lacks; one says up where the other says only down; or their leads
-// differ in place (see replaced). Vetoed(a, b) is Vetoed(b, a): the
+// lacks; one says up where the other says only down, in a word or in a
+// two-word term ("xuất siêu" / "nhập siêu"); or their leads differ in
+// place (see replaced). Vetoed(a, b) is Vetoed(b, a): the
 // leads are aligned in one order whichever came first, so whether two
 // copies merge does not depend on which was fetched first.
 func Vetoed(a, b *Sketch) bool {
@@ -644,7 +645,8 @@ func numeric(run []uint32, s *Sketch) bool {
 }
 
 // figure reports whether run, from s's lead, holds a date or a time: a
-// number with a word of time, or a day and a month. An addition that
+// word of time that is no rate ("đêm", "năm trước", not "mỗi năm"), or a
+// day and a month ("21/6"). An addition that
 // does is a date only one copy states ("sau trận mưa lớn đêm 21/6",
 // "phiên giao dịch ngày 3/12"), which vetoes no more than the date alone
 // would, unless it brings the headline's subject ("có thâm niên trên 10
@@ -660,8 +662,6 @@ func figure(run []uint32, s, other *Sketch) bool {
 			return false // a party or an item: "và U22 Uzbekistan", "và quốc lộ 16"
 		}
 		num := s.flags[k]&wordNumber != 0
-		// A day and a month ("21/6"), or a word of time that is no rate
-		// ("đêm 21/6", "năm trước", not "mỗi năm").
 		date = date || num && prevNum || inSet(timeWords, w) && (i == 0 || !inSet(rates, run[i-1]))
 		prevNum = num
 	}
