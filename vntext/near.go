@@ -298,6 +298,15 @@ func (s *Sketch) numberOutside(other *Sketch) bool {
 	return false
 }
 
+// flagsOf returns the flags of w among the words of s's lead, none if
+// the lead lacks it.
+func (s *Sketch) flagsOf(w uint32) uint8 {
+	if k, ok := slices.BinarySearch(s.lead, w); ok {
+		return s.flags[k]
+	}
+	return 0
+}
+
 // inLead reports whether w, in either spelling, is a word of s's lead.
 func (s *Sketch) inLead(w uint32) bool { return spelt(s.lead, w) }
 
@@ -416,15 +425,8 @@ func Vetoed(a, b *Sketch) bool {
 	if lacks(a, b, wordKey, false) && lacks(b, a, wordKey, false) {
 		return true
 	}
-	for i := range signPairs {
-		x, y := uint32(1)<<(2*i), uint32(1)<<(2*i+1)
-		sa, sb := a.signs&(x|y), b.signs&(x|y)
-		if sa != sb && sa != x|y && sb != x|y && sa != 0 && sb != 0 {
-			return true // one side says only up, the other only down
-		}
-	}
-	if sa, sb := a.phraseSigns(), b.phraseSigns(); sa&^sb != 0 && sb&^sa != 0 && opposed(sa, sb) {
-		return true // "xuất siêu" / "nhập siêu"
+	if opposed(a.signs, b.signs, len(signPairs)) || opposed(a.phraseSigns(), b.phraseSigns(), len(signPhrases)) {
+		return true // "tăng" / "giảm", "xuất siêu" / "nhập siêu"
 	}
 	return replaced(a, b)
 }
@@ -455,11 +457,12 @@ func (s *Sketch) phraseSigns() uint32 {
 	return out
 }
 
-// opposed reports whether sign sets a and b (as phraseSigns returns them)
-// hold, for one pair, only the first on one side and only the second on
-// the other.
-func opposed(a, b uint32) bool {
-	for i := range signPhrases {
+// opposed reports whether sign sets a and b of n pairs (bit 2i for the
+// first of pair i, 2i+1 for the second, as Sketch.signs and phraseSigns
+// hold them) have, for one pair, only the first on one side and only the
+// second on the other: one says only up, the other only down.
+func opposed(a, b uint32, n int) bool {
+	for i := range n {
 		x, y := uint32(1)<<(2*i), uint32(1)<<(2*i+1)
 		if sa, sb := a&(x|y), b&(x|y); sa != sb && sa != x|y && sb != x|y && sa != 0 && sb != 0 {
 			return true
@@ -639,8 +642,7 @@ func framing(rx, ry []uint32) bool {
 // numeric reports whether run, from s's lead, holds a number.
 func numeric(run []uint32, s *Sketch) bool {
 	return slices.ContainsFunc(run, func(w uint32) bool {
-		k, _ := slices.BinarySearch(s.lead, w)
-		return s.flags[k]&wordNumber != 0
+		return s.flagsOf(w)&wordNumber != 0
 	})
 }
 
@@ -657,11 +659,10 @@ func numeric(run []uint32, s *Sketch) bool {
 func figure(run []uint32, s, other *Sketch) bool {
 	date, prevNum := false, false
 	for i, w := range run {
-		k, _ := slices.BinarySearch(s.lead, w)
-		if s.flags[k]&wordName != 0 && !other.has(w) || inSet(conjunctions, w) {
+		if s.flagsOf(w)&wordName != 0 && !other.has(w) || inSet(conjunctions, w) {
 			return false // a party or an item: "và U22 Uzbekistan", "và quốc lộ 16"
 		}
-		num := s.flags[k]&wordNumber != 0
+		num := s.flagsOf(w)&wordNumber != 0
 		date = date || num && prevNum || inSet(timeWords, w) && (i == 0 || !inSet(rates, run[i-1]))
 		prevNum = num
 	}
@@ -707,7 +708,7 @@ func classifies(rx, ry []uint32, next uint32, s *Sketch) bool {
 	if len(run) == 0 {
 		run = ry
 	}
-	if k, ok := slices.BinarySearch(s.lead, next); !ok || s.flags[k]&wordName == 0 {
+	if s.flagsOf(next)&wordName == 0 {
 		return false
 	}
 	return madeOf(run, placeKinds)
@@ -810,8 +811,7 @@ func clause(run []uint32, s *Sketch) bool {
 // "cho biết" / "thông tin", "khoảng" / "chừng", "đã" / "vừa".
 func content(run []uint32, gram []bool, s, other *Sketch) bool {
 	for i, w := range run {
-		k, _ := slices.BinarySearch(s.lead, w)
-		if !gram[i] && s.flags[k]&wordNumber == 0 && !other.has(w) {
+		if !gram[i] && s.flagsOf(w)&wordNumber == 0 && !other.has(w) {
 			return true
 		}
 	}
@@ -893,8 +893,7 @@ func grammatical(seq []uint32) []bool {
 // or a subject word that the other side's run lacks.
 func factsOutside(run, other []uint32, s *Sketch) bool {
 	for _, w := range run {
-		k, _ := slices.BinarySearch(s.lead, w)
-		if s.flags[k]&(wordName|wordNumber|wordKey) != 0 && !slices.Contains(other, w) {
+		if s.flagsOf(w)&(wordName|wordNumber|wordKey) != 0 && !slices.Contains(other, w) {
 			return true
 		}
 	}
@@ -959,7 +958,7 @@ func qualifies(run, other []uint32, s *Sketch) bool {
 		if !inSet(qualifiers, w) || slices.Contains(other, w) || compound(run, i) {
 			continue
 		}
-		if k, _ := slices.BinarySearch(s.lead, w); s.flags[k]&wordName == 0 || !inSet(sexes, w) {
+		if s.flagsOf(w)&wordName == 0 || !inSet(sexes, w) {
 			return true
 		}
 	}
@@ -995,8 +994,7 @@ func compound(run []uint32, i int) bool {
 // án treo"; a name is none: "và Kinh tế số" in an agency's name).
 func added(run []uint32, gram []bool, s, other *Sketch) bool {
 	for i, w := range run {
-		k, _ := slices.BinarySearch(s.lead, w)
-		if !gram[i] && s.flags[k]&wordKey != 0 && !other.has(w) {
+		if !gram[i] && s.flagsOf(w)&wordKey != 0 && !other.has(w) {
 			return true
 		}
 		if !inSet(conjunctions, w) {
@@ -1007,8 +1005,7 @@ func added(run []uint32, gram []bool, s, other *Sketch) bool {
 			if gram[c] {
 				continue
 			}
-			k, _ := slices.BinarySearch(s.lead, run[c])
-			if s.flags[k]&(wordNumber|wordName) == 0 && !other.has(run[c]) {
+			if s.flagsOf(run[c])&(wordNumber|wordName) == 0 && !other.has(run[c]) {
 				return true
 			}
 			break
@@ -1026,7 +1023,7 @@ func listed(run []uint32, s, other *Sketch) bool {
 			continue
 		}
 		for _, v := range run[i+1:] {
-			if k, _ := slices.BinarySearch(s.lead, v); s.flags[k]&wordNumber != 0 && !other.has(v) {
+			if s.flagsOf(v)&wordNumber != 0 && !other.has(v) {
 				return true
 			}
 		}
@@ -1054,8 +1051,7 @@ func significant(run []uint32, s, other *Sketch, numbers bool) bool {
 		f |= wordNumber
 	}
 	for _, w := range run {
-		k, _ := slices.BinarySearch(s.lead, w)
-		if (s.flags[k]&f != 0 || inSet(signHashes, w)) && !other.has(w) {
+		if (s.flagsOf(w)&f != 0 || inSet(signHashes, w)) && !other.has(w) {
 			return true
 		}
 	}

@@ -112,8 +112,7 @@ func lexiconSwap(xs []uint32, gx []bool, ys []uint32, gy []bool, a, b *Sketch) b
 func residue(run []uint32, gram []bool, s *Sketch) []uint32 {
 	var out []uint32
 	for i, w := range run {
-		k, _ := slices.BinarySearch(s.lead, w)
-		if !gram[i] && s.flags[k]&wordNumber == 0 {
+		if !gram[i] && s.flagsOf(w)&wordNumber == 0 {
 			out = append(out, w)
 		}
 	}
